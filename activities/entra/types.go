@@ -1,0 +1,29 @@
+package entra
+
+import (
+	"github.com/platformguide/ssocutover/internal/apicalls"
+	"github.com/platformguide/ssocutover/internal/store"
+)
+
+// Activity names, as registered with the worker and called by the workflow.
+const (
+	InventoryEntraName = "InventoryEntra"
+)
+
+// InventoryEntraInput points at the AWS snapshot whose groups and users are
+// looked up in Entra.
+type InventoryEntraInput struct {
+	TenantID     string    `json:"tenantId"`
+	AWSInventory store.Ref `json:"awsInventory"`
+}
+
+// InventoryEntraResult points at the stored inventory.Entra and counts it.
+type InventoryEntraResult struct {
+	Inventory store.Ref `json:"inventory"`
+	// Groups is the number of display names looked up; Candidates the
+	// Entra groups found for them.
+	Groups     int                       `json:"groups"`
+	Candidates int                       `json:"candidates"`
+	Users      int                       `json:"users"`
+	APICalls   []apicalls.OperationCount `json:"apiCalls"`
+}

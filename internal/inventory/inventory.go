@@ -1,0 +1,107 @@
+// Package inventory holds what the preflight reads from both sides before the
+// cutover: the AWS snapshot (kept by group display name so it survives a
+// change of identity store) and what Entra ID holds for the same groups and
+// users. Activities write these to the store; the analysis reads them.
+package inventory
+
+// PrincipalType says whether an account assignment is held by a group or a user.
+type PrincipalType string
+
+// The principal types, spelled as sso-admin spells them.
+const (
+	PrincipalGroup PrincipalType = "GROUP"
+	PrincipalUser  PrincipalType = "USER"
+)
+
+// AWS is the snapshot of the Identity Center instance.
+type AWS struct {
+	InstanceARN     string          `json:"instanceArn"`
+	IdentityStoreID string          `json:"identityStoreId"`
+	Region          string          `json:"region"`
+	PermissionSets  []PermissionSet `json:"permissionSets"`
+	// Accounts are the IDs of the accounts with at least one assignment.
+	Accounts []string `json:"accounts"`
+	// Assignments are every account assignment of the instance.
+	Assignments []Assignment `json:"assignments"`
+	// Groups are the groups that hold at least one assignment, with members.
+	Groups []AWSGroup `json:"groups"`
+	// Users are the users that hold access: members of Groups and users
+	// with a direct assignment.
+	Users []AWSUser `json:"users"`
+}
+
+// PermissionSet is a permission set of the instance.
+type PermissionSet struct {
+	ARN  string `json:"arn"`
+	Name string `json:"name"`
+}
+
+// Assignment is one account assignment. PrincipalName is the group's display
+// name or the user's userName: the keys Entra matches on, and so the keys by
+// which an assignment is verified and restored after the switch.
+type Assignment struct {
+	AccountID         string        `json:"accountId"`
+	PermissionSetARN  string        `json:"permissionSetArn"`
+	PermissionSetName string        `json:"permissionSetName"`
+	PrincipalType     PrincipalType `json:"principalType"`
+	PrincipalID       string        `json:"principalId"`
+	PrincipalName     string        `json:"principalName"`
+}
+
+// AWSGroup is a group of the identity store with its members' user names.
+type AWSGroup struct {
+	ID              string   `json:"id"`
+	DisplayName     string   `json:"displayName"`
+	MemberUserNames []string `json:"memberUserNames"`
+}
+
+// AWSUser is a user of the identity store.
+type AWSUser struct {
+	ID          string `json:"id"`
+	UserName    string `json:"userName"`
+	DisplayName string `json:"displayName"`
+	Email       string `json:"email"`
+}
+
+// Entra is what the tenant holds for the groups and users of the AWS snapshot.
+type Entra struct {
+	TenantID string `json:"tenantId"`
+	// Groups has one entry per AWS group display name, in the order of the
+	// AWS snapshot, with every Entra group of that display name.
+	Groups []GroupMatch `json:"groups"`
+	// Users are the direct user members of the candidate groups and the
+	// Entra users whose userPrincipalName equals an AWS user's userName.
+	Users []EntraUser `json:"users"`
+}
+
+// GroupMatch is the result of looking up one display name in Entra.
+type GroupMatch struct {
+	DisplayName string       `json:"displayName"`
+	Candidates  []EntraGroup `json:"candidates"`
+}
+
+// EntraGroup is an Entra group with what provisioning cares about.
+type EntraGroup struct {
+	ID              string `json:"id"`
+	DisplayName     string `json:"displayName"`
+	SecurityEnabled bool   `json:"securityEnabled"`
+	OwnerCount      int    `json:"ownerCount"`
+	// MemberIDs are the IDs of the direct user members (see Entra.Users).
+	MemberIDs []string `json:"memberIds"`
+	// NestedGroups are the display names of groups that are direct members.
+	NestedGroups []string `json:"nestedGroups,omitempty"`
+	// NestedOnlyUsers are the userPrincipalNames of users reached only
+	// through a nested group: provisioning will not carry them.
+	NestedOnlyUsers []string `json:"nestedOnlyUsers,omitempty"`
+}
+
+// EntraUser is an Entra user with the attributes provisioning maps to AWS.
+type EntraUser struct {
+	ID                string   `json:"id"`
+	UserPrincipalName string   `json:"userPrincipalName"`
+	Mail              string   `json:"mail"`
+	GivenName         string   `json:"givenName"`
+	Surname           string   `json:"surname"`
+	DisplayName       string   `json:"displayName"`
+	OtherMails        []string `json:"otherMails,omitempty"`
+}

@@ -1,0 +1,216 @@
+// Package world describes an organisation as the sandbox serves it: the AWS
+// Identity Center side and the Entra ID side, loaded from a JSON world file.
+package world
+
+import (
+	"crypto/sha1"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+)
+
+// World is one organisation: what AWS Identity Center holds today and what
+// Entra ID holds.
+type World struct {
+	AWS   AWS   `json:"aws"`
+	Entra Entra `json:"entra"`
+}
+
+// AWS is the Identity Center instance with its built-in directory.
+type AWS struct {
+	Region          string          `json:"region"`
+	IdentityStoreID string          `json:"identityStoreId"`
+	InstanceARN     string          `json:"instanceArn"`
+	Accounts        []Account       `json:"accounts"`
+	PermissionSets  []PermissionSet `json:"permissionSets"`
+	Users           []AWSUser       `json:"users"`
+	Groups          []AWSGroup      `json:"groups"`
+	Assignments     []Assignment    `json:"assignments"`
+}
+
+// Account is an AWS account of the organisation.
+type Account struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+// PermissionSet is an Identity Center permission set, named as in the console.
+type PermissionSet struct {
+	Name        string `json:"name"`
+	Description string `json:"description,omitempty"`
+}
+
+// AWSUser is a user of the identity store.
+type AWSUser struct {
+	UserName    string `json:"userName"`
+	GivenName   string `json:"givenName"`
+	FamilyName  string `json:"familyName"`
+	DisplayName string `json:"displayName"`
+	Email       string `json:"email"`
+}
+
+// AWSGroup is a group of the identity store; Members are user names.
+type AWSGroup struct {
+	DisplayName string   `json:"displayName"`
+	Members     []string `json:"members"`
+}
+
+// Assignment gives a group or a user a permission set in an account. Exactly
+// one of Group and User is set.
+type Assignment struct {
+	Group         string `json:"group,omitempty"`
+	User          string `json:"user,omitempty"`
+	Account       string `json:"account"`
+	PermissionSet string `json:"permissionSet"`
+}
+
+// Entra is the Microsoft Entra ID tenant.
+type Entra struct {
+	TenantID string       `json:"tenantId"`
+	Users    []EntraUser  `json:"users"`
+	Groups   []EntraGroup `json:"groups"`
+}
+
+// EntraUser is a user of the tenant.
+type EntraUser struct {
+	UserPrincipalName string   `json:"userPrincipalName"`
+	Mail              string   `json:"mail"`
+	GivenName         string   `json:"givenName"`
+	Surname           string   `json:"surname"`
+	DisplayName       string   `json:"displayName"`
+	OtherMails        []string `json:"otherMails,omitempty"`
+}
+
+// EntraGroup is a group of the tenant. Owners and Members are user principal
+// names; MemberGroups are display names of groups nested in this one.
+type EntraGroup struct {
+	DisplayName     string   `json:"displayName"`
+	SecurityEnabled bool     `json:"securityEnabled"`
+	MailEnabled     bool     `json:"mailEnabled,omitempty"`
+	Owners          []string `json:"owners"`
+	Members         []string `json:"members"`
+	MemberGroups    []string `json:"memberGroups"`
+}
+
+// Load reads and validates a world file.
+func Load(path string) (*World, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read world file: %w", err)
+	}
+	w, err := Parse(data)
+	if err != nil {
+		return nil, fmt.Errorf("world file %s: %w", path, err)
+	}
+	return w, nil
+}
+
+// Parse decodes and validates a world. Unknown fields are refused so that a
+// typo in a world file is not silently ignored.
+func Parse(data []byte) (*World, error) {
+	dec := json.NewDecoder(strings.NewReader(string(data)))
+	dec.DisallowUnknownFields()
+	var w World
+	if err := dec.Decode(&w); err != nil {
+		return nil, fmt.Errorf("decode: %w", err)
+	}
+	if err := w.Validate(); err != nil {
+		return nil, err
+	}
+	return &w, nil
+}
+
+// Validate checks that every reference in the world points at something that
+// exists. Problems the preflight is meant to find (duplicate e-mails, missing
+// attributes, ambiguous Entra groups) are allowed: worlds exist to show them.
+func (w *World) Validate() error {
+	var errs []error
+	if w.AWS.Region == "" || w.AWS.IdentityStoreID == "" || w.AWS.InstanceARN == "" {
+		errs = append(errs, errors.New("aws.region, aws.identityStoreId and aws.instanceArn are required"))
+	}
+	if w.Entra.TenantID == "" {
+		errs = append(errs, errors.New("entra.tenantId is required"))
+	}
+	accounts := set(w.AWS.Accounts, func(a Account) string { return a.ID })
+	permissionSets := set(w.AWS.PermissionSets, func(p PermissionSet) string { return p.Name })
+	awsUsers := map[string]bool{}
+	for _, u := range w.AWS.Users {
+		if awsUsers[u.UserName] {
+			errs = append(errs, fmt.Errorf("aws user %q appears twice (AWS keeps userName unique)", u.UserName))
+		}
+		awsUsers[u.UserName] = true
+	}
+	awsGroups := map[string]bool{}
+	for _, g := range w.AWS.Groups {
+		if awsGroups[g.DisplayName] {
+			errs = append(errs, fmt.Errorf("aws group %q appears twice (AWS keeps displayName unique)", g.DisplayName))
+		}
+		awsGroups[g.DisplayName] = true
+		for _, m := range g.Members {
+			if !awsUsers[m] {
+				errs = append(errs, fmt.Errorf("aws group %q: member %q is not an aws user", g.DisplayName, m))
+			}
+		}
+	}
+	for i, a := range w.AWS.Assignments {
+		switch {
+		case (a.Group == "") == (a.User == ""):
+			errs = append(errs, fmt.Errorf("aws assignment %d: set exactly one of group and user", i))
+		case a.Group != "" && !awsGroups[a.Group]:
+			errs = append(errs, fmt.Errorf("aws assignment %d: group %q does not exist", i, a.Group))
+		case a.User != "" && !awsUsers[a.User]:
+			errs = append(errs, fmt.Errorf("aws assignment %d: user %q does not exist", i, a.User))
+		}
+		if !accounts[a.Account] {
+			errs = append(errs, fmt.Errorf("aws assignment %d: account %q does not exist", i, a.Account))
+		}
+		if !permissionSets[a.PermissionSet] {
+			errs = append(errs, fmt.Errorf("aws assignment %d: permission set %q does not exist", i, a.PermissionSet))
+		}
+	}
+	entraUsers := map[string]bool{}
+	for _, u := range w.Entra.Users {
+		key := strings.ToLower(u.UserPrincipalName)
+		if entraUsers[key] {
+			errs = append(errs, fmt.Errorf("entra user %q appears twice (userPrincipalName is unique)", u.UserPrincipalName))
+		}
+		entraUsers[key] = true
+	}
+	entraGroups := map[string]bool{}
+	for _, g := range w.Entra.Groups {
+		entraGroups[g.DisplayName] = true
+	}
+	for _, g := range w.Entra.Groups {
+		for _, m := range append(append([]string{}, g.Owners...), g.Members...) {
+			if !entraUsers[strings.ToLower(m)] {
+				errs = append(errs, fmt.Errorf("entra group %q: %q is not an entra user", g.DisplayName, m))
+			}
+		}
+		for _, n := range g.MemberGroups {
+			if !entraGroups[n] {
+				errs = append(errs, fmt.Errorf("entra group %q: nested group %q does not exist", g.DisplayName, n))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func set[T any](items []T, key func(T) string) map[string]bool {
+	m := make(map[string]bool, len(items))
+	for _, it := range items {
+		m[key(it)] = true
+	}
+	return m
+}
+
+// StableID derives an ID from a kind and a name, so the same world always
+// gets the same IDs (in the sandbox and in tests that predict them). It has
+// the shape of a UUID, like identity store and Entra object IDs.
+func StableID(kind, name string) string {
+	sum := sha1.Sum([]byte(kind + "\x00" + name))
+	h := hex.EncodeToString(sum[:16])
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+}

@@ -1,0 +1,160 @@
+package workflows
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"time"
+
+	"github.com/platformguide/ssocutover/internal/apicalls"
+	"github.com/platformguide/ssocutover/internal/preflight"
+	"github.com/platformguide/ssocutover/internal/store"
+)
+
+// The names people and scripts use to talk to a cutover. Each operation is
+// both a signal (for `temporal workflow signal` and tctl) and an update with
+// a validator (for `starter` and `temporal workflow update`, which get an
+// immediate error for bad input).
+const (
+	CutoverWorkflowName = "Cutover"
+
+	QueryStatus = "status"
+
+	OpApprove = "approve"
+	OpReject  = "reject"
+	OpRecheck = "recheck"
+)
+
+// Gates: where the cutover waits for a person.
+const (
+	GatePreflight = "preflight"
+)
+
+// Phases of a cutover, as status shows them.
+const (
+	PhasePreflight         = "preflight"
+	PhaseAwaitingPreflight = "awaiting-preflight-approval"
+	PhaseRejected          = "rejected"
+	PhasePreflightApproved = "preflight-approved"
+)
+
+// CutoverRequest starts a cutover of one Identity Center instance.
+type CutoverRequest struct {
+	// IdentityStoreID is the instance's identity store (d-xxxxxxxxxx); the
+	// workflow ID is derived from it, so one instance has one cutover at a time.
+	IdentityStoreID string `json:"identityStoreId" yaml:"identityStoreId"`
+	// InstanceARN is optional: when empty the instance of IdentityStoreID is looked up.
+	InstanceARN string `json:"instanceArn,omitempty" yaml:"instanceArn,omitempty"`
+	// Region of the Identity Center instance.
+	Region string `json:"region" yaml:"region"`
+	// EntraTenantID is the Microsoft Entra tenant that becomes the identity source.
+	EntraTenantID string `json:"entraTenantId" yaml:"entraTenantId"`
+	// RequestedBy names the person who starts the cutover.
+	RequestedBy string `json:"requestedBy" yaml:"requestedBy"`
+	// Ticket is an optional change ticket reference, shown in status.
+	Ticket string `json:"ticket,omitempty" yaml:"ticket,omitempty"`
+}
+
+var (
+	identityStoreIDPattern = regexp.MustCompile(`^d-[0-9a-f]{10}$`)
+	regionPattern          = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]$`)
+	tenantIDPattern        = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+	instanceARNPattern     = regexp.MustCompile(`^arn:aws[a-z-]*:sso:::instance/(sso)?ins-[a-zA-Z0-9-.]{16}$`)
+)
+
+// Validate says what is wrong with a request, all at once.
+func (r CutoverRequest) Validate() error {
+	var errs []error
+	if !identityStoreIDPattern.MatchString(r.IdentityStoreID) {
+		errs = append(errs, fmt.Errorf("identityStoreId %q: want d- and 10 hex digits, as shown in the Identity Center console under Settings", r.IdentityStoreID))
+	}
+	if r.InstanceARN != "" && !instanceARNPattern.MatchString(r.InstanceARN) {
+		errs = append(errs, fmt.Errorf("instanceArn %q: want arn:aws:sso:::instance/ssoins-<16 characters>", r.InstanceARN))
+	}
+	if !regionPattern.MatchString(r.Region) {
+		errs = append(errs, fmt.Errorf("region %q: want an AWS region such as eu-west-1", r.Region))
+	}
+	if !tenantIDPattern.MatchString(r.EntraTenantID) {
+		errs = append(errs, fmt.Errorf("entraTenantId %q: want the tenant's GUID", r.EntraTenantID))
+	}
+	if r.RequestedBy == "" {
+		errs = append(errs, errors.New("requestedBy: name the person starting the cutover"))
+	}
+	return errors.Join(errs...)
+}
+
+// CutoverWorkflowID is the workflow ID of the cutover of an identity store.
+func CutoverWorkflowID(identityStoreID string) string {
+	return "cutover-" + identityStoreID
+}
+
+// GateDecision is the payload of approve, reject and recheck.
+type GateDecision struct {
+	// Gate must name the gate that is open, so a decision meant for one gate
+	// is never taken at another.
+	Gate string `json:"gate"`
+	// By names the person deciding.
+	By string `json:"by"`
+	// Reason says why. Required to reject and to override.
+	Reason string `json:"reason,omitempty"`
+	// Override approves despite blockers; it needs a Reason.
+	Override bool `json:"override,omitempty"`
+}
+
+// Decision is a gate decision the workflow accepted.
+type Decision struct {
+	Gate     string    `json:"gate"`
+	Action   string    `json:"action"`
+	By       string    `json:"by"`
+	Reason   string    `json:"reason,omitempty"`
+	Override bool      `json:"override,omitempty"`
+	At       time.Time `json:"at"`
+}
+
+// RefusedInput is a signal the workflow ignored, with why.
+type RefusedInput struct {
+	Operation string    `json:"operation"`
+	Gate      string    `json:"gate,omitempty"`
+	By        string    `json:"by,omitempty"`
+	Error     string    `json:"error"`
+	At        time.Time `json:"at"`
+}
+
+// GateStatus describes the open gate and what the person must do.
+type GateStatus struct {
+	Name         string    `json:"name"`
+	Instructions string    `json:"instructions"`
+	Operations   []string  `json:"operations"`
+	OpenedAt     time.Time `json:"openedAt"`
+}
+
+// PreflightResult is what history keeps of a preflight run: counts, a
+// summary and references to the stored inventories and report.
+type PreflightResult struct {
+	Run            int                       `json:"run"`
+	Summary        preflight.Summary         `json:"summary"`
+	Report         store.Ref                 `json:"report"`
+	AWSInventory   store.Ref                 `json:"awsInventory"`
+	EntraInventory store.Ref                 `json:"entraInventory"`
+	APICalls       []apicalls.OperationCount `json:"apiCalls"`
+}
+
+// CutoverStatus is the answer to the status query.
+type CutoverStatus struct {
+	WorkflowID string           `json:"workflowId"`
+	Request    CutoverRequest   `json:"request"`
+	Phase      string           `json:"phase"`
+	Step       string           `json:"step"`
+	Gate       *GateStatus      `json:"gate,omitempty"`
+	Preflight  *PreflightResult `json:"preflight,omitempty"`
+	Decisions  []Decision       `json:"decisions"`
+	Refused    []RefusedInput   `json:"refused"`
+}
+
+// CutoverResult is what a finished cutover returns.
+type CutoverResult struct {
+	Outcome   string           `json:"outcome"`
+	Message   string           `json:"message"`
+	Preflight *PreflightResult `json:"preflight,omitempty"`
+	Decisions []Decision       `json:"decisions"`
+}
