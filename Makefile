@@ -1,0 +1,57 @@
+# ssocutover: the two commands a new user needs are `make demo` and `make test`.
+#
+# The Temporal CLI (which carries the dev server) and staticcheck are Go tools
+# in modules of their own under tools/, built from the Go module proxy into
+# bin/ on first use: nothing is downloaded at run time.
+
+GO        ?= go
+BIN       := $(CURDIR)/bin
+TEMPORAL  := $(BIN)/temporal
+STATICCHECK := $(BIN)/staticcheck
+TEST_FLAGS ?= -count=1 -timeout 30m
+
+export SSOCUTOVER_TEMPORAL_CLI := $(TEMPORAL)
+
+.PHONY: all build demo test test-short lint bench dev-server worker tools clean-data
+
+all: build
+
+tools: $(TEMPORAL) $(STATICCHECK)
+
+$(TEMPORAL): tools/go.mod tools/go.sum
+	cd tools && $(GO) build -o $(TEMPORAL) github.com/temporalio/cli/cmd/temporal
+
+$(STATICCHECK): tools/lint/go.mod tools/lint/go.sum
+	cd tools/lint && $(GO) build -o $(STATICCHECK) honnef.co/go/tools/cmd/staticcheck
+
+build:
+	$(GO) build -o $(BIN)/ ./worker ./starter
+
+## demo: a cutover of the sample organisation on a local Temporal dev server and sandbox.
+demo: $(TEMPORAL) build
+	$(BIN)/starter demo --temporal-cli $(TEMPORAL)
+
+## test: vet, then every test, the end-to-end tests against a real dev server included.
+test: $(TEMPORAL)
+	$(GO) vet ./...
+	$(GO) test $(TEST_FLAGS) ./...
+
+lint: $(STATICCHECK)
+	@test -z "$$(gofmt -l . | grep -v '^tools/')" || (gofmt -l . ; echo 'gofmt: the files above need formatting'; exit 1)
+	$(GO) vet ./...
+	$(STATICCHECK) ./...
+
+## bench: the preflight at 1,000, 10,000 and 100,000 users (see README, "Scale").
+bench: $(TEMPORAL)
+	$(GO) test -run '^$$' -bench BenchmarkPreflight -benchtime 1x -timeout 60m ./internal/e2e/
+
+## dev-server: a local Temporal server that keeps its state in .data/temporal.db.
+dev-server: $(TEMPORAL)
+	mkdir -p .data
+	$(TEMPORAL) server start-dev --ip 127.0.0.1 --db-filename .data/temporal.db
+
+worker: build
+	$(BIN)/worker
+
+clean-data:
+	rm -rf .data
