@@ -155,6 +155,7 @@ func (w *World) Validate() error {
 			}
 		}
 	}
+	assignments := make(map[Assignment]int, len(w.AWS.Assignments))
 	for i, a := range w.AWS.Assignments {
 		switch {
 		case (a.Group == "") == (a.User == ""):
@@ -169,6 +170,13 @@ func (w *World) Validate() error {
 		}
 		if !permissionSets[a.PermissionSet] {
 			errs = append(errs, fmt.Errorf("aws assignment %d: permission set %q does not exist", i, a.PermissionSet))
+		}
+		// AWS holds an assignment once (a second create is a conflict), so a
+		// world that lists one twice could not exist.
+		if first, dup := assignments[a]; dup {
+			errs = append(errs, fmt.Errorf("aws assignment %d repeats assignment %d", i, first))
+		} else {
+			assignments[a] = i
 		}
 	}
 	entraUsers := map[string]bool{}
@@ -213,4 +221,14 @@ func StableID(kind, name string) string {
 	sum := sha1.Sum([]byte(kind + "\x00" + name))
 	h := hex.EncodeToString(sum[:16])
 	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+}
+
+// PermissionSetARN derives the ARN of a permission set from the instance ARN
+// and the set's name, in the shape AWS uses
+// (arn:aws:sso:::permissionSet/<instance id>/ps-<16 hex digits>), so the
+// sandbox and the tests that predict its answers agree on it.
+func PermissionSetARN(instanceARN, name string) string {
+	instanceID := instanceARN[strings.LastIndex(instanceARN, "/")+1:]
+	sum := sha1.Sum([]byte("permission-set\x00" + name))
+	return "arn:aws:sso:::permissionSet/" + instanceID + "/ps-" + hex.EncodeToString(sum[:])[:16]
 }
