@@ -36,6 +36,19 @@ const (
 	PhaseAwaitingPreflight = "awaiting-preflight-approval"
 	PhaseRejected          = "rejected"
 	PhasePreflightApproved = "preflight-approved"
+	// PhaseFailed: the workflow stopped on an error it cannot get past;
+	// Step says what failed and what to do.
+	PhaseFailed = "failed"
+)
+
+// Error types of a failed cutover, for scripts that match on them.
+const (
+	// ErrInvalidRequest: the request (or the workflow ID it was started
+	// under) is wrong; nothing was done.
+	ErrInvalidRequest = "InvalidRequest"
+	// ErrPreflightFailed: a preflight activity failed in a way retries
+	// could not fix; nothing was changed in AWS or Entra.
+	ErrPreflightFailed = "PreflightFailed"
 )
 
 // CutoverRequest starts a cutover of one Identity Center instance.
@@ -137,6 +150,10 @@ type PreflightResult struct {
 	AWSInventory   store.Ref                 `json:"awsInventory"`
 	EntraInventory store.Ref                 `json:"entraInventory"`
 	APICalls       []apicalls.OperationCount `json:"apiCalls"`
+	// InstanceARN is the Identity Center instance the inventory read.
+	InstanceARN string `json:"instanceArn,omitempty"`
+	// FinishedAt is when this run's analysis was done.
+	FinishedAt time.Time `json:"finishedAt"`
 }
 
 // CutoverStatus is the answer to the status query.
@@ -148,8 +165,15 @@ type CutoverStatus struct {
 	Gate       *GateStatus      `json:"gate,omitempty"`
 	Preflight  *PreflightResult `json:"preflight,omitempty"`
 	Decisions  []Decision       `json:"decisions"`
-	Refused    []RefusedInput   `json:"refused"`
+	// Refused holds the newest refused signals (at most MaxRefusedShown);
+	// RefusedTotal counts them all.
+	Refused      []RefusedInput `json:"refused"`
+	RefusedTotal int            `json:"refusedTotal"`
 }
+
+// MaxRefusedShown bounds CutoverStatus.Refused, so a script that keeps
+// sending bad signals cannot make status grow without end.
+const MaxRefusedShown = 20
 
 // CutoverResult is what a finished cutover returns.
 type CutoverResult struct {

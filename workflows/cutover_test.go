@@ -1,0 +1,51 @@
+package workflows
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/platformguide/ssocutover/internal/apicalls"
+	"github.com/platformguide/ssocutover/internal/preflight"
+)
+
+func TestApproveAfterACleanPreflight(t *testing.T) {
+	env := newEnv(t)
+	f := &fakePreflight{summaries: []preflight.Summary{cleanSummary}}
+	f.install(env)
+	at(env, time.Minute, func() {
+		env.SignalWorkflow(OpApprove, decision("alice", "warnings read", false))
+	})
+
+	env.ExecuteWorkflow(CutoverWorkflowName, testRequest())
+
+	res := result(t, env)
+	require.Equal(t, PhasePreflightApproved, res.Outcome)
+	require.Contains(t, res.Message, "approved by alice")
+	require.Contains(t, res.Message, "break-glass user, enterprise app, provisioning")
+	require.Contains(t, res.Message, "nothing was changed in AWS or Entra")
+	require.Len(t, res.Decisions, 1)
+	require.Equal(t, Decision{Gate: GatePreflight, Action: OpApprove, By: "alice", Reason: "warnings read", At: res.Decisions[0].At}, res.Decisions[0])
+	require.Equal(t, [3]int{1, 1, 1}, f.runs())
+
+	// The activities were chained by reference: the request's names in, the
+	// stored inventories' references from one step to the next.
+	require.Equal(t, testIdentityStoreID, f.awsInputs[0].IdentityStoreID)
+	require.Equal(t, testRequest().EntraTenantID, f.entraInputs[0].TenantID)
+	require.Equal(t, runRef("aws-inventory", 1), f.entraInputs[0].AWSInventory)
+	require.Equal(t, runRef("aws-inventory", 1), f.analysisInputs[0].AWSInventory)
+	require.Equal(t, runRef("entra-inventory", 1), f.analysisInputs[0].EntraInventory)
+	require.Equal(t, runRef("preflight-report", 1), res.Preflight.Report)
+	require.Equal(t, cleanSummary, res.Preflight.Summary)
+	// API calls of both inventories, added up by operation.
+	require.Equal(t, []apicalls.OperationCount{
+		{Operation: "graph.$batch", Calls: 1},
+		{Operation: "identitystore.ListUsers", Calls: 3},
+		{Operation: "sso-admin.ListInstances", Calls: 1},
+	}, res.Preflight.APICalls)
+
+	st := queryStatus(t, env)
+	require.Equal(t, PhasePreflightApproved, st.Phase)
+	require.Nil(t, st.Gate)
+}

@@ -1,0 +1,73 @@
+package workflows
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// renderDetails is the status as Markdown for the Temporal UI's "current
+// details": what the workflow does now, what the person must do, and the
+// findings summary. It is shown as is; it carries no secret.
+func renderDetails(s CutoverStatus) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "## Cutover of %s to Entra ID\n\n", s.Request.IdentityStoreID)
+	fmt.Fprintf(&b, "**Phase:** %s  \n**Now:** %s\n\n", s.Phase, oneLine(s.Step))
+
+	if s.Gate != nil {
+		fmt.Fprintf(&b, "### Waiting for you at gate `%s` (since %s)\n\n%s\n",
+			s.Gate.Name, s.Gate.OpenedAt.UTC().Format(time.RFC3339), s.Gate.Instructions)
+	}
+
+	if p := s.Preflight; p != nil {
+		fmt.Fprintf(&b, "### Preflight, run %d\n\n", p.Run)
+		fmt.Fprintf(&b, "%s, %s. Checked %s (%d matched in Entra), %s (%d to provision), %s in %s.\n\n",
+			count(p.Summary.Blockers, "blocker"), count(p.Summary.Warnings, "warning"),
+			count(p.Summary.Stats.Groups, "group"), p.Summary.Stats.MatchedGroups,
+			count(p.Summary.Stats.AWSUsers, "user"), p.Summary.Stats.UsersToProvision,
+			count(p.Summary.Stats.Assignments, "account assignment"), count(p.Summary.Stats.Accounts, "account"))
+		if len(p.Summary.ByCode) > 0 {
+			b.WriteString("| finding | severity | count |\n|---|---|---|\n")
+			for _, c := range p.Summary.ByCode {
+				fmt.Fprintf(&b, "| `%s` | %s | %d |\n", c.Code, c.Severity, c.Count)
+			}
+			b.WriteString("\n")
+		}
+		fmt.Fprintf(&b, "Report: `%s`\n\n", p.Report.Key)
+	}
+
+	if len(s.Decisions) > 0 {
+		b.WriteString("### Decisions\n\n")
+		for _, d := range s.Decisions {
+			fmt.Fprintf(&b, "- %s: **%s** at `%s` by %s", d.At.UTC().Format(time.RFC3339), d.Action, d.Gate, oneLine(d.By))
+			if d.Override {
+				b.WriteString(" (override)")
+			}
+			if d.Reason != "" {
+				fmt.Fprintf(&b, ": %s", oneLine(d.Reason))
+			}
+			b.WriteString("\n")
+		}
+		b.WriteString("\n")
+	}
+
+	if s.RefusedTotal > 0 {
+		fmt.Fprintf(&b, "### Refused signals (%d; newest last)\n\n", s.RefusedTotal)
+		for _, r := range s.Refused {
+			fmt.Fprintf(&b, "- %s: %s by %s: %s\n", r.At.UTC().Format(time.RFC3339), r.Operation, oneLine(orDash(r.By)), oneLine(r.Error))
+		}
+	}
+	return b.String()
+}
+
+// oneLine keeps text a person sent from breaking the Markdown around it.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}

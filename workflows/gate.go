@@ -1,0 +1,163 @@
+package workflows
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"go.temporal.io/sdk/workflow"
+)
+
+// gate is a point where the cutover waits for a person. Every gate works the
+// same way (open it with instructions, wait for a decision that passes
+// validation, close it); what differs is described here.
+type gate struct {
+	name string
+	// phase is the status phase while the gate is open.
+	phase string
+	// instructions tell the person what to check and which commands to run.
+	instructions string
+	// operations the gate takes, in the order status lists them.
+	operations []string
+	// check refuses a decision this gate cannot take, beyond the rules every
+	// gate has (see validate). Nil accepts. It must only read state.
+	check func(op string, d GateDecision) error
+}
+
+// pendingDecision is a decision the workflow accepted and is carrying out.
+// An update that carried it waits until done, then answers with the status.
+type pendingDecision struct {
+	Decision
+	done bool
+	err  error
+}
+
+// carriedOut marks d as done; err says it could not be carried out.
+func (d *pendingDecision) carriedOut(err error) {
+	d.done, d.err = true, err
+}
+
+// Limits on what a person types, so no decision can grow history or status.
+const (
+	maxByLength     = 200
+	maxReasonLength = 2000
+)
+
+// waitAtGate opens g and blocks until a decision is accepted there, by
+// signal or by update. The gate is already closed when this returns: it
+// closed the moment the decision was accepted, so a second decision (sent at
+// the same time, or while this one is carried out) is refused rather than
+// queued. A decision must be about what the person saw at the open gate.
+func (c *cutover) waitAtGate(ctx workflow.Context, g *gate) (*pendingDecision, error) {
+	c.gate = g
+	c.status.Gate = &GateStatus{
+		Name:         g.name,
+		Instructions: g.instructions,
+		Operations:   g.operations,
+		OpenedAt:     workflow.Now(ctx),
+	}
+	c.setStep(ctx, g.phase, fmt.Sprintf("waiting at gate %s for a person to %s", g.name, orList(g.operations)))
+
+	if err := workflow.Await(ctx, func() bool { return c.decision != nil }); err != nil {
+		return nil, err
+	}
+	d := c.decision
+	c.decision = nil
+	return d, nil
+}
+
+// accept validates a decision and, if it is valid, records it and closes the
+// gate. Signals and updates both come through here.
+func (c *cutover) accept(ctx workflow.Context, op string, in GateDecision) (*pendingDecision, error) {
+	if err := c.validate(op, in); err != nil {
+		return nil, err
+	}
+	d := &pendingDecision{Decision: Decision{
+		Gate:     in.Gate,
+		Action:   op,
+		By:       strings.TrimSpace(in.By),
+		Reason:   strings.TrimSpace(in.Reason),
+		Override: in.Override,
+		At:       workflow.Now(ctx),
+	}}
+	c.status.Decisions = append(c.status.Decisions, d.Decision)
+	c.decision = d
+	c.gate = nil
+	c.status.Gate = nil
+	c.setStep(ctx, c.status.Phase, fmt.Sprintf("%s at gate %s by %s accepted; carrying it out", op, in.Gate, d.By))
+	workflow.GetLogger(ctx).Info("Gate decision accepted", "gate", in.Gate, "operation", op, "by", d.By, "override", in.Override)
+	return d, nil
+}
+
+// validate is the one set of rules for a decision, whether it came as a
+// signal or an update (whose validator calls it before the update is
+// accepted). It only reads state. Each error says what to send instead.
+func (c *cutover) validate(op string, in GateDecision) error {
+	g := c.gate
+	if g == nil {
+		return fmt.Errorf("%s refused: no gate is open now (%s); wait until status shows an open gate, read what it says, then decide",
+			op, c.status.Step)
+	}
+	if in.Gate != g.name {
+		return fmt.Errorf("%s refused: gate %q is not open; the open gate is %q: send \"gate\": %q",
+			op, clip(in.Gate, 100), g.name, g.name)
+	}
+	if !slices.Contains(g.operations, op) {
+		return fmt.Errorf("%s refused: gate %q takes %s", op, g.name, orList(g.operations))
+	}
+
+	var problems []error
+	by, reason := strings.TrimSpace(in.By), strings.TrimSpace(in.Reason)
+	switch {
+	case by == "":
+		problems = append(problems, errors.New(`"by" is required: name the person deciding`))
+	case len(by) > maxByLength:
+		problems = append(problems, fmt.Errorf(`"by" is longer than %d characters`, maxByLength))
+	}
+	if len(reason) > maxReasonLength {
+		problems = append(problems, fmt.Errorf(`"reason" is longer than %d characters: link to a ticket instead`, maxReasonLength))
+	}
+	if op == OpReject && reason == "" {
+		problems = append(problems, errors.New(`reject needs a "reason": say why the cutover stops`))
+	}
+	if in.Override && op != OpApprove {
+		problems = append(problems, fmt.Errorf(`"override" applies to approve only, not to %s`, op))
+	}
+	if in.Override && reason == "" {
+		problems = append(problems, errors.New(`"override" needs a "reason": say why going on despite the blockers is safe`))
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("%s refused: %w", op, errors.Join(problems...))
+	}
+	if g.check != nil {
+		if err := g.check(op, in); err != nil {
+			return fmt.Errorf("%s refused: %w", op, err)
+		}
+	}
+	return nil
+}
+
+// orList spells a list of operations as "a, b or c".
+func orList(ops []string) string {
+	if len(ops) <= 1 {
+		return strings.Join(ops, "")
+	}
+	return strings.Join(ops[:len(ops)-1], ", ") + " or " + ops[len(ops)-1]
+}
+
+// clip shortens text a person sent, at a character boundary, before it is
+// echoed in an error or in status.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	end := 0
+	for i := range s {
+		if i > n {
+			break
+		}
+		end = i
+	}
+	return s[:end] + "..."
+}

@@ -1,0 +1,239 @@
+package workflows
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/mock"
+	"github.com/stretchr/testify/require"
+	sdkpb "go.temporal.io/api/sdk/v1"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/testsuite"
+
+	"github.com/platformguide/ssocutover/activities/analysis"
+	"github.com/platformguide/ssocutover/activities/entra"
+	"github.com/platformguide/ssocutover/activities/identitycenter"
+	"github.com/platformguide/ssocutover/internal/apicalls"
+	"github.com/platformguide/ssocutover/internal/preflight"
+	"github.com/platformguide/ssocutover/internal/store"
+)
+
+const testIdentityStoreID = "d-1234567890"
+
+var testWorkflowID = CutoverWorkflowID(testIdentityStoreID)
+
+func testRequest() CutoverRequest {
+	return CutoverRequest{
+		IdentityStoreID: testIdentityStoreID,
+		Region:          "eu-west-1",
+		EntraTenantID:   "00000000-0000-0000-0000-000000000001",
+		RequestedBy:     "ops@corp.example",
+	}
+}
+
+// Summaries the fake analysis returns.
+var (
+	cleanSummary = preflight.Summary{
+		Warnings: 1,
+		ByCode:   []preflight.CodeCount{{Code: preflight.UserAssignment, Severity: preflight.Warning, Count: 1}},
+		Stats:    preflight.Stats{Groups: 3, MatchedGroups: 3, AWSUsers: 10, UsersToProvision: 10, Assignments: 5, Accounts: 2, PermissionSets: 2},
+	}
+	blockedSummary = preflight.Summary{
+		Blockers: 3, Warnings: 1,
+		ByCode: []preflight.CodeCount{
+			{Code: preflight.MissingGroup, Severity: preflight.Blocker, Count: 1},
+			{Code: preflight.DuplicateEmail, Severity: preflight.Blocker, Count: 2},
+			{Code: preflight.UserAssignment, Severity: preflight.Warning, Count: 1},
+		},
+		Stats: preflight.Stats{Groups: 3, MatchedGroups: 2, AWSUsers: 10, UsersToProvision: 9, Assignments: 5, Accounts: 2, PermissionSets: 2},
+	}
+)
+
+// fakePreflight plays the three preflight activities through env.OnActivity.
+// Run n (counted by inventory calls) answers with summaries[n-1], the last
+// one repeating, and with references that name the run, so a test can tell
+// which run a status shows.
+type fakePreflight struct {
+	summaries []preflight.Summary
+	// delay is how long, on the workflow's clock, each inventory takes.
+	delay time.Duration
+	// awsErr, when set, is what the AWS inventory fails with, from run
+	// awsErrFromRun on (from the first when zero).
+	awsErr        error
+	awsErrFromRun int
+
+	mu             sync.Mutex
+	awsInputs      []identitycenter.InventoryAWSInput
+	entraInputs    []entra.InventoryEntraInput
+	analysisInputs []analysis.AnalyzePreflightInput
+}
+
+func runRef(kind string, run int) store.Ref {
+	digest := fmt.Sprintf("%064d", run)
+	return store.Ref{Key: kind + "-" + digest, Digest: digest, Size: 1 << 20}
+}
+
+// install registers the three activity names (the workflow calls them by
+// name) and mocks them.
+func (f *fakePreflight) install(env *testsuite.TestWorkflowEnvironment) {
+	registerActivityNames(env, identitycenter.InventoryAWSName, entra.InventoryEntraName, analysis.AnalyzePreflightName)
+
+	env.OnActivity(identitycenter.InventoryAWSName, mock.Anything, mock.Anything).After(f.delay).Return(
+		func(_ context.Context, in identitycenter.InventoryAWSInput) (identitycenter.InventoryAWSResult, error) {
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			f.awsInputs = append(f.awsInputs, in)
+			if f.awsErr != nil && len(f.awsInputs) >= f.awsErrFromRun {
+				return identitycenter.InventoryAWSResult{}, f.awsErr
+			}
+			return identitycenter.InventoryAWSResult{
+				Inventory:   runRef("aws-inventory", len(f.awsInputs)),
+				InstanceARN: "arn:aws:sso:::instance/ssoins-1234567890abcdef",
+				Groups:      3, Users: 10, Assignments: 5, Accounts: 2, PermissionSets: 2,
+				APICalls: []apicalls.OperationCount{{Operation: "identitystore.ListUsers", Calls: 1}, {Operation: "sso-admin.ListInstances", Calls: 1}},
+			}, nil
+		})
+	env.OnActivity(entra.InventoryEntraName, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in entra.InventoryEntraInput) (entra.InventoryEntraResult, error) {
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			f.entraInputs = append(f.entraInputs, in)
+			return entra.InventoryEntraResult{
+				Inventory: runRef("entra-inventory", len(f.entraInputs)),
+				Groups:    3, Candidates: 2, Users: 9,
+				APICalls: []apicalls.OperationCount{{Operation: "graph.$batch", Calls: 1}, {Operation: "identitystore.ListUsers", Calls: 2}},
+			}, nil
+		})
+	env.OnActivity(analysis.AnalyzePreflightName, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in analysis.AnalyzePreflightInput) (analysis.AnalyzePreflightResult, error) {
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			f.analysisInputs = append(f.analysisInputs, in)
+			run := len(f.analysisInputs)
+			summary := f.summaries[min(run, len(f.summaries))-1]
+			return analysis.AnalyzePreflightResult{Report: runRef("preflight-report", run), Summary: summary}, nil
+		})
+}
+
+// runs is how many times each activity ran: AWS, Entra, analysis.
+func (f *fakePreflight) runs() [3]int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return [3]int{len(f.awsInputs), len(f.entraInputs), len(f.analysisInputs)}
+}
+
+// registerActivityNames registers placeholders so env.OnActivity can mock
+// the activities by the names the workflow calls; the worker registers the
+// real ones. A placeholder that runs means a mock is missing.
+func registerActivityNames(env *testsuite.TestWorkflowEnvironment, names ...string) {
+	for _, name := range names {
+		var fn any
+		switch name {
+		case identitycenter.InventoryAWSName:
+			fn = func(context.Context, identitycenter.InventoryAWSInput) (identitycenter.InventoryAWSResult, error) {
+				panic("InventoryAWS is not mocked")
+			}
+		case entra.InventoryEntraName:
+			fn = func(context.Context, entra.InventoryEntraInput) (entra.InventoryEntraResult, error) {
+				panic("InventoryEntra is not mocked")
+			}
+		case analysis.AnalyzePreflightName:
+			fn = func(context.Context, analysis.AnalyzePreflightInput) (analysis.AnalyzePreflightResult, error) {
+				panic("AnalyzePreflight is not mocked")
+			}
+		default:
+			panic("unknown activity " + name)
+		}
+		env.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name})
+	}
+}
+
+// newEnv is a test environment with the cutover registered, started under
+// the workflow ID a cutover of testIdentityStoreID must have.
+func newEnv(t *testing.T) *testsuite.TestWorkflowEnvironment {
+	t.Helper()
+	var suite testsuite.WorkflowTestSuite
+	env := suite.NewTestWorkflowEnvironment()
+	env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: testWorkflowID})
+	Register(env)
+	return env
+}
+
+// decision is a gate decision at gate preflight.
+func decision(by, reason string, override bool) GateDecision {
+	return GateDecision{Gate: GatePreflight, By: by, Reason: reason, Override: override}
+}
+
+// updateOutcome is how the workflow answered one update.
+type updateOutcome struct {
+	accepted  bool
+	rejected  error
+	completed bool
+	status    CutoverStatus
+	err       error
+}
+
+// sendUpdate sends an update now (call it from a delayed callback); its
+// outcome fills in as the workflow answers.
+func sendUpdate(t *testing.T, env *testsuite.TestWorkflowEnvironment, op string, input any) *updateOutcome {
+	out := &updateOutcome{}
+	env.UpdateWorkflow(op, "", &testsuite.TestUpdateCallback{
+		OnAccept: func() { out.accepted = true },
+		OnReject: func(err error) { out.rejected = err },
+		OnComplete: func(v any, err error) {
+			out.completed, out.err = true, err
+			if err == nil {
+				st, ok := v.(CutoverStatus)
+				require.True(t, ok, "update answered with %T, want CutoverStatus", v)
+				out.status = st
+			}
+		},
+	}, input)
+	return out
+}
+
+// at runs fn at offset d on the workflow's clock.
+func at(env *testsuite.TestWorkflowEnvironment, d time.Duration, fn func()) {
+	env.RegisterDelayedCallback(fn, d)
+}
+
+func queryStatus(t *testing.T, env *testsuite.TestWorkflowEnvironment) CutoverStatus {
+	t.Helper()
+	v, err := env.QueryWorkflow(QueryStatus)
+	require.NoError(t, err)
+	var st CutoverStatus
+	require.NoError(t, v.Get(&st))
+	return st
+}
+
+// currentDetails is what the Temporal UI shows as the workflow's details.
+func currentDetails(t *testing.T, env *testsuite.TestWorkflowEnvironment) string {
+	t.Helper()
+	v, err := env.QueryWorkflow("__temporal_workflow_metadata")
+	require.NoError(t, err)
+	var md sdkpb.WorkflowMetadata
+	require.NoError(t, v.Get(&md))
+	return md.GetCurrentDetails()
+}
+
+func result(t *testing.T, env *testsuite.TestWorkflowEnvironment) CutoverResult {
+	t.Helper()
+	require.True(t, env.IsWorkflowCompleted())
+	require.NoError(t, env.GetWorkflowError())
+	var res CutoverResult
+	require.NoError(t, env.GetWorkflowResult(&res))
+	return res
+}
+
+// jsonSize is the size of v as the default data converter's JSON.
+func jsonSize(t *testing.T, v any) int {
+	t.Helper()
+	data, err := json.Marshal(v)
+	require.NoError(t, err)
+	return len(data)
+}

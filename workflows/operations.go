@@ -1,0 +1,151 @@
+package workflows
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+
+	"go.temporal.io/sdk/workflow"
+)
+
+// gateOperations are the decisions a person sends. Each is a signal (for
+// `temporal workflow signal` and tctl, which cannot be told no) and an update
+// of the same name with a validator (for `starter` and `temporal workflow
+// update`, which get an immediate error). Both take a GateDecision as JSON
+// and go through the same rules (cutover.validate).
+//
+// The order matters when signals reach the workflow in the same workflow
+// task: their channels are read in this order, the first valid decision
+// closes the gate and the others are refused. So the most cautious decision
+// wins: a reject sent together with an approve stops the cutover.
+var gateOperations = []string{OpReject, OpRecheck, OpApprove}
+
+// listen installs the status query and every gate operation.
+func (c *cutover) listen(ctx workflow.Context) error {
+	err := workflow.SetQueryHandlerWithOptions(ctx, QueryStatus,
+		func() (CutoverStatus, error) { return c.snapshot(), nil },
+		workflow.QueryHandlerOptions{Description: "Phase, open gate with what to do, preflight summary, decisions and refused signals"})
+	if err != nil {
+		return err
+	}
+	for _, op := range gateOperations {
+		c.listenForSignals(ctx, op)
+		err := workflow.SetUpdateHandlerWithOptions(ctx, op, c.updateHandler(op), workflow.UpdateHandlerOptions{
+			Validator:   c.updateValidator(op),
+			Description: op + " at the open gate; input: " + gateDecisionExample + "; answers with the status once carried out",
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// gateDecisionExample shows the input every gate operation takes.
+const gateDecisionExample = `{"gate":"NAME","by":"PERSON","reason":"WHY","override":false}`
+
+// listenForSignals takes every op signal through the same rules as the
+// update. A signal cannot be refused to its sender, so a bad one is logged,
+// recorded in status.Refused and otherwise ignored.
+func (c *cutover) listenForSignals(ctx workflow.Context, op string) {
+	signals := workflow.GetSignalChannelWithOptions(ctx, op, workflow.SignalChannelOptions{
+		Description: op + " at the open gate; input: " + gateDecisionExample + "; a refused signal shows in status.refused",
+	})
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		for {
+			// Received raw, so that a payload that is not a gate decision is
+			// recorded as refused instead of being dropped by the SDK.
+			var input json.RawMessage
+			signals.Receive(ctx, &input)
+			if _, err := c.submit(ctx, op, input); err != nil {
+				c.refuse(ctx, op, input, err)
+			}
+		}
+	})
+}
+
+// updateValidator refuses an update before it is accepted, so a refused
+// update never enters history and changes nothing.
+func (c *cutover) updateValidator(op string) func(workflow.Context, json.RawMessage) error {
+	return func(_ workflow.Context, input json.RawMessage) error {
+		decision, err := decodeDecision(input)
+		if err != nil {
+			return fmt.Errorf("%s refused: %w", op, err)
+		}
+		return c.validate(op, decision)
+	}
+}
+
+// updateHandler carries out an accepted update and answers with the status
+// once the workflow has acted on it: for approve and reject when the gate is
+// closed for good, for recheck when the new preflight is done and the gate
+// is open again.
+func (c *cutover) updateHandler(op string) func(workflow.Context, json.RawMessage) (CutoverStatus, error) {
+	return func(ctx workflow.Context, input json.RawMessage) (CutoverStatus, error) {
+		d, err := c.submit(ctx, op, input)
+		if err != nil {
+			// Valid when validated, but another decision accepted in the
+			// same workflow task closed the gate first. The sender gets
+			// this error; status.Refused is for signals, which have no
+			// sender to answer.
+			workflow.GetLogger(ctx).Warn("Gate update refused after validation", "operation", op, "error", err)
+			return CutoverStatus{}, err
+		}
+		if err := workflow.Await(ctx, func() bool { return d.done }); err != nil {
+			return CutoverStatus{}, err
+		}
+		// The workflow coroutine has moved on (to the next gate, or to its
+		// end) before this one resumes, so the status is the one after d.
+		return c.snapshot(), d.err
+	}
+}
+
+// submit decodes and accepts a decision.
+func (c *cutover) submit(ctx workflow.Context, op string, input json.RawMessage) (*pendingDecision, error) {
+	decision, err := decodeDecision(input)
+	if err != nil {
+		return nil, fmt.Errorf("%s refused: %w", op, err)
+	}
+	return c.accept(ctx, op, decision)
+}
+
+// refuse records a signal the workflow ignored, keeping the newest
+// MaxRefusedShown so status stays small whatever a script sends.
+func (c *cutover) refuse(ctx workflow.Context, op string, input json.RawMessage, reason error) {
+	var sent GateDecision
+	_ = json.Unmarshal(input, &sent) // best effort: only to say who sent it for which gate
+	refused := RefusedInput{
+		Operation: op,
+		Gate:      clip(sent.Gate, 100),
+		By:        clip(sent.By, maxByLength),
+		Error:     reason.Error(),
+		At:        workflow.Now(ctx),
+	}
+	workflow.GetLogger(ctx).Warn("Gate signal refused", "operation", op, "gate", refused.Gate, "by", refused.By, "error", refused.Error)
+	c.status.RefusedTotal++
+	c.status.Refused = append(c.status.Refused, refused)
+	if excess := len(c.status.Refused) - MaxRefusedShown; excess > 0 {
+		c.status.Refused = append([]RefusedInput{}, c.status.Refused[excess:]...)
+	}
+	c.publish(ctx)
+}
+
+// decodeDecision reads a GateDecision strictly: a misspelt field (say
+// "overide") is an error, not silently dropped.
+func decodeDecision(input json.RawMessage) (GateDecision, error) {
+	if len(bytes.TrimSpace(input)) == 0 {
+		return GateDecision{}, errors.New("no input: send " + gateDecisionExample)
+	}
+	dec := json.NewDecoder(bytes.NewReader(input))
+	dec.DisallowUnknownFields()
+	var d GateDecision
+	if err := dec.Decode(&d); err != nil {
+		return GateDecision{}, fmt.Errorf("input is not a gate decision (%v): send %s", err, gateDecisionExample)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return GateDecision{}, errors.New("input has more than one JSON value: send one object, " + gateDecisionExample)
+	}
+	return d, nil
+}

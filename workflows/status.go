@@ -1,0 +1,60 @@
+package workflows
+
+import (
+	"slices"
+
+	"go.temporal.io/sdk/workflow"
+)
+
+// cutover is the workflow's state. status is exactly what the status query
+// returns and what the Temporal UI shows (rendered by details.go); every
+// change to it is followed by publish, so the two never disagree.
+type cutover struct {
+	status CutoverStatus
+	// gate is the gate open now, nil while the workflow works.
+	gate *gate
+	// decision is the decision accepted at the gate that the workflow has
+	// not picked up yet.
+	decision *pendingDecision
+}
+
+func newCutover(ctx workflow.Context, req CutoverRequest) *cutover {
+	return &cutover{status: CutoverStatus{
+		WorkflowID: workflow.GetInfo(ctx).WorkflowExecution.ID,
+		Request:    req,
+		Phase:      PhasePreflight,
+		Step:       "starting",
+		Decisions:  []Decision{},
+		Refused:    []RefusedInput{},
+	}}
+}
+
+// setStep says what the workflow is doing now.
+func (c *cutover) setStep(ctx workflow.Context, phase, step string) {
+	c.status.Phase = phase
+	c.status.Step = step
+	c.publish(ctx)
+}
+
+// publish shows the status in the Temporal UI. Current details are not
+// recorded in history, so calling it is always safe, on replay too.
+func (c *cutover) publish(ctx workflow.Context) {
+	workflow.SetCurrentDetails(ctx, renderDetails(c.status))
+}
+
+// snapshot is a copy of the status that later changes do not reach.
+func (c *cutover) snapshot() CutoverStatus {
+	s := c.status
+	if s.Gate != nil {
+		g := *s.Gate
+		g.Operations = slices.Clone(g.Operations)
+		s.Gate = &g
+	}
+	if s.Preflight != nil {
+		p := *s.Preflight
+		s.Preflight = &p
+	}
+	s.Decisions = slices.Clone(s.Decisions)
+	s.Refused = slices.Clone(s.Refused)
+	return s
+}
