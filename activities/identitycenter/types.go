@@ -27,4 +27,31 @@ type InventoryAWSResult struct {
 	Accounts       int                       `json:"accounts"`
 	PermissionSets int                       `json:"permissionSets"`
 	APICalls       []apicalls.OperationCount `json:"apiCalls"`
+	// UnresolvedPrincipals counts assignments whose group or user was not
+	// found in the identity store (deleted while the assignment stayed).
+	// They are in the inventory with an empty principal name: nothing can
+	// carry them across the switch, so the analysis may report them.
+	UnresolvedPrincipals int `json:"unresolvedPrincipals,omitempty"`
 }
+
+// Progress is the heartbeat detail of a running inventory: the step it is in
+// and how far that step has come, so a long inventory shows progress in the
+// Temporal UI and to the starter.
+type Progress struct {
+	Step  string `json:"step"`
+	Done  int    `json:"done"`
+	Total int    `json:"total"`
+}
+
+// Error types of the non-retryable errors the activities return, for the
+// workflow and for scripts that match on them.
+const (
+	// ErrInvalidRequest: the request is incomplete or malformed.
+	ErrInvalidRequest = "InvalidRequest"
+	// ErrInstanceNotFound: no Identity Center instance with that identity
+	// store (or instance ARN) in the worker's region.
+	ErrInstanceNotFound = "InstanceNotFound"
+	// ErrAccessDenied: the worker's AWS credentials are refused or lack a
+	// permission.
+	ErrAccessDenied = "AccessDenied"
+)

@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"context"
 	"math/rand"
 	"net/http"
 	"strconv"
@@ -34,10 +35,7 @@ func withFaults(f Faults, write faultWriter, next http.Handler) http.Handler {
 	}
 	var mu sync.Mutex
 	rnd := rand.New(rand.NewSource(f.Seed))
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if f.Latency > 0 {
-			time.Sleep(f.Latency)
-		}
+	inject := func(w http.ResponseWriter, write faultWriter) bool {
 		mu.Lock()
 		roll := rnd.Float64()
 		mu.Unlock()
@@ -52,7 +50,32 @@ func withFaults(f Faults, write faultWriter, next http.Handler) http.Handler {
 		case roll < f.ThrottleRate+f.ServerErrorRate:
 			write(w, faultServerError)
 		default:
-			next.ServeHTTP(w, r)
+			return false
 		}
+		return true
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if f.Latency > 0 {
+			time.Sleep(f.Latency)
+		}
+		if inject(w, write) {
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), faultInjectorKey{}, faultInjector(inject))))
 	})
+}
+
+// faultInjector rolls the dice for one request and, when a fault is due,
+// writes it with write (Retry-After included) and returns true.
+type faultInjector func(w http.ResponseWriter, write faultWriter) bool
+
+type faultInjectorKey struct{}
+
+// faultInjectorFrom returns the injector withFaults put in the context of
+// the requests it passes on, or nil when faults are off. A server that
+// carries several requests in one HTTP request (Graph's $batch) uses it to
+// fault each of them on its own, as the real service does.
+func faultInjectorFrom(ctx context.Context) faultInjector {
+	inject, _ := ctx.Value(faultInjectorKey{}).(faultInjector)
+	return inject
 }
