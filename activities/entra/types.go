@@ -27,3 +27,23 @@ type InventoryEntraResult struct {
 	Users      int                       `json:"users"`
 	APICalls   []apicalls.OperationCount `json:"apiCalls"`
 }
+
+// Progress is the heartbeat detail of a running inventory: the step it is in
+// and how far that step has come, so a long inventory shows progress in the
+// Temporal UI and to the starter.
+type Progress struct {
+	Step  string `json:"step"`
+	Done  int    `json:"done"`
+	Total int    `json:"total"`
+}
+
+// Error types of the non-retryable errors the activities return, for the
+// workflow and for scripts that match on them.
+const (
+	// ErrInvalidRequest: Graph refused a request as malformed, or the input
+	// is incomplete.
+	ErrInvalidRequest = "InvalidRequest"
+	// ErrAccessDenied: Graph did not accept the worker's credentials, or
+	// the app registration lacks a permission.
+	ErrAccessDenied = "AccessDenied"
+)

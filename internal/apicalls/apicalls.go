@@ -102,8 +102,9 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 
 // Operation names the API operation a request calls: "identitystore:ListUsers"
 // for the AWS JSON protocol, "iam:CreateUser" for the Query protocol, and
-// "graph:GET /groups/{id}/members" for Microsoft Graph and SCIM, with IDs
-// replaced so that calls to the same operation count together.
+// "graph:GET /groups/{id}/members" for Microsoft Graph v1.0 and
+// "http:GET /scim/v2/Users" for anything else, with IDs replaced so that
+// calls to the same operation count together.
 func Operation(req *http.Request) string {
 	if target := req.Header.Get("X-Amz-Target"); target != "" {
 		prefix, op, _ := strings.Cut(target, ".")
@@ -112,7 +113,10 @@ func Operation(req *http.Request) string {
 	if action := queryAction(req); action != "" {
 		return "iam:" + action
 	}
-	return "http:" + req.Method + " " + normalizePath(req.URL)
+	if rest, ok := strings.CutPrefix(req.URL.Path, "/v1.0/"); ok {
+		return "graph:" + req.Method + " /" + normalizePath(rest)
+	}
+	return "http:" + req.Method + " " + normalizePath(req.URL.Path)
 }
 
 func awsService(targetPrefix string) string {
@@ -149,8 +153,8 @@ func queryAction(req *http.Request) string {
 
 var idSegment = regexp.MustCompile(`^([0-9a-fA-F-]{16,}|[0-9]{6,}|[^/]*@[^/]*|d-[0-9a-f]+)$`)
 
-func normalizePath(u *url.URL) string {
-	parts := strings.Split(u.Path, "/")
+func normalizePath(path string) string {
+	parts := strings.Split(path, "/")
 	for i, p := range parts {
 		if idSegment.MatchString(p) {
 			parts[i] = "{id}"

@@ -39,7 +39,7 @@ func TestTransportCountsPerContextAndOperation(t *testing.T) {
 	do(context.Background(), "GET", "/v1.0/users", "", "") // not counted: no counter
 
 	require.Equal(t, []OperationCount{
-		{Operation: "http:GET /v1.0/groups/{id}/members", Calls: 2},
+		{Operation: "graph:GET /groups/{id}/members", Calls: 2},
 		{Operation: "iam:CreateUser", Calls: 1},
 		{Operation: "identitystore:ListUsers", Calls: 2},
 		{Operation: "sso-admin:ListInstances", Calls: 1},

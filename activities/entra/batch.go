@@ -1,0 +1,294 @@
+package entra
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	abstractions "github.com/microsoft/kiota-abstractions-go"
+	"github.com/microsoft/kiota-abstractions-go/serialization"
+	msgraphcore "github.com/microsoftgraph/msgraph-sdk-go-core"
+	"github.com/microsoftgraph/msgraph-sdk-go/models/odataerrors"
+)
+
+// Graph's JSON batching limit: at most 20 requests in one $batch.
+const maxBatchRequests = 20
+
+// maxAttempts is how often one request is sent before the inventory gives
+// up on it (Temporal then retries the activity). Throttled requests wait for
+// Retry-After between attempts, so ten attempts ride out a long burst.
+const maxAttempts = 10
+
+// batchRequest is one request of a $batch and what to do with its answer.
+type batchRequest struct {
+	// what names the request for errors: "list the members of group ...".
+	what    string
+	info    *abstractions.RequestInformation
+	factory serialization.ParsableFactory
+	// handle takes the parsed answer. It runs on the batcher's goroutine,
+	// one answer at a time, and may queue follow-up requests.
+	handle func(serialization.Parsable) error
+
+	attempt   int
+	notBefore time.Time
+	lastError string
+}
+
+// batcher sends requests in $batch calls, 20 at a time, a bounded number of
+// calls at once. It works in rounds: every request queued when a round
+// starts goes out in that round, and what the answers queue (next pages,
+// nested groups) goes out in the next, so every call but the last of a
+// round is full. A request that is throttled or meets a server error on its
+// own (Graph answers each request of a batch separately) is sent again in
+// the next round, after its Retry-After: throttling is per app and tenant,
+// so the whole inventory waits.
+type batcher struct {
+	adapter     abstractions.RequestAdapter
+	concurrency int
+	queue       []*batchRequest
+	// onDone is told how many requests were answered.
+	onDone func(n int)
+}
+
+func (b *batcher) add(r *batchRequest) { b.queue = append(b.queue, r) }
+
+// outcome is what became of one request in a round.
+type outcome struct {
+	result serialization.Parsable
+	// retryIn is set when the request must be sent again after that delay.
+	retry   bool
+	retryIn time.Duration
+	reason  string
+}
+
+// run sends every queued request, and every request their answers queue,
+// until none is left.
+func (b *batcher) run(ctx context.Context) error {
+	for len(b.queue) > 0 {
+		round := b.queue
+		b.queue = nil
+		if err := sleepUntil(ctx, latestNotBefore(round)); err != nil {
+			return err
+		}
+
+		outcomes := make([]outcome, len(round))
+		calls := (len(round) + maxBatchRequests - 1) / maxBatchRequests
+		err := forEach(ctx, b.concurrency, calls, func(ctx context.Context, c int) error {
+			lo, hi := c*maxBatchRequests, min(len(round), (c+1)*maxBatchRequests)
+			return b.send(ctx, round[lo:hi], outcomes[lo:hi])
+		})
+		if err != nil {
+			return err
+		}
+
+		answered := 0
+		for i, r := range round {
+			o := outcomes[i]
+			if o.retry {
+				r.attempt++
+				r.lastError = o.reason
+				if r.attempt >= maxAttempts {
+					return fmt.Errorf("%s: Microsoft Graph still answered %s after %d attempts; the activity is retried", r.what, r.lastError, r.attempt)
+				}
+				r.notBefore = time.Now().Add(o.retryIn)
+				b.queue = append(b.queue, r)
+				continue
+			}
+			if err := r.handle(o.result); err != nil {
+				return err
+			}
+			answered++
+		}
+		if b.onDone != nil {
+			b.onDone(answered)
+		}
+	}
+	return nil
+}
+
+// send makes one $batch call of requests and fills outcomes.
+func (b *batcher) send(ctx context.Context, requests []*batchRequest, outcomes []outcome) error {
+	batch := msgraphcore.NewBatchRequest(b.adapter)
+	ids := make([]string, len(requests))
+	for i, r := range requests {
+		// Resolve the URL on the request itself first: the SDK resolves it
+		// on a copy that shares the path parameters and, for a nextLink,
+		// empties them, so a resend (after throttling) would lose the URL.
+		if r.info.PathParameters["baseurl"] == "" {
+			r.info.PathParameters["baseurl"] = b.adapter.GetBaseUrl()
+		}
+		if _, err := r.info.GetUri(); err != nil {
+			return fmt.Errorf("%s: build the request URL: %w", r.what, err)
+		}
+		item, err := batch.AddBatchRequestStep(*r.info)
+		if err != nil {
+			return fmt.Errorf("%s: build the batch request: %w", r.what, err)
+		}
+		ids[i] = *item.GetId()
+	}
+	resp, err := sendBatch(ctx, b.adapter, batch)
+	if err != nil {
+		// The SDK's retry handler already waited out throttling of the
+		// whole batch; what is left is sent again next round, unless it
+		// cannot succeed.
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if status := statusOf(err); status != 0 && !retryableStatus(status) {
+			return callError("send a batch of Graph requests ("+requests[0].what+", ...)", err)
+		}
+		for i, r := range requests {
+			outcomes[i] = outcome{retry: true, retryIn: backoff(r.attempt), reason: "an error to the whole batch (" + err.Error() + ")"}
+		}
+		return nil
+	}
+
+	for i, r := range requests {
+		item := resp.GetResponseById(ids[i])
+		if item == nil || item.GetStatus() == nil {
+			outcomes[i] = outcome{retry: true, retryIn: backoff(r.attempt), reason: "no answer in the batch response"}
+			continue
+		}
+		status := int(*item.GetStatus())
+		switch {
+		case retryableStatus(status):
+			wait, ok := retryAfter(item.GetHeaders())
+			if !ok {
+				wait = backoff(r.attempt)
+			}
+			outcomes[i] = outcome{retry: true, retryIn: wait, reason: "HTTP " + strconv.Itoa(status)}
+		case status >= 400:
+			code, message := subResponseError(item)
+			return callError(r.what, &graphStatusError{status: status, code: code, message: message})
+		default:
+			result, err := msgraphcore.GetBatchResponseById[serialization.Parsable](resp, ids[i], r.factory)
+			if err != nil {
+				return fmt.Errorf("%s: read the answer: %w", r.what, err)
+			}
+			outcomes[i] = outcome{result: result}
+		}
+	}
+	return nil
+}
+
+// sendBatch sends batch as msgraph-sdk-go-core's BatchRequest.Send does,
+// but with Graph's error mapping: Send maps none, so a refused batch (401,
+// 403) would lose Graph's error code and message, which say what to fix.
+func sendBatch(ctx context.Context, adapter abstractions.RequestAdapter, batch msgraphcore.BatchRequest) (msgraphcore.BatchResponse, error) {
+	info := abstractions.NewRequestInformation()
+	info.Method = abstractions.POST
+	info.UrlTemplate = "{+baseurl}/$batch"
+	info.Headers.TryAdd("Accept", "application/json")
+	if err := info.SetContentFromParsable(ctx, adapter, "application/json", batch); err != nil {
+		return nil, fmt.Errorf("encode the batch: %w", err)
+	}
+	resp, err := adapter.Send(ctx, info, msgraphcore.CreateBatchResponseDiscriminator, abstractions.ErrorMappings{
+		"XXX": odataerrors.CreateODataErrorFromDiscriminatorValue,
+	})
+	if err != nil {
+		return nil, err
+	}
+	batchResp, ok := resp.(msgraphcore.BatchResponse)
+	if !ok {
+		return nil, fmt.Errorf("the batch call answered %T, not a batch response", resp)
+	}
+	return batchResp, nil
+}
+
+// retryableStatus reports whether a request that got status may succeed
+// when sent again: throttling and server errors.
+func retryableStatus(status int) bool {
+	return status == 429 || status >= 500
+}
+
+// retryAfter reads the Retry-After of a batch sub-response, in seconds as
+// Graph writes it.
+func retryAfter(headers msgraphcore.RequestHeader) (time.Duration, bool) {
+	for k, v := range headers {
+		if strings.EqualFold(k, "Retry-After") {
+			if seconds, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && seconds >= 0 {
+				return time.Duration(seconds) * time.Second, true
+			}
+		}
+	}
+	return 0, false
+}
+
+// backoff is the wait before attempt+1 of a request that failed without a
+// Retry-After: 1s, 2s, 4s, ... at most 30s.
+func backoff(attempt int) time.Duration {
+	return min(time.Second<<min(attempt, 5), 30*time.Second)
+}
+
+func latestNotBefore(requests []*batchRequest) time.Time {
+	var latest time.Time
+	for _, r := range requests {
+		if r.notBefore.After(latest) {
+			latest = r.notBefore
+		}
+	}
+	return latest
+}
+
+func sleepUntil(ctx context.Context, t time.Time) error {
+	wait := time.Until(t)
+	if wait <= 0 {
+		return nil
+	}
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-timer.C:
+		return nil
+	}
+}
+
+// subResponseError reads Graph's {"error": {"code", "message"}} from the
+// body of a failed batch sub-response. The SDK keeps the body as parsed
+// JSON, strings as *string.
+func subResponseError(item msgraphcore.BatchItem) (code, message string) {
+	errBody, _ := item.GetBody()["error"].(map[string]any)
+	str := func(v any) string {
+		switch v := v.(type) {
+		case *string:
+			if v != nil {
+				return *v
+			}
+		case string:
+			return v
+		}
+		return ""
+	}
+	return str(errBody["code"]), str(errBody["message"])
+}
+
+// graphStatusError is a failed request of a batch, shaped like the SDK's
+// errors for requests sent alone.
+type graphStatusError struct {
+	status  int
+	code    string
+	message string
+}
+
+func (e *graphStatusError) Error() string {
+	return fmt.Sprintf("HTTP %d %s: %s", e.status, e.code, e.message)
+}
+
+func (e *graphStatusError) GetStatusCode() int { return e.status }
+
+// statusOf returns the HTTP status of a Graph error: the SDK's
+// *odataerrors.ODataError and *abstractions.ApiError, and graphStatusError,
+// all have GetStatusCode. 0 means the error has no status (a network
+// error, a cancelled context).
+func statusOf(err error) int {
+	var withStatus interface{ GetStatusCode() int }
+	if errors.As(err, &withStatus) {
+		return withStatus.GetStatusCode()
+	}
+	return 0
+}

@@ -1,0 +1,528 @@
+package entra
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	abstractions "github.com/microsoft/kiota-abstractions-go"
+	"github.com/microsoft/kiota-abstractions-go/serialization"
+	"github.com/microsoftgraph/msgraph-sdk-go/groups"
+	"github.com/microsoftgraph/msgraph-sdk-go/models"
+	"github.com/microsoftgraph/msgraph-sdk-go/users"
+
+	"github.com/platformguide/ssocutover/internal/graphclient"
+	"github.com/platformguide/ssocutover/internal/inventory"
+)
+
+// Graph's limits that decide how many calls the inventory makes.
+const (
+	// pageSize is the largest $top of users, groups and members.
+	pageSize = 999
+	// valuesPerFilter is how many values one $filter may compare with
+	// ("in" counts each): Graph allows 15.
+	valuesPerFilter = 15
+	// maxFilterLength keeps a $filter well inside Graph's URL length limit
+	// (2,048 characters for advanced queries) even for long names.
+	maxFilterLength = 1000
+)
+
+// The properties the inventory reads: only what the analysis uses.
+var (
+	groupFields  = []string{"id", "displayName", "securityEnabled"}
+	memberFields = []string{"id", "userPrincipalName", "mail", "givenName", "surname", "displayName", "otherMails"}
+	ownerFields  = []string{"id"}
+	nestedFields = []string{"id", "userPrincipalName"}
+)
+
+// inventoryRun is one run of InventoryEntra.
+type inventoryRun struct {
+	graph       *graphclient.Client
+	concurrency int
+	progress    *progress
+	aws         inventory.AWS
+
+	candidates map[string]*candidate          // by Entra group ID
+	users      map[string]inventory.EntraUser // by Entra user ID
+}
+
+// candidate is an Entra group whose display name is an AWS group's, and
+// what its members and owners showed.
+type candidate struct {
+	group        inventory.EntraGroup
+	direct       map[string]bool   // IDs of the direct user members
+	nestedGroups map[string]bool   // display names of the direct group members
+	reached      map[string]string // ID -> userPrincipalName of every user reached, nesting included
+	askedNested  bool
+}
+
+func (r *inventoryRun) inventory(ctx context.Context, tenantID string) (inventory.Entra, error) {
+	r.candidates = map[string]*candidate{}
+	r.users = map[string]inventory.EntraUser{}
+	if err := r.findGroups(ctx); err != nil {
+		return inventory.Entra{}, err
+	}
+	if err := r.readGroups(ctx); err != nil {
+		return inventory.Entra{}, err
+	}
+	if err := r.findUsers(ctx); err != nil {
+		return inventory.Entra{}, err
+	}
+	return r.result(tenantID), nil
+}
+
+// findGroups finds every Entra group whose display name equals an AWS
+// group's, ignoring case (as Graph's $filter compares). It looks the names
+// up 15 to a $filter and 20 filters to a $batch, or, when the tenant has so
+// few groups that listing them all takes fewer calls, lists them all.
+func (r *inventoryRun) findGroups(ctx context.Context) error {
+	wanted := map[string]string{} // lower-case name -> the AWS spelling
+	for _, g := range r.aws.Groups {
+		if _, ok := wanted[strings.ToLower(g.DisplayName)]; !ok {
+			wanted[strings.ToLower(g.DisplayName)] = g.DisplayName
+		}
+	}
+	if len(wanted) == 0 {
+		return nil
+	}
+	r.progress.start("find the groups in Entra", len(wanted))
+	names := slices.Sorted(maps.Values(wanted))
+	filters := packFilters("displayName", names)
+
+	list, err := r.listIsCheaper(ctx, len(filters), 0, "groups", func(ctx context.Context) (*int32, error) {
+		return r.graph.Client.Groups().Count().Get(ctx, &groups.CountRequestBuilderGetRequestConfiguration{Headers: eventual()})
+	})
+	if err != nil {
+		return err
+	}
+	keep := func(page models.GroupCollectionResponseable) {
+		for _, g := range page.GetValue() {
+			if _, ok := wanted[strings.ToLower(deref(g.GetDisplayName()))]; ok {
+				r.addCandidate(g)
+			}
+		}
+	}
+	defer r.progress.add(len(wanted))
+
+	if list {
+		page, err := r.graph.Client.Groups().Get(ctx, &groups.GroupsRequestBuilderGetRequestConfiguration{
+			QueryParameters: &groups.GroupsRequestBuilderGetQueryParameters{Select: groupFields, Top: ptr(int32(pageSize))},
+		})
+		for {
+			if err != nil {
+				return callError("list the groups of the tenant", err)
+			}
+			keep(page)
+			next := page.GetOdataNextLink()
+			if next == nil {
+				return nil
+			}
+			page, err = r.graph.Client.Groups().WithUrl(*next).Get(ctx, nil)
+		}
+	}
+
+	b := r.newBatcher(nil)
+	var lookup func(what string, info *abstractions.RequestInformation) *batchRequest
+	lookup = func(what string, info *abstractions.RequestInformation) *batchRequest {
+		return &batchRequest{
+			what:    what,
+			info:    info,
+			factory: models.CreateGroupCollectionResponseFromDiscriminatorValue,
+			handle: func(result serialization.Parsable) error {
+				page := result.(models.GroupCollectionResponseable)
+				keep(page)
+				if next := page.GetOdataNextLink(); next != nil {
+					info, err := r.graph.Client.Groups().WithUrl(*next).ToGetRequestInformation(ctx, nil)
+					if err != nil {
+						return fmt.Errorf("%s: %w", what, err)
+					}
+					b.add(lookup(what, info))
+				}
+				return nil
+			},
+		}
+	}
+	for _, filter := range filters {
+		what := "look up groups by name (" + filter + ")"
+		info, err := r.graph.Client.Groups().ToGetRequestInformation(ctx, &groups.GroupsRequestBuilderGetRequestConfiguration{
+			QueryParameters: &groups.GroupsRequestBuilderGetQueryParameters{Filter: ptr(filter), Select: groupFields, Top: ptr(int32(pageSize))},
+		})
+		if err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+		b.add(lookup(what, info))
+	}
+	return b.run(ctx)
+}
+
+func (r *inventoryRun) addCandidate(g models.Groupable) {
+	id := deref(g.GetId())
+	if _, ok := r.candidates[id]; ok {
+		return
+	}
+	r.candidates[id] = &candidate{
+		group: inventory.EntraGroup{
+			ID:              id,
+			DisplayName:     deref(g.GetDisplayName()),
+			SecurityEnabled: deref(g.GetSecurityEnabled()),
+			MemberIDs:       []string{},
+		},
+		direct:       map[string]bool{},
+		nestedGroups: map[string]bool{},
+		reached:      map[string]string{},
+	}
+}
+
+// readGroups reads, for every candidate, its direct members (users with the
+// attributes provisioning maps; nested groups by name), its owners, and,
+// when it has nested groups, the users it reaches through them. The
+// requests go 20 to a $batch; big groups are paged through their nextLink.
+func (r *inventoryRun) readGroups(ctx context.Context) error {
+	if len(r.candidates) == 0 {
+		return nil
+	}
+	r.progress.start("read the members and owners of the groups in Entra", 2*len(r.candidates))
+	b := r.newBatcher(func(n int) { r.progress.add(n) })
+	for _, id := range slices.Sorted(maps.Keys(r.candidates)) {
+		c := r.candidates[id]
+		members, err := r.graph.Client.Groups().ByGroupId(id).Members().ToGetRequestInformation(ctx, &groups.ItemMembersRequestBuilderGetRequestConfiguration{
+			QueryParameters: &groups.ItemMembersRequestBuilderGetQueryParameters{Select: memberFields, Top: ptr(int32(pageSize))},
+		})
+		if err != nil {
+			return err
+		}
+		b.add(r.membersRequest(ctx, b, c, members))
+		// Entra allows at most 100 owners, so one page holds them all;
+		// the nextLink is followed all the same.
+		owners, err := r.graph.Client.Groups().ByGroupId(id).Owners().ToGetRequestInformation(ctx, &groups.ItemOwnersRequestBuilderGetRequestConfiguration{
+			QueryParameters: &groups.ItemOwnersRequestBuilderGetQueryParameters{Select: ownerFields, Top: ptr(int32(pageSize))},
+		})
+		if err != nil {
+			return err
+		}
+		b.add(r.ownersRequest(ctx, b, c, owners))
+	}
+	return b.run(ctx)
+}
+
+func (r *inventoryRun) membersRequest(ctx context.Context, b *batcher, c *candidate, info *abstractions.RequestInformation) *batchRequest {
+	what := fmt.Sprintf("list the members of group %q (%s)", c.group.DisplayName, c.group.ID)
+	return &batchRequest{
+		what:    what,
+		info:    info,
+		factory: models.CreateDirectoryObjectCollectionResponseFromDiscriminatorValue,
+		handle: func(result serialization.Parsable) error {
+			page := result.(models.DirectoryObjectCollectionResponseable)
+			for _, member := range page.GetValue() {
+				switch m := member.(type) {
+				case models.Userable:
+					u := entraUser(m)
+					r.users[u.ID] = u
+					if !c.direct[u.ID] {
+						c.direct[u.ID] = true
+						c.group.MemberIDs = append(c.group.MemberIDs, u.ID)
+					}
+				case models.Groupable:
+					c.nestedGroups[deref(m.GetDisplayName())] = true
+					if !c.askedNested {
+						c.askedNested = true
+						nested, err := r.graph.Client.Groups().ByGroupId(c.group.ID).TransitiveMembers().GraphUser().ToGetRequestInformation(ctx, &groups.ItemTransitiveMembersGraphUserRequestBuilderGetRequestConfiguration{
+							QueryParameters: &groups.ItemTransitiveMembersGraphUserRequestBuilderGetQueryParameters{Select: nestedFields, Top: ptr(int32(pageSize))},
+						})
+						if err != nil {
+							return fmt.Errorf("%s: %w", what, err)
+						}
+						r.progress.more(1)
+						b.add(r.nestedRequest(ctx, b, c, nested))
+					}
+				}
+				// Other members (devices, service principals, contacts)
+				// are not provisioned to AWS and do not matter here.
+			}
+			if next := page.GetOdataNextLink(); next != nil {
+				info, err := r.graph.Client.Groups().ByGroupId(c.group.ID).Members().WithUrl(*next).ToGetRequestInformation(ctx, nil)
+				if err != nil {
+					return fmt.Errorf("%s: %w", what, err)
+				}
+				r.progress.more(1)
+				b.add(r.membersRequest(ctx, b, c, info))
+			}
+			return nil
+		},
+	}
+}
+
+func (r *inventoryRun) ownersRequest(ctx context.Context, b *batcher, c *candidate, info *abstractions.RequestInformation) *batchRequest {
+	what := fmt.Sprintf("list the owners of group %q (%s)", c.group.DisplayName, c.group.ID)
+	return &batchRequest{
+		what:    what,
+		info:    info,
+		factory: models.CreateDirectoryObjectCollectionResponseFromDiscriminatorValue,
+		handle: func(result serialization.Parsable) error {
+			page := result.(models.DirectoryObjectCollectionResponseable)
+			c.group.OwnerCount += len(page.GetValue())
+			if next := page.GetOdataNextLink(); next != nil {
+				info, err := r.graph.Client.Groups().ByGroupId(c.group.ID).Owners().WithUrl(*next).ToGetRequestInformation(ctx, nil)
+				if err != nil {
+					return fmt.Errorf("%s: %w", what, err)
+				}
+				r.progress.more(1)
+				b.add(r.ownersRequest(ctx, b, c, info))
+			}
+			return nil
+		},
+	}
+}
+
+// nestedRequest lists the users a group reaches, nesting included
+// (transitiveMembers cast to users): those that are not direct members are
+// the ones provisioning will not carry.
+func (r *inventoryRun) nestedRequest(ctx context.Context, b *batcher, c *candidate, info *abstractions.RequestInformation) *batchRequest {
+	what := fmt.Sprintf("list the users reached through the nested groups of group %q (%s)", c.group.DisplayName, c.group.ID)
+	return &batchRequest{
+		what:    what,
+		info:    info,
+		factory: models.CreateUserCollectionResponseFromDiscriminatorValue,
+		handle: func(result serialization.Parsable) error {
+			page := result.(models.UserCollectionResponseable)
+			for _, u := range page.GetValue() {
+				c.reached[deref(u.GetId())] = deref(u.GetUserPrincipalName())
+			}
+			if next := page.GetOdataNextLink(); next != nil {
+				info, err := r.graph.Client.Groups().ByGroupId(c.group.ID).TransitiveMembers().GraphUser().WithUrl(*next).ToGetRequestInformation(ctx, nil)
+				if err != nil {
+					return fmt.Errorf("%s: %w", what, err)
+				}
+				r.progress.more(1)
+				b.add(r.nestedRequest(ctx, b, c, info))
+			}
+			return nil
+		},
+	}
+}
+
+// findUsers looks up the AWS users that are not direct members of a
+// candidate group by userPrincipalName (the AWS userName in the gallery
+// app's default mapping), 15 to a $filter, or lists every user of the
+// tenant when that takes fewer calls. Users not in Entra are left out: the
+// analysis reports them.
+func (r *inventoryRun) findUsers(ctx context.Context) error {
+	found := map[string]bool{}
+	for _, u := range r.users {
+		found[strings.ToLower(u.UserPrincipalName)] = true
+	}
+	missing := map[string]string{} // lower-case userName -> the AWS spelling
+	for _, u := range r.aws.Users {
+		key := strings.ToLower(u.UserName)
+		if _, dup := missing[key]; !found[key] && !dup {
+			missing[key] = u.UserName
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	r.progress.start("find the other AWS users in Entra", len(missing))
+	defer r.progress.add(len(missing))
+	filters := packFilters("userPrincipalName", slices.Sorted(maps.Values(missing)))
+
+	// The users found so far are in the tenant: a listing takes at least
+	// the pages they fill.
+	list, err := r.listIsCheaper(ctx, len(filters), len(r.users), "users", func(ctx context.Context) (*int32, error) {
+		return r.graph.Client.Users().Count().Get(ctx, &users.CountRequestBuilderGetRequestConfiguration{Headers: eventual()})
+	})
+	if err != nil {
+		return err
+	}
+	keep := func(page models.UserCollectionResponseable) {
+		for _, u := range page.GetValue() {
+			if _, ok := missing[strings.ToLower(deref(u.GetUserPrincipalName()))]; ok {
+				user := entraUser(u)
+				r.users[user.ID] = user
+			}
+		}
+	}
+
+	if list {
+		page, err := r.graph.Client.Users().Get(ctx, &users.UsersRequestBuilderGetRequestConfiguration{
+			QueryParameters: &users.UsersRequestBuilderGetQueryParameters{Select: memberFields, Top: ptr(int32(pageSize))},
+		})
+		for {
+			if err != nil {
+				return callError("list the users of the tenant", err)
+			}
+			keep(page)
+			next := page.GetOdataNextLink()
+			if next == nil {
+				return nil
+			}
+			page, err = r.graph.Client.Users().WithUrl(*next).Get(ctx, nil)
+		}
+	}
+
+	b := r.newBatcher(nil)
+	var lookup func(what string, info *abstractions.RequestInformation) *batchRequest
+	lookup = func(what string, info *abstractions.RequestInformation) *batchRequest {
+		return &batchRequest{
+			what:    what,
+			info:    info,
+			factory: models.CreateUserCollectionResponseFromDiscriminatorValue,
+			handle: func(result serialization.Parsable) error {
+				page := result.(models.UserCollectionResponseable)
+				keep(page)
+				if next := page.GetOdataNextLink(); next != nil {
+					info, err := r.graph.Client.Users().WithUrl(*next).ToGetRequestInformation(ctx, nil)
+					if err != nil {
+						return fmt.Errorf("%s: %w", what, err)
+					}
+					b.add(lookup(what, info))
+				}
+				return nil
+			},
+		}
+	}
+	for _, filter := range filters {
+		what := "look up users by userPrincipalName (" + filter + ")"
+		info, err := r.graph.Client.Users().ToGetRequestInformation(ctx, &users.UsersRequestBuilderGetRequestConfiguration{
+			QueryParameters: &users.UsersRequestBuilderGetQueryParameters{Filter: ptr(filter), Select: memberFields, Top: ptr(int32(pageSize))},
+		})
+		if err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+		b.add(lookup(what, info))
+	}
+	return b.run(ctx)
+}
+
+// listIsCheaper decides between looking objects up by name (filters
+// requests, 20 to a $batch call) and listing the whole collection (999 to a
+// page). It asks Graph for the collection's size ($count, one call) only
+// when the answer can change the decision: looking up takes at least one
+// call, and listing at least the pages of the known objects of the
+// collection.
+func (r *inventoryRun) listIsCheaper(ctx context.Context, filters, known int, collection string, count func(context.Context) (*int32, error)) (bool, error) {
+	lookupCalls := ceilDiv(filters, maxBatchRequests)
+	if lookupCalls <= max(1, ceilDiv(known, pageSize)) {
+		return false, nil
+	}
+	n, err := count(ctx)
+	if err != nil {
+		return false, callError("count the "+collection+" of the tenant", err)
+	}
+	listCalls := max(1, ceilDiv(int(deref(n)), pageSize))
+	return listCalls < lookupCalls, nil
+}
+
+func (r *inventoryRun) newBatcher(onDone func(int)) *batcher {
+	return &batcher{adapter: r.graph.Adapter, concurrency: r.concurrency, onDone: onDone}
+}
+
+// result is the inventory in a deterministic order (the same tenant gives
+// the same bytes): one match per AWS group in the snapshot's order,
+// candidates by ID, member IDs by ID, names sorted, users by lower-case
+// userPrincipalName.
+func (r *inventoryRun) result(tenantID string) inventory.Entra {
+	byName := map[string][]*candidate{}
+	for _, id := range slices.Sorted(maps.Keys(r.candidates)) {
+		c := r.candidates[id]
+		key := strings.ToLower(c.group.DisplayName)
+		byName[key] = append(byName[key], c)
+	}
+	inv := inventory.Entra{
+		TenantID: tenantID,
+		Groups:   make([]inventory.GroupMatch, 0, len(r.aws.Groups)),
+		Users:    make([]inventory.EntraUser, 0, len(r.users)),
+	}
+	for _, g := range r.aws.Groups {
+		match := inventory.GroupMatch{DisplayName: g.DisplayName, Candidates: []inventory.EntraGroup{}}
+		for _, c := range byName[strings.ToLower(g.DisplayName)] {
+			match.Candidates = append(match.Candidates, c.finish())
+		}
+		inv.Groups = append(inv.Groups, match)
+	}
+	for _, u := range r.users {
+		inv.Users = append(inv.Users, u)
+	}
+	slices.SortFunc(inv.Users, func(a, b inventory.EntraUser) int {
+		return cmp.Or(cmp.Compare(strings.ToLower(a.UserPrincipalName), strings.ToLower(b.UserPrincipalName)), cmp.Compare(a.ID, b.ID))
+	})
+	return inv
+}
+
+// finish sorts what the pages of a candidate gathered.
+func (c *candidate) finish() inventory.EntraGroup {
+	g := c.group
+	g.MemberIDs = slices.Sorted(slices.Values(g.MemberIDs))
+	if len(c.nestedGroups) > 0 {
+		g.NestedGroups = slices.Sorted(maps.Keys(c.nestedGroups))
+	}
+	for id, upn := range c.reached {
+		if !c.direct[id] {
+			g.NestedOnlyUsers = append(g.NestedOnlyUsers, upn)
+		}
+	}
+	slices.Sort(g.NestedOnlyUsers)
+	return g
+}
+
+// entraUser is the inventory's view of a Graph user.
+func entraUser(u models.Userable) inventory.EntraUser {
+	out := inventory.EntraUser{
+		ID:                deref(u.GetId()),
+		UserPrincipalName: deref(u.GetUserPrincipalName()),
+		Mail:              deref(u.GetMail()),
+		GivenName:         deref(u.GetGivenName()),
+		Surname:           deref(u.GetSurname()),
+		DisplayName:       deref(u.GetDisplayName()),
+	}
+	if others := u.GetOtherMails(); len(others) > 0 {
+		out.OtherMails = slices.Clone(others)
+	}
+	return out
+}
+
+// packFilters writes `property in ('a', 'b', ...)` filters that together
+// compare with every value, as few as Graph's limits allow. A quote in a
+// value is doubled, as OData escapes it.
+func packFilters(property string, values []string) []string {
+	var filters []string
+	var current []string
+	length := 0
+	flush := func() {
+		if len(current) > 0 {
+			filters = append(filters, property+" in ("+strings.Join(current, ",")+")")
+			current, length = nil, 0
+		}
+	}
+	for _, v := range values {
+		literal := "'" + strings.ReplaceAll(v, "'", "''") + "'"
+		if len(current) == valuesPerFilter || (len(current) > 0 && length+len(literal)+1 > maxFilterLength) {
+			flush()
+		}
+		current = append(current, literal)
+		length += len(literal) + 1
+	}
+	flush()
+	return filters
+}
+
+// eventual is the header Graph requires for $count (an advanced query).
+func eventual() *abstractions.RequestHeaders {
+	h := abstractions.NewRequestHeaders()
+	h.Add("ConsistencyLevel", "eventual")
+	return h
+}
+
+func ceilDiv(a, b int) int { return (a + b - 1) / b }
+
+func ptr[T any](v T) *T { return &v }
+
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
+}
