@@ -1,0 +1,130 @@
+// Package app assembles a worker: its configuration (flags and environment),
+// the AWS and Microsoft Graph clients, the store, and the registration of
+// the workflows and activities. The worker binary, the demo and the
+// end-to-end tests all build their worker here, so they run the same thing.
+package app
+
+import (
+	"fmt"
+	"path/filepath"
+	"strconv"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/spf13/pflag"
+
+	"github.com/platformguide/ssocutover/internal/awsclient"
+	"github.com/platformguide/ssocutover/internal/graphclient"
+)
+
+// The worker's own environment variables. AWS settings (AWS_REGION,
+// AWS_PROFILE, AWS_ENDPOINT_URL, credentials) are read by the AWS SDK the
+// usual way.
+const (
+	// EnvDataDir is the data directory; the store is its store/ folder.
+	EnvDataDir = "SSOCUTOVER_DATA_DIR"
+	// EnvGraphURL is the Microsoft Graph service root without the version
+	// (https://graph.microsoft.com, or the sandbox's).
+	EnvGraphURL = "SSOCUTOVER_GRAPH_URL"
+	// EnvGraphToken is a static bearer token for Graph: for the sandbox
+	// only; real tenants use the Azure credentials.
+	EnvGraphToken = "SSOCUTOVER_GRAPH_TOKEN"
+	// Azure's usual variables for a client-secret credential.
+	EnvAzureTenantID     = "AZURE_TENANT_ID"
+	EnvAzureClientID     = "AZURE_CLIENT_ID"
+	EnvAzureClientSecret = "AZURE_CLIENT_SECRET"
+	// EnvAWSRequestsPerSecond and EnvGraphRequestsPerSecond pace the calls
+	// of one worker to each side.
+	EnvAWSRequestsPerSecond   = "SSOCUTOVER_AWS_RPS"
+	EnvGraphRequestsPerSecond = "SSOCUTOVER_GRAPH_RPS"
+)
+
+// DefaultDataDir is relative to the working directory, beside the dev
+// server's database that `make dev-server` keeps in .data/temporal.db, so a
+// worker, the starter and the demo started from the repository agree.
+const DefaultDataDir = ".data"
+
+// StoreSubdir is the folder of the data directory that holds the store.
+const StoreSubdir = "store"
+
+// DataDirFromEnv is the data directory the environment names, or the default.
+func DataDirFromEnv(getenv func(string) string) string {
+	if d := getenv(EnvDataDir); d != "" {
+		return d
+	}
+	return DefaultDataDir
+}
+
+// StoreDir is the store's directory inside a data directory.
+func StoreDir(dataDir string) string {
+	return filepath.Join(dataDir, StoreSubdir)
+}
+
+// Config is what a worker needs besides its Temporal client.
+type Config struct {
+	// DataDir holds the store (inventories and reports). Every worker of a
+	// namespace, and `starter report`, must see the same directory.
+	DataDir string
+	AWS     awsclient.Options
+	// AWSEndpointURL replaces the AWS endpoints (the sandbox's); empty
+	// keeps the SDK's resolution, where AWS_ENDPOINT_URL also works.
+	AWSEndpointURL string
+	// AWSCredentials replaces the SDK's credential chain (the sandbox's
+	// static keys); nil keeps the chain.
+	AWSCredentials aws.CredentialsProvider
+	Graph          graphclient.Config
+	// MaxConcurrentActivities bounds the activities one worker runs at
+	// once; 0 keeps the SDK's default.
+	MaxConcurrentActivities int
+}
+
+// ConfigFromEnv returns the configuration the environment sets. A number
+// that does not parse is an error, not a silent default.
+func ConfigFromEnv(getenv func(string) string) (Config, error) {
+	awsRPS, err := parseRate(getenv, EnvAWSRequestsPerSecond)
+	if err != nil {
+		return Config{}, err
+	}
+	graphRPS, err := parseRate(getenv, EnvGraphRequestsPerSecond)
+	if err != nil {
+		return Config{}, err
+	}
+	return Config{
+		DataDir: DataDirFromEnv(getenv),
+		AWS:     awsclient.Options{RequestsPerSecond: awsRPS},
+		Graph: graphclient.Config{
+			BaseURL:           getenv(EnvGraphURL),
+			TenantID:          getenv(EnvAzureTenantID),
+			ClientID:          getenv(EnvAzureClientID),
+			ClientSecret:      getenv(EnvAzureClientSecret),
+			StaticToken:       getenv(EnvGraphToken),
+			RequestsPerSecond: graphRPS,
+		},
+	}, nil
+}
+
+// RegisterFlags adds the worker's flags to fs, with the values already in c
+// (from ConfigFromEnv) as defaults. Secrets (the client secret, the static
+// token) have no flag: a flag shows in the process list.
+func (c *Config) RegisterFlags(fs *pflag.FlagSet) {
+	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "data directory; the store (inventories, reports) is its store/ folder, shared with 'starter report' (env "+EnvDataDir+")")
+	fs.StringVar(&c.AWS.Region, "aws-region", c.AWS.Region, "AWS region of the Identity Center instance (empty: AWS_REGION or the profile's)")
+	fs.Float64Var(&c.AWS.RequestsPerSecond, "aws-rps", c.AWS.RequestsPerSecond, "AWS calls per second, all APIs together (0: the default, "+strconv.Itoa(awsclient.DefaultRequestsPerSecond)+"; env "+EnvAWSRequestsPerSecond+")")
+	fs.IntVar(&c.AWS.MaxAttempts, "aws-max-attempts", c.AWS.MaxAttempts, "attempts per AWS call, retries included (0: the default, "+strconv.Itoa(awsclient.DefaultMaxAttempts)+")")
+	fs.StringVar(&c.Graph.BaseURL, "graph-url", c.Graph.BaseURL, "Microsoft Graph service root without the version (empty: https://graph.microsoft.com; env "+EnvGraphURL+")")
+	fs.StringVar(&c.Graph.TenantID, "azure-tenant-id", c.Graph.TenantID, "Entra tenant of the app registration the worker signs in with (env "+EnvAzureTenantID+")")
+	fs.StringVar(&c.Graph.ClientID, "azure-client-id", c.Graph.ClientID, "client ID of that app registration; its secret comes from env "+EnvAzureClientSecret+" (env "+EnvAzureClientID+")")
+	fs.Float64Var(&c.Graph.RequestsPerSecond, "graph-rps", c.Graph.RequestsPerSecond, "Graph calls per second (0: the default; env "+EnvGraphRequestsPerSecond+")")
+	fs.IntVar(&c.MaxConcurrentActivities, "max-concurrent-activities", c.MaxConcurrentActivities, "activities one worker runs at once (0: the SDK's default)")
+}
+
+func parseRate(getenv func(string) string, name string) (float64, error) {
+	s := getenv(name)
+	if s == "" {
+		return 0, nil
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return 0, fmt.Errorf("%s=%q: want a number of calls per second", name, s)
+	}
+	return f, nil
+}

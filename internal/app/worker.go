@@ -1,0 +1,141 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/identitystore"
+	"github.com/aws/aws-sdk-go-v2/service/ssoadmin"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/worker"
+	"go.uber.org/zap"
+
+	"github.com/platformguide/ssocutover/activities/analysis"
+	"github.com/platformguide/ssocutover/activities/entra"
+	"github.com/platformguide/ssocutover/activities/identitycenter"
+	"github.com/platformguide/ssocutover/internal/awsclient"
+	"github.com/platformguide/ssocutover/internal/graphclient"
+	"github.com/platformguide/ssocutover/internal/sandbox"
+	"github.com/platformguide/ssocutover/internal/store"
+	"github.com/platformguide/ssocutover/internal/temporalclient"
+	"github.com/platformguide/ssocutover/internal/world"
+	"github.com/platformguide/ssocutover/workflows"
+)
+
+// Activities are the activity structs a worker registers, one per outside
+// system plus the analysis.
+type Activities struct {
+	IdentityCenter *identitycenter.Activities
+	Entra          *entra.Activities
+	Analysis       *analysis.Activities
+}
+
+// NewActivities builds the SDK clients from cfg and the activities on them.
+// Nothing is called yet: a wrong credential shows in the first activity,
+// whose error says what to fix.
+func NewActivities(ctx context.Context, cfg Config) (Activities, error) {
+	if cfg.DataDir == "" {
+		return Activities{}, fmt.Errorf("no data directory: set %s or --data-dir", EnvDataDir)
+	}
+	st := store.Dir{Path: StoreDir(cfg.DataDir)}
+
+	awsConfig, err := awsclient.Load(ctx, cfg.AWS)
+	if err != nil {
+		return Activities{}, err
+	}
+	if cfg.AWSEndpointURL != "" {
+		awsConfig.BaseEndpoint = aws.String(cfg.AWSEndpointURL)
+	}
+	if cfg.AWSCredentials != nil {
+		awsConfig.Credentials = cfg.AWSCredentials
+	}
+
+	graph, err := graphclient.New(cfg.Graph)
+	if err != nil {
+		return Activities{}, err
+	}
+
+	return Activities{
+		IdentityCenter: &identitycenter.Activities{
+			IdentityStore: identitystore.NewFromConfig(awsConfig),
+			SSOAdmin:      ssoadmin.NewFromConfig(awsConfig),
+			Store:         st,
+		},
+		Entra:    &entra.Activities{Graph: graph, Store: st},
+		Analysis: &analysis.Activities{Store: st},
+	}, nil
+}
+
+// WorkerStopTimeout is how long a stopping worker lets running activities
+// finish. The inventories heartbeat, so one cut short is retried elsewhere
+// within its heartbeat timeout and nothing is lost.
+const WorkerStopTimeout = 20 * time.Second
+
+// NewWorker returns a worker (not yet started) on the cutover's task queue
+// with every workflow and activity registered.
+func NewWorker(c client.Client, acts Activities, cfg Config) worker.Worker {
+	w := worker.New(c, temporalclient.TaskQueue, worker.Options{
+		MaxConcurrentActivityExecutionSize: cfg.MaxConcurrentActivities,
+		WorkerStopTimeout:                  WorkerStopTimeout,
+	})
+	Register(w, acts)
+	return w
+}
+
+// Register registers the workflows and the activities' methods, each under
+// the name the workflow calls it by (its method name).
+func Register(r worker.Registry, acts Activities) {
+	workflows.Register(r)
+	r.RegisterActivity(acts.IdentityCenter)
+	r.RegisterActivity(acts.Entra)
+	r.RegisterActivity(acts.Analysis)
+}
+
+// Sandbox credentials: the sandbox accepts any, but the SDKs insist on some.
+const (
+	SandboxAccessKeyID     = "AKIASANDBOX000000000"
+	SandboxSecretAccessKey = "sandbox-secret-access-key"
+	SandboxGraphToken      = "sandbox-graph-token"
+)
+
+// SandboxConfig is the configuration of a worker that talks to sb, which
+// serves w: the real SDK clients with only their endpoints and credentials
+// changed.
+func SandboxConfig(sb *sandbox.Sandbox, w *world.World, dataDir string) Config {
+	return Config{
+		DataDir:        dataDir,
+		AWS:            awsclient.Options{Region: w.AWS.Region},
+		AWSEndpointURL: sb.AWSURL,
+		AWSCredentials: credentials.NewStaticCredentialsProvider(SandboxAccessKeyID, SandboxSecretAccessKey, ""),
+		Graph: graphclient.Config{
+			BaseURL:     sb.GraphURL,
+			TenantID:    w.Entra.TenantID,
+			StaticToken: SandboxGraphToken,
+		},
+	}
+}
+
+// RunWorker runs a worker until ctx is done, then stops it, letting running
+// activities finish for up to WorkerStopTimeout. It returns early with the
+// error if the worker cannot start or fails (a namespace that does not
+// exist, lost permissions).
+func RunWorker(ctx context.Context, w worker.Worker, logger *zap.Logger) error {
+	interrupt := make(chan any)
+	stopped := make(chan struct{})
+	defer close(stopped)
+	go func() {
+		select {
+		case <-ctx.Done():
+			logger.Info("Stopping the worker; running activities get time to finish", zap.Duration("timeout", WorkerStopTimeout))
+			close(interrupt)
+		case <-stopped:
+		}
+	}()
+	if err := w.Run(interrupt); err != nil {
+		return fmt.Errorf("the worker stopped: %w", err)
+	}
+	return nil
+}
