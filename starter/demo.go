@@ -1,0 +1,365 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+	"go.uber.org/zap"
+
+	"github.com/platformguide/ssocutover/internal/app"
+	"github.com/platformguide/ssocutover/internal/sandbox"
+	"github.com/platformguide/ssocutover/internal/temporalclient"
+	"github.com/platformguide/ssocutover/internal/world"
+	"github.com/platformguide/ssocutover/workflows"
+)
+
+// demoGates are the gates --until can name, in the order a cutover meets them.
+var demoGates = []string{workflows.GatePreflight}
+
+// demoOptions configure a demo run.
+type demoOptions struct {
+	// TemporalCLI is the CLI that runs the dev server; "" looks for one
+	// (app.FindTemporalCLI).
+	TemporalCLI string
+	// Port and UIPort of the dev server on 127.0.0.1; 0 picks free ones.
+	Port   int
+	UIPort int
+	// DataDir keeps the dev server's database, its log and the store.
+	DataDir string
+	// WorldFile is the organisation the sandbox serves; "" is the sample.
+	WorldFile string
+	// Until is the gate at which the demo stops following the cutover.
+	Until string
+	// JSON prints the final status (with the full report at the preflight
+	// gate) as JSON on stdout; progress then goes to Progress.
+	JSON bool
+	// Exit stops everything once the gate is reached; otherwise the demo
+	// keeps the server, sandbox and worker up until ctx is done.
+	Exit bool
+	// RequestedBy names the person in the cutover request.
+	RequestedBy string
+	// Progress receives what the demo is doing (stdout unless JSON).
+	Progress io.Writer
+	Logger   *zap.Logger
+	// PollInterval is how often progress is read; 0 is 500ms.
+	PollInterval time.Duration
+	// Getenv is os.Getenv outside tests.
+	Getenv func(string) string
+}
+
+func (c *cli) demoCommand() *cobra.Command {
+	opts := demoOptions{Getenv: c.getenv}
+	cmd := &cobra.Command{
+		Use:   "demo",
+		Short: "Run a cutover locally: Temporal dev server, sandbox with a sample organisation, worker",
+		Long: `Run a cutover of a sample organisation on this machine, with nothing to set up:
+
+  1. starts the Temporal dev server (the CLI built into bin/temporal by 'make
+     tools'; never downloaded), keeping its state in DATA_DIR/temporal.db and
+     serving its UI on 127.0.0.1:8233;
+  2. starts the sandbox, which serves the organisation (the sample, or
+     --world FILE) over the real AWS and Microsoft Graph protocols;
+  3. runs a worker that talks to the sandbox with the real SDK clients;
+  4. starts a cutover and shows its progress until it waits at gate --until,
+     then prints the preflight report and what to do next.
+
+Without --exit everything stays up until Ctrl-C, so the workflow can be
+explored in the Temporal UI and decided from another terminal with
+'starter approve|reject|recheck'.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			logger, err := c.logger()
+			if err != nil {
+				return err
+			}
+			opts.Logger = logger
+			opts.DataDir = c.dataDir
+			opts.Progress = c.stdout
+			if opts.JSON {
+				opts.Progress = c.stderr
+			}
+			return runDemo(cmd.Context(), opts, c.stdout)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&opts.TemporalCLI, "temporal-cli", "", "the Temporal CLI binary (default: $"+app.EnvTemporalCLI+", bin/temporal beside this program or in the repository, then temporal on the PATH)")
+	f.IntVar(&opts.Port, "port", 7233, "gRPC port of the dev server on 127.0.0.1")
+	f.IntVar(&opts.UIPort, "ui-port", 8233, "port of the Temporal UI on 127.0.0.1")
+	f.StringVar(&opts.WorldFile, "world", "", "world file (JSON) the sandbox serves (default: the built-in sample organisation)")
+	f.StringVar(&opts.Until, "until", workflows.GatePreflight, "stop following the cutover once it waits at this gate ("+strings.Join(demoGates, ", ")+")")
+	f.BoolVar(&opts.JSON, "json", false, "print the final status as JSON (at the preflight gate with every finding); progress goes to standard error")
+	f.BoolVar(&opts.Exit, "exit", false, "stop the dev server and exit once the gate is reached, instead of waiting for Ctrl-C")
+	f.StringVar(&opts.RequestedBy, "requested-by", or(c.getenv("USER"), "demo"), "the person named in the cutover request")
+	return cmd
+}
+
+// demoResult is what --json prints: the status, and at the preflight gate
+// the full report with every finding.
+type demoResult struct {
+	statusView
+	Report *reportView `json:"report,omitempty"`
+}
+
+// runDemo runs the demo; see demoCommand. It returns once the cutover waits
+// at opts.Until (with Exit) or when ctx is done, having stopped everything
+// it started.
+func runDemo(ctx context.Context, opts demoOptions, stdout io.Writer) error {
+	if opts.Getenv == nil {
+		opts.Getenv = os.Getenv
+	}
+	if opts.Progress == nil {
+		opts.Progress = stdout
+	}
+	if opts.Logger == nil {
+		opts.Logger = zap.NewNop()
+	}
+	if opts.PollInterval <= 0 {
+		opts.PollInterval = 500 * time.Millisecond
+	}
+	if opts.Until == "" {
+		opts.Until = workflows.GatePreflight
+	}
+	if !slices.Contains(demoGates, opts.Until) {
+		return fmt.Errorf("--until %q: the cutover has gates %s", opts.Until, strings.Join(demoGates, ", "))
+	}
+	say := func(format string, args ...any) { fmt.Fprintf(opts.Progress, format+"\n", args...) }
+
+	w, source, err := loadDemoWorld(opts.WorldFile)
+	if err != nil {
+		return err
+	}
+	cliPath, err := app.FindTemporalCLI(opts.TemporalCLI, opts.Getenv)
+	if err != nil {
+		return err
+	}
+	dataDir, err := filepath.Abs(or(opts.DataDir, app.DefaultDataDir))
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return fmt.Errorf("create the data directory: %w", err)
+	}
+
+	// 1. The Temporal dev server.
+	serverLogPath := filepath.Join(dataDir, "temporal-server.log")
+	serverLog, err := os.OpenFile(serverLogPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return fmt.Errorf("open the dev server's log: %w", err)
+	}
+	defer serverLog.Close()
+	say("Starting the Temporal dev server (%s); its state is kept in %s, its log in %s", cliPath,
+		filepath.Join(dataDir, "temporal.db"), serverLogPath)
+	server, err := app.StartDevServer(ctx, app.DevServerOptions{
+		CLIPath: cliPath,
+		Port:    opts.Port,
+		UIPort:  opts.UIPort,
+		DBFile:  filepath.Join(dataDir, "temporal.db"),
+		Log:     serverLog,
+	}, opts.Logger)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		say("\nStopping the Temporal dev server")
+		if err := server.Stop(); err != nil {
+			opts.Logger.Warn("Dev server stop", zap.Error(err))
+		}
+	}()
+	say("Temporal is up at %s, its UI at %s", server.Address, server.UIURL)
+
+	// 2. The sandbox serving the organisation.
+	sb, err := sandbox.Start(w, sandbox.Options{})
+	if err != nil {
+		return err
+	}
+	defer sb.Close()
+	say("The sandbox serves %s: AWS at %s, Microsoft Graph at %s", source, sb.AWSURL, sb.GraphURL)
+
+	// 3. A worker pointed at the sandbox.
+	conn := temporalclient.Options{Address: server.Address, Namespace: temporalclient.DefaultNamespace}
+	tc, err := conn.Dial(ctx, opts.Logger)
+	if err != nil {
+		return err
+	}
+	defer tc.Close()
+	cfg := app.SandboxConfig(sb, w, dataDir)
+	acts, err := app.NewActivities(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	worker := app.NewWorker(tc, acts, cfg)
+	if err := worker.Start(); err != nil {
+		return fmt.Errorf("start the worker: %w", err)
+	}
+	defer worker.Stop()
+	say("A worker runs on task queue %s, its store in %s", temporalclient.TaskQueue, app.StoreDir(dataDir))
+
+	// 4. The cutover.
+	req := workflows.CutoverRequest{
+		IdentityStoreID: w.AWS.IdentityStoreID,
+		InstanceARN:     w.AWS.InstanceARN,
+		Region:          w.AWS.Region,
+		EntraTenantID:   w.Entra.TenantID,
+		RequestedBy:     opts.RequestedBy,
+		Ticket:          "DEMO",
+	}
+	id, err := startDemoCutover(ctx, tc, req, say)
+	if err != nil {
+		return err
+	}
+	link := workflowLink(server.UIURL, temporalclient.DefaultNamespace, id)
+	say("Started cutover %s: %s", id, link)
+
+	view, err := followCutover(ctx, tc, id, opts.Until, opts.PollInterval, opts.Progress)
+	if err != nil {
+		return err
+	}
+
+	// The gate is open (or the cutover ended): show what a person would see.
+	result := demoResult{statusView: view}
+	if view.Preflight != nil {
+		c := &cli{dataDir: dataDir}
+		report, err := c.readReport(ctx, view.CutoverStatus)
+		if err != nil {
+			return err
+		}
+		result.Report = &report
+	}
+	if opts.JSON {
+		if err := writeJSON(stdout, result); err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprintln(stdout)
+		if result.Report != nil {
+			renderReport(stdout, *result.Report)
+			fmt.Fprintln(stdout)
+		}
+		renderStatus(stdout, view, link, time.Now())
+	}
+	if view.Execution.Status == "failed" {
+		return fmt.Errorf("the cutover failed: %s", oneLine(view.Step))
+	}
+	if opts.Exit {
+		return nil
+	}
+
+	say("\nEverything keeps running: the Temporal UI shows the cutover at\n\n    %s\n", link)
+	if view.Gate != nil {
+		// The commands a person would type, with the flags this demo's
+		// server and data directory need when they are not the defaults.
+		flags := ""
+		if server.Address != temporalclient.DefaultAddress {
+			flags += " --address " + server.Address
+		}
+		if rel, err := filepath.Rel(mustGetwd(), dataDir); err != nil || rel != app.DefaultDataDir {
+			flags += " --data-dir " + shellQuote(dataDir)
+		}
+		say("Decide from another terminal, for example:\n")
+		say("    bin/starter report --workflow-id %s%s", id, flags)
+		say("    bin/starter recheck --workflow-id %s --gate %s%s", id, view.Gate.Name, flags)
+		say("    bin/starter approve --workflow-id %s --gate %s --override --reason 'demo'%s", id, view.Gate.Name, flags)
+		say("    bin/starter reject --workflow-id %s --gate %s --reason 'demo over'%s\n", id, view.Gate.Name, flags)
+	}
+	say("Press Ctrl-C to stop the worker, the sandbox and the dev server.")
+	<-ctx.Done()
+	return nil
+}
+
+// loadDemoWorld is the world file's organisation, or the sample.
+func loadDemoWorld(path string) (*world.World, string, error) {
+	if path == "" {
+		return world.Sample(), "the sample organisation (corp.example)", nil
+	}
+	w, err := world.Load(path)
+	if err != nil {
+		return nil, "", err
+	}
+	return w, "the world in " + path, nil
+}
+
+// startDemoCutover starts the cutover. The dev server keeps its state
+// between demos, so a cutover left waiting by an earlier demo may still run
+// under the same ID: the demo, unlike `starter start`, replaces it.
+func startDemoCutover(ctx context.Context, tc client.Client, req workflows.CutoverRequest, say func(string, ...any)) (string, error) {
+	id := workflows.CutoverWorkflowID(req.IdentityStoreID)
+	if desc, err := tc.DescribeWorkflow(ctx, id, ""); err == nil &&
+		desc.RawResponse.GetWorkflowExecutionInfo().GetStatus() == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
+		say("An earlier demo's cutover %s is still open; it is terminated and replaced by a new one", id)
+	}
+	run, err := tc.ExecuteWorkflow(ctx, cutoverStartOptions(id, enumspb.WORKFLOW_ID_CONFLICT_POLICY_TERMINATE_EXISTING),
+		workflows.CutoverWorkflowName, req)
+	if err != nil {
+		return "", fmt.Errorf("start the cutover: %w", err)
+	}
+	return run.GetID(), nil
+}
+
+// followCutover prints the cutover's steps and its activities' progress as
+// they change, until it waits at gate until or ends.
+func followCutover(ctx context.Context, tc client.Client, id, until string, interval time.Duration, out io.Writer) (statusView, error) {
+	var lastStep string
+	lastProgress := map[string]string{}
+	ticker := time.NewTicker(interval)
+	defer ticker.Stop()
+	for {
+		view, err := fetchStatus(ctx, tc, id)
+		if err != nil {
+			return statusView{}, err
+		}
+		if view.QueryError == "" && view.Step != lastStep {
+			fmt.Fprintf(out, "  %s  %s\n", time.Now().Format("15:04:05"), oneLine(view.Step))
+			lastStep = view.Step
+		}
+		for _, p := range view.InProgress {
+			line := progressLine(p)
+			if line != "" && line != lastProgress[p.Activity] {
+				fmt.Fprintf(out, "  %s    %s\n", time.Now().Format("15:04:05"), line)
+				lastProgress[p.Activity] = line
+			}
+		}
+		if view.Gate != nil && view.Gate.Name == until {
+			return view, nil
+		}
+		if view.Execution.Status != "running" {
+			return view, nil
+		}
+		select {
+		case <-ctx.Done():
+			return statusView{}, fmt.Errorf("stopped while following the cutover: %w", ctx.Err())
+		case <-ticker.C:
+		}
+	}
+}
+
+// progressLine is an activity's progress on one line, "" when it reports none.
+func progressLine(p activityProgress) string {
+	var parts []string
+	if len(p.Progress) > 0 {
+		parts = append(parts, formatProgress(p.Progress))
+	}
+	if p.LastFailure != "" {
+		parts = append(parts, fmt.Sprintf("attempt %d, the last one failed: %s", p.Attempt, oneLine(p.LastFailure)))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return p.Activity + ": " + strings.Join(parts, "; ")
+}
+
+func mustGetwd() string {
+	dir, err := os.Getwd()
+	if err != nil {
+		return ""
+	}
+	return dir
+}

@@ -1,0 +1,103 @@
+// Command worker runs the cutover's workflows and activities on the
+// ssocutover task queue.
+//
+// It needs a Temporal server (TEMPORAL_ADDRESS, default the local dev server
+// 127.0.0.1:7233), AWS credentials that can read IAM Identity Center (the
+// SDK's usual chain: AWS_PROFILE, AWS_ACCESS_KEY_ID, ...; AWS_REGION), an
+// Entra app registration that can read users and groups (AZURE_TENANT_ID,
+// AZURE_CLIENT_ID, AZURE_CLIENT_SECRET), and a data directory shared by every
+// worker and by `starter report` (SSOCUTOVER_DATA_DIR, default .data).
+//
+// It stops on SIGINT or SIGTERM, letting running activities finish first.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+	"go.uber.org/zap"
+
+	"github.com/platformguide/ssocutover/internal/app"
+	"github.com/platformguide/ssocutover/internal/logging"
+	"github.com/platformguide/ssocutover/internal/temporalclient"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	cmd, err := newCommand(os.Stderr, os.Getenv)
+	if err == nil {
+		err = cmd.ExecuteContext(ctx)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "error:", err)
+		os.Exit(1)
+	}
+}
+
+func newCommand(stderr io.Writer, getenv func(string) string) (*cobra.Command, error) {
+	conn := temporalclient.FromEnv(getenv)
+	cfg, err := app.ConfigFromEnv(getenv)
+	if err != nil {
+		return nil, err
+	}
+	var logFormat, logLevel string
+	cmd := &cobra.Command{
+		Use:   "worker",
+		Short: "Run the ssocutover worker (workflows and activities on task queue " + temporalclient.TaskQueue + ")",
+		Long: `Run the ssocutover worker: the Cutover workflow and the activities that read
+AWS IAM Identity Center and Microsoft Entra ID, on task queue ` + temporalclient.TaskQueue + `.
+
+Every flag has an environment variable; AWS settings come from the AWS SDK's
+usual chain (AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL, ...), Entra's from
+AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET (the secret has no
+flag: flags show in the process list). Stop it with Ctrl-C or SIGTERM: running
+activities get time to finish.`,
+		Args:          cobra.NoArgs,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			logger, err := logging.New(logFormat, logLevel)
+			if err != nil {
+				return err
+			}
+			defer func() { _ = logger.Sync() }()
+			return run(cmd.Context(), conn, cfg, logger)
+		},
+	}
+	cmd.SetErr(stderr)
+	flags := cmd.Flags()
+	conn.RegisterFlags(flags)
+	cfg.RegisterFlags(flags)
+	flags.StringVar(&logFormat, "log-format", or(getenv(logging.EnvFormat), logging.FormatJSON), "log format: json or console (env "+logging.EnvFormat+")")
+	flags.StringVar(&logLevel, "log-level", or(getenv(logging.EnvLevel), "info"), "log level: debug, info, warn or error (env "+logging.EnvLevel+")")
+	return cmd, nil
+}
+
+func run(ctx context.Context, conn temporalclient.Options, cfg app.Config, logger *zap.Logger) error {
+	logger.Info("Connecting to Temporal", zap.Stringer("temporal", conn))
+	c, err := conn.Dial(ctx, logger)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+
+	acts, err := app.NewActivities(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	logger.Info("Worker configured", zap.String("dataDir", cfg.DataDir), zap.String("store", app.StoreDir(cfg.DataDir)))
+	return app.RunWorker(ctx, app.NewWorker(c, acts, cfg), logger)
+}
+
+func or(s, fallback string) string {
+	if s == "" {
+		return fallback
+	}
+	return s
+}
