@@ -6,16 +6,13 @@ package entra
 import (
 	"context"
 	"fmt"
-	"sync"
-	"sync/atomic"
 
-	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/platformguide/ssocutover/internal/apicalls"
 	"github.com/platformguide/ssocutover/internal/graphclient"
 	"github.com/platformguide/ssocutover/internal/inventory"
+	"github.com/platformguide/ssocutover/internal/progress"
 	"github.com/platformguide/ssocutover/internal/store"
 )
 
@@ -70,7 +67,7 @@ func (a *Activities) InventoryEntra(ctx context.Context, in InventoryEntraInput)
 	run := &inventoryRun{
 		graph:       a.Graph,
 		concurrency: a.concurrency(),
-		progress:    newProgress(ctx),
+		progress:    progress.New(ctx, nil),
 		aws:         aws,
 	}
 	inv, err := run.inventory(ctx, in.TenantID)
@@ -92,72 +89,4 @@ func (a *Activities) InventoryEntra(ctx context.Context, in InventoryEntraInput)
 		Users:      len(inv.Users),
 		APICalls:   calls.Counts(),
 	}, nil
-}
-
-// progress reports how far a step has come as the activity's heartbeat.
-// It is safe for concurrent use and does nothing outside an activity (a
-// test or a command-line run of the same code).
-type progress struct {
-	ctx  context.Context
-	mu   sync.Mutex
-	step string
-	done atomic.Int64
-	all  int
-}
-
-func newProgress(ctx context.Context) *progress { return &progress{ctx: ctx} }
-
-// start begins a step of total units of work.
-func (p *progress) start(step string, total int) {
-	p.mu.Lock()
-	p.step, p.all = step, total
-	p.done.Store(0)
-	p.mu.Unlock()
-	p.beat()
-}
-
-// add counts n units of the current step as done.
-func (p *progress) add(n int) {
-	p.done.Add(int64(n))
-	p.beat()
-}
-
-// more adds n units to the current step: work found while doing it (the
-// next page of a big group).
-func (p *progress) more(n int) {
-	p.mu.Lock()
-	p.all += n
-	p.mu.Unlock()
-}
-
-func (p *progress) beat() {
-	if !activity.IsActivity(p.ctx) {
-		return
-	}
-	p.mu.Lock()
-	details := Progress{Step: p.step, Done: int(p.done.Load()), Total: p.all}
-	p.mu.Unlock()
-	// The SDK batches heartbeats (at most one call to the server per
-	// fraction of the heartbeat timeout), so beating per batch is cheap.
-	activity.RecordHeartbeat(p.ctx, details)
-}
-
-// forEach calls fn for every index in [0, n), at most limit at a time, and
-// returns the first error. After an error it starts no more calls and the
-// context passed to the running ones is cancelled.
-func forEach(ctx context.Context, limit, n int, fn func(ctx context.Context, i int) error) error {
-	g, groupCtx := errgroup.WithContext(ctx)
-	g.SetLimit(limit)
-	for i := range n {
-		if groupCtx.Err() != nil {
-			break
-		}
-		g.Go(func() error { return fn(groupCtx, i) })
-	}
-	if err := g.Wait(); err != nil {
-		return err
-	}
-	// A cancelled activity may have skipped work: say so rather than
-	// return a partial result.
-	return ctx.Err()
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/microsoft/kiota-abstractions-go/serialization"
 	msgraphcore "github.com/microsoftgraph/msgraph-sdk-go-core"
 	"github.com/microsoftgraph/msgraph-sdk-go/models/odataerrors"
+	"github.com/platformguide/ssocutover/internal/progress"
 )
 
 // Graph's JSON batching limit: at most 20 requests in one $batch.
@@ -76,7 +77,7 @@ func (b *batcher) run(ctx context.Context) error {
 
 		outcomes := make([]outcome, len(round))
 		calls := (len(round) + maxBatchRequests - 1) / maxBatchRequests
-		err := forEach(ctx, b.concurrency, calls, func(ctx context.Context, c int) error {
+		err := progress.ForEach(ctx, b.concurrency, calls, func(ctx context.Context, c int) error {
 			lo, hi := c*maxBatchRequests, min(len(round), (c+1)*maxBatchRequests)
 			return b.send(ctx, round[lo:hi], outcomes[lo:hi])
 		})

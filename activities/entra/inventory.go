@@ -16,6 +16,7 @@ import (
 
 	"github.com/platformguide/ssocutover/internal/graphclient"
 	"github.com/platformguide/ssocutover/internal/inventory"
+	"github.com/platformguide/ssocutover/internal/progress"
 )
 
 // Graph's limits that decide how many calls the inventory makes.
@@ -42,7 +43,7 @@ var (
 type inventoryRun struct {
 	graph       *graphclient.Client
 	concurrency int
-	progress    *progress
+	progress    *progress.Reporter
 	aws         inventory.AWS
 
 	candidates map[string]*candidate          // by Entra group ID
@@ -88,7 +89,7 @@ func (r *inventoryRun) findGroups(ctx context.Context) error {
 	if len(wanted) == 0 {
 		return nil
 	}
-	r.progress.start("find the groups in Entra", len(wanted))
+	r.progress.Start("find the groups in Entra", len(wanted))
 	names := slices.Sorted(maps.Values(wanted))
 	filters := packFilters("displayName", names)
 
@@ -105,7 +106,7 @@ func (r *inventoryRun) findGroups(ctx context.Context) error {
 			}
 		}
 	}
-	defer r.progress.add(len(wanted))
+	defer r.progress.Add(len(wanted))
 
 	if list {
 		page, err := r.graph.Client.Groups().Get(ctx, &groups.GroupsRequestBuilderGetRequestConfiguration{
@@ -184,8 +185,8 @@ func (r *inventoryRun) readGroups(ctx context.Context) error {
 	if len(r.candidates) == 0 {
 		return nil
 	}
-	r.progress.start("read the members and owners of the groups in Entra", 2*len(r.candidates))
-	b := r.newBatcher(func(n int) { r.progress.add(n) })
+	r.progress.Start("read the members and owners of the groups in Entra", 2*len(r.candidates))
+	b := r.newBatcher(func(n int) { r.progress.Add(n) })
 	for _, id := range slices.Sorted(maps.Keys(r.candidates)) {
 		c := r.candidates[id]
 		members, err := r.graph.Client.Groups().ByGroupId(id).Members().ToGetRequestInformation(ctx, &groups.ItemMembersRequestBuilderGetRequestConfiguration{
@@ -235,7 +236,7 @@ func (r *inventoryRun) membersRequest(ctx context.Context, b *batcher, c *candid
 						if err != nil {
 							return fmt.Errorf("%s: %w", what, err)
 						}
-						r.progress.more(1)
+						r.progress.More(1)
 						b.add(r.nestedRequest(ctx, b, c, nested))
 					}
 				}
@@ -247,7 +248,7 @@ func (r *inventoryRun) membersRequest(ctx context.Context, b *batcher, c *candid
 				if err != nil {
 					return fmt.Errorf("%s: %w", what, err)
 				}
-				r.progress.more(1)
+				r.progress.More(1)
 				b.add(r.membersRequest(ctx, b, c, info))
 			}
 			return nil
@@ -269,7 +270,7 @@ func (r *inventoryRun) ownersRequest(ctx context.Context, b *batcher, c *candida
 				if err != nil {
 					return fmt.Errorf("%s: %w", what, err)
 				}
-				r.progress.more(1)
+				r.progress.More(1)
 				b.add(r.ownersRequest(ctx, b, c, info))
 			}
 			return nil
@@ -296,7 +297,7 @@ func (r *inventoryRun) nestedRequest(ctx context.Context, b *batcher, c *candida
 				if err != nil {
 					return fmt.Errorf("%s: %w", what, err)
 				}
-				r.progress.more(1)
+				r.progress.More(1)
 				b.add(r.nestedRequest(ctx, b, c, info))
 			}
 			return nil
@@ -324,8 +325,8 @@ func (r *inventoryRun) findUsers(ctx context.Context) error {
 	if len(missing) == 0 {
 		return nil
 	}
-	r.progress.start("find the other AWS users in Entra", len(missing))
-	defer r.progress.add(len(missing))
+	r.progress.Start("find the other AWS users in Entra", len(missing))
+	defer r.progress.Add(len(missing))
 	filters := packFilters("userPrincipalName", slices.Sorted(maps.Values(missing)))
 
 	// The users found so far are in the tenant: a listing takes at least

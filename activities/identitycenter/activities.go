@@ -5,13 +5,9 @@ package identitycenter
 
 import (
 	"context"
-	"sync"
-	"sync/atomic"
 
 	"github.com/aws/aws-sdk-go-v2/service/identitystore"
 	"github.com/aws/aws-sdk-go-v2/service/ssoadmin"
-	"go.temporal.io/sdk/activity"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/platformguide/ssocutover/internal/store"
 )
@@ -74,64 +70,4 @@ func (a *Activities) region() string {
 		return c.Options().Region
 	}
 	return ""
-}
-
-// progress reports how far a step has come as the activity's heartbeat.
-// It is safe for concurrent use and does nothing outside an activity (a
-// test or a command-line run of the same code).
-type progress struct {
-	ctx    context.Context
-	report func(Progress) // optional, see Activities.onProgress
-	mu     sync.Mutex
-	step   string
-	done   atomic.Int64
-	all    int
-}
-
-func newProgress(ctx context.Context, report func(Progress)) *progress {
-	return &progress{ctx: ctx, report: report}
-}
-
-// start begins a step of total units of work.
-func (p *progress) start(step string, total int) {
-	p.mu.Lock()
-	p.step, p.all = step, total
-	p.done.Store(0)
-	p.mu.Unlock()
-	p.beat()
-}
-
-// add counts n units of the current step as done.
-func (p *progress) add(n int) {
-	p.done.Add(int64(n))
-	p.beat()
-}
-
-func (p *progress) beat() {
-	p.mu.Lock()
-	details := Progress{Step: p.step, Done: int(p.done.Load()), Total: p.all}
-	if p.report != nil {
-		p.report(details)
-	}
-	p.mu.Unlock()
-	if activity.IsActivity(p.ctx) {
-		// The SDK batches heartbeats (at most one call to the server per
-		// throttle interval), so beating once per call is cheap.
-		activity.RecordHeartbeat(p.ctx, details)
-	}
-}
-
-// forEach calls fn for every index in [0, n), at most limit at a time, and
-// returns the first error. After an error it starts no more calls and the
-// context passed to the running ones is cancelled.
-func forEach(ctx context.Context, limit, n int, fn func(ctx context.Context, i int) error) error {
-	g, ctx := errgroup.WithContext(ctx)
-	g.SetLimit(limit)
-	for i := range n {
-		if ctx.Err() != nil {
-			break
-		}
-		g.Go(func() error { return fn(ctx, i) })
-	}
-	return g.Wait()
 }

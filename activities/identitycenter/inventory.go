@@ -18,6 +18,7 @@ import (
 
 	"github.com/platformguide/ssocutover/internal/apicalls"
 	"github.com/platformguide/ssocutover/internal/inventory"
+	"github.com/platformguide/ssocutover/internal/progress"
 )
 
 // pageSize is the largest page every list operation used here accepts.
@@ -48,7 +49,7 @@ func (a *Activities) InventoryAWS(ctx context.Context, in InventoryAWSInput) (In
 	}
 	counter := apicalls.NewCounter()
 	ctx = apicalls.WithCounter(ctx, counter)
-	r := &inventoryRun{a: a, in: in, region: a.region(), progress: newProgress(ctx, a.onProgress)}
+	r := &inventoryRun{a: a, in: in, region: a.region(), progress: progress.New(ctx, a.onProgress)}
 	inv, unresolved, err := r.run(ctx)
 	if err != nil {
 		return InventoryAWSResult{}, err
@@ -75,7 +76,7 @@ type inventoryRun struct {
 	a        *Activities
 	in       InventoryAWSInput
 	region   string
-	progress *progress
+	progress *progress.Reporter
 }
 
 func (r *inventoryRun) run(ctx context.Context) (*inventory.AWS, int, error) {
@@ -130,7 +131,7 @@ func (r *inventoryRun) run(ctx context.Context) (*inventory.AWS, int, error) {
 // findInstance returns the ARN of the instance whose identity store is
 // in.IdentityStoreID, and checks in.InstanceARN against it when given.
 func (r *inventoryRun) findInstance(ctx context.Context) (string, error) {
-	r.progress.start("instance", 1)
+	r.progress.Start("instance", 1)
 	pages := ssoadmin.NewListInstancesPaginator(r.a.SSOAdmin, &ssoadmin.ListInstancesInput{MaxResults: aws.Int32(pageSize)})
 	var seen []string
 	storeInstance := "" // the instance of the identity store, when in.InstanceARN names another
@@ -144,7 +145,7 @@ func (r *inventoryRun) findInstance(ctx context.Context) (string, error) {
 			seen = append(seen, fmt.Sprintf("%s (identity store %s)", arn, storeID))
 			switch {
 			case storeID == r.in.IdentityStoreID && (r.in.InstanceARN == "" || r.in.InstanceARN == arn):
-				r.progress.add(1)
+				r.progress.Add(1)
 				return arn, nil
 			case storeID == r.in.IdentityStoreID:
 				storeInstance = arn
@@ -183,15 +184,15 @@ func (r *inventoryRun) permissionSets(ctx context.Context, instanceARN string) (
 		}
 		arns = append(arns, out.PermissionSets...)
 	}
-	r.progress.start("permission-sets", len(arns))
+	r.progress.Start("permission-sets", len(arns))
 	sets := make([]inventory.PermissionSet, len(arns))
-	err := forEach(ctx, r.a.concurrency(), len(arns), func(ctx context.Context, i int) error {
+	err := progress.ForEach(ctx, r.a.concurrency(), len(arns), func(ctx context.Context, i int) error {
 		out, err := r.a.SSOAdmin.DescribePermissionSet(ctx, &ssoadmin.DescribePermissionSetInput{InstanceArn: aws.String(instanceARN), PermissionSetArn: aws.String(arns[i])})
 		if err != nil {
 			return r.callError(err, "describe permission set "+arns[i], false)
 		}
 		sets[i] = inventory.PermissionSet{ARN: arns[i], Name: aws.ToString(out.PermissionSet.Name)}
-		r.progress.add(1)
+		r.progress.Add(1)
 		return nil
 	})
 	if err != nil {
@@ -212,9 +213,9 @@ type target struct {
 // targets lists, for every permission set, the accounts it is provisioned
 // to: only there can it have assignments.
 func (r *inventoryRun) targets(ctx context.Context, instanceARN string, sets []inventory.PermissionSet) ([]target, error) {
-	r.progress.start("accounts", len(sets))
+	r.progress.Start("accounts", len(sets))
 	perSet := make([][]target, len(sets))
-	err := forEach(ctx, r.a.concurrency(), len(sets), func(ctx context.Context, i int) error {
+	err := progress.ForEach(ctx, r.a.concurrency(), len(sets), func(ctx context.Context, i int) error {
 		pages := ssoadmin.NewListAccountsForProvisionedPermissionSetPaginator(r.a.SSOAdmin, &ssoadmin.ListAccountsForProvisionedPermissionSetInput{
 			InstanceArn: aws.String(instanceARN), PermissionSetArn: aws.String(sets[i].ARN), MaxResults: aws.Int32(pageSize),
 		})
@@ -227,7 +228,7 @@ func (r *inventoryRun) targets(ctx context.Context, instanceARN string, sets []i
 				perSet[i] = append(perSet[i], target{accountID: account, permissionSetARN: sets[i].ARN})
 			}
 		}
-		r.progress.add(1)
+		r.progress.Add(1)
 		return nil
 	})
 	if err != nil {
@@ -238,9 +239,9 @@ func (r *inventoryRun) targets(ctx context.Context, instanceARN string, sets []i
 
 // assignments lists the account assignments of every target.
 func (r *inventoryRun) assignments(ctx context.Context, instanceARN string, targets []target) ([]ssotypes.AccountAssignment, error) {
-	r.progress.start("assignments", len(targets))
+	r.progress.Start("assignments", len(targets))
 	perTarget := make([][]ssotypes.AccountAssignment, len(targets))
-	err := forEach(ctx, r.a.concurrency(), len(targets), func(ctx context.Context, i int) error {
+	err := progress.ForEach(ctx, r.a.concurrency(), len(targets), func(ctx context.Context, i int) error {
 		t := targets[i]
 		pages := ssoadmin.NewListAccountAssignmentsPaginator(r.a.SSOAdmin, &ssoadmin.ListAccountAssignmentsInput{
 			InstanceArn: aws.String(instanceARN), AccountId: aws.String(t.accountID), PermissionSetArn: aws.String(t.permissionSetARN), MaxResults: aws.Int32(pageSize),
@@ -252,7 +253,7 @@ func (r *inventoryRun) assignments(ctx context.Context, instanceARN string, targ
 			}
 			perTarget[i] = append(perTarget[i], out.AccountAssignments...)
 		}
-		r.progress.add(1)
+		r.progress.Add(1)
 		return nil
 	})
 	if err != nil {
@@ -265,7 +266,7 @@ func (r *inventoryRun) assignments(ctx context.Context, instanceARN string, targ
 // the member user IDs of each (ListGroupMemberships), both at once: neither
 // needs the other.
 func (r *inventoryRun) groups(ctx context.Context, groupIDs []string) (names map[string]string, members map[string][]string, err error) {
-	r.progress.start("groups", len(groupIDs))
+	r.progress.Start("groups", len(groupIDs))
 	wanted := make(map[string]bool, len(groupIDs))
 	for _, id := range groupIDs {
 		wanted[id] = true
@@ -313,13 +314,13 @@ func (r *inventoryRun) groups(ctx context.Context, groupIDs []string) (names map
 		mu.Lock()
 		members[groupIDs[i]] = userIDs
 		mu.Unlock()
-		r.progress.add(1)
+		r.progress.Add(1)
 		return nil
 	}
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return listAll(gctx) })
-	g.Go(func() error { return forEach(gctx, r.a.concurrency(), len(groupIDs), listMembers) })
+	g.Go(func() error { return progress.ForEach(gctx, r.a.concurrency(), len(groupIDs), listMembers) })
 	if err := g.Wait(); err != nil {
 		return nil, nil, err
 	}
@@ -328,7 +329,7 @@ func (r *inventoryRun) groups(ctx context.Context, groupIDs []string) (names map
 
 // users reads every user of the identity store and keeps those in holders.
 func (r *inventoryRun) users(ctx context.Context, holders map[string]bool) (map[string]inventory.AWSUser, error) {
-	r.progress.start("users", len(holders))
+	r.progress.Start("users", len(holders))
 	users := make(map[string]inventory.AWSUser, len(holders))
 	pages := identitystore.NewListUsersPaginator(r.a.IdentityStore, &identitystore.ListUsersInput{IdentityStoreId: aws.String(r.in.IdentityStoreID), MaxResults: aws.Int32(pageSize)})
 	for pages.HasMorePages() {
@@ -345,7 +346,7 @@ func (r *inventoryRun) users(ctx context.Context, holders map[string]bool) (map[
 			users[id] = inventory.AWSUser{ID: id, UserName: aws.ToString(u.UserName), DisplayName: aws.ToString(u.DisplayName), Email: primaryEmail(u.Emails)}
 			kept++
 		}
-		r.progress.add(kept)
+		r.progress.Add(kept)
 	}
 	return users, nil
 }

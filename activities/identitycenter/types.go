@@ -2,6 +2,7 @@ package identitycenter
 
 import (
 	"github.com/platformguide/ssocutover/internal/apicalls"
+	"github.com/platformguide/ssocutover/internal/progress"
 	"github.com/platformguide/ssocutover/internal/store"
 )
 
@@ -37,11 +38,7 @@ type InventoryAWSResult struct {
 // Progress is the heartbeat detail of a running inventory: the step it is in
 // and how far that step has come, so a long inventory shows progress in the
 // Temporal UI and to the starter.
-type Progress struct {
-	Step  string `json:"step"`
-	Done  int    `json:"done"`
-	Total int    `json:"total"`
-}
+type Progress = progress.Progress
 
 // Error types of the non-retryable errors the activities return, for the
 // workflow and for scripts that match on them.
