@@ -3,11 +3,13 @@ package sandbox
 // The AWS half of the sandbox speaks the AWS JSON 1.1 protocol the way
 // aws-sdk-go-v2 uses it: every call is `POST /` with the operation in the
 // X-Amz-Target header (`AWSIdentityStore.ListUsers`,
-// `SWBExternalService.ListAccountAssignments` for sso-admin), a JSON body,
-// and errors as `{"__type": "...", "Message": "..."}` with the HTTP status
-// the service model gives each error. The SDK picks the typed error by
-// `__type`, so a client sees *types.ResourceNotFoundException exactly as it
-// would against AWS.
+// `SWBExternalService.ListAccountAssignments` for sso-admin,
+// `secretsmanager.GetSecretValue`), a JSON body, and errors as
+// `{"__type": "...", "Message": "..."}` with the HTTP status the service
+// model gives each error. The SDK picks the typed error by `__type`, so a
+// client sees *types.ResourceNotFoundException exactly as it would against
+// AWS. IAM is older and speaks the Query protocol on the same listener: a
+// form-encoded `POST /` without X-Amz-Target (see aws_iam.go).
 
 import (
 	"bytes"
@@ -25,14 +27,16 @@ import (
 
 const awsJSONContentType = "application/x-amz-json-1.1"
 
-// The X-Amz-Target prefixes of the two services, and the SigV4 signing
+// The X-Amz-Target prefixes of the JSON services, and the SigV4 signing
 // names their requests must be scoped to.
 const (
-	identityStoreTarget = "AWSIdentityStore"
-	ssoAdminTarget      = "SWBExternalService"
+	identityStoreTarget  = "AWSIdentityStore"
+	ssoAdminTarget       = "SWBExternalService"
+	secretsManagerTarget = "secretsmanager"
 
-	identityStoreSigningName = "identitystore"
-	ssoAdminSigningName      = "sso"
+	identityStoreSigningName  = "identitystore"
+	ssoAdminSigningName       = "sso"
+	secretsManagerSigningName = "secretsmanager"
 )
 
 // maxRequestBody bounds what the sandbox reads of a request; the largest
@@ -88,18 +92,29 @@ func awsNotFoundError(resourceType, resourceID, format string, args ...any) *aws
 	}
 }
 
-// awsServer routes AWS JSON requests to the operations of both services.
+// awsServer routes AWS JSON requests to the operations of the JSON
+// services, and Query requests to IAM.
 type awsServer struct {
-	state      *awsState
-	operations map[string]awsOperation // by full X-Amz-Target
-	requestSeq atomic.Uint64
+	state              *awsState
+	iam                *iamState
+	secrets            *secretsState
+	assignmentRequests *assignmentRequests
+	operations         map[string]awsOperation // by full X-Amz-Target
+	iamOperations      map[string]iamOperation // by Action
+	requestSeq         atomic.Uint64
 }
 
 // newAWSServer serves w's Identity Center instance: its identity store over
 // the identitystore API and its instance, permission sets and account
-// assignments over the sso-admin API.
-func newAWSServer(w *world.World) http.Handler {
-	s := &awsServer{state: newAWSState(w)}
+// assignments over the sso-admin API. Beside it, the account's IAM users
+// and Secrets Manager secrets, empty at the start.
+func newAWSServer(w *world.World) *awsServer {
+	s := &awsServer{
+		state:              newAWSState(w),
+		iam:                newIAMState(managementAccountID(w)),
+		secrets:            newSecretsState(managementAccountID(w)),
+		assignmentRequests: newAssignmentRequests(),
+	}
 	s.operations = map[string]awsOperation{}
 	for name, op := range s.identityStoreOperations() {
 		s.operations[identityStoreTarget+"."+name] = op
@@ -107,11 +122,31 @@ func newAWSServer(w *world.World) http.Handler {
 	for name, op := range s.ssoAdminOperations() {
 		s.operations[ssoAdminTarget+"."+name] = op
 	}
+	for name, op := range s.secretsManagerOperations() {
+		s.operations[secretsManagerTarget+"."+name] = op
+	}
+	s.iamOperations = s.iamQueryOperations()
 	return s
 }
 
+// managementAccountID is the account that holds the Identity Center
+// instance, and so the break-glass IAM user and the cutover's secrets: the
+// first account of the world (the world file lists the management account
+// first), or AWS's documentation account when the world has none.
+func managementAccountID(w *world.World) string {
+	if len(w.AWS.Accounts) > 0 {
+		return w.AWS.Accounts[0].ID
+	}
+	return "123456789012"
+}
+
 func (s *awsServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("X-Amzn-RequestId", fmt.Sprintf("sandbox-%08d", s.requestSeq.Add(1)))
+	requestID := fmt.Sprintf("sandbox-%08d", s.requestSeq.Add(1))
+	w.Header().Set("X-Amzn-RequestId", requestID)
+	if isQueryRequest(r) {
+		s.serveQuery(w, r, requestID)
+		return
+	}
 	resp, err := s.handle(r)
 	if err != nil {
 		var aerr *awsError
@@ -159,8 +194,11 @@ func (s *awsServer) handle(r *http.Request) (any, error) {
 }
 
 func signingNameOf(targetPrefix string) string {
-	if targetPrefix == ssoAdminTarget {
+	switch targetPrefix {
+	case ssoAdminTarget:
 		return ssoAdminSigningName
+	case secretsManagerTarget:
+		return secretsManagerSigningName
 	}
 	return identityStoreSigningName
 }
@@ -215,14 +253,41 @@ func writeAWSError(w http.ResponseWriter, e *awsError) {
 // throttle; besides the Retry-After header (seconds, set by withFaults, which
 // identitystore models as RetryAfterSeconds) it carries x-amz-retry-after in
 // milliseconds, the header the SDK's retryer reads to stretch its backoff.
+//
+// An IAM request gets the fault as IAM writes it, in the Query protocol's XML
+// (Throttling with 400, which the SDK's retryer knows as a throttle;
+// ServiceFailure with 500): withQueryFaultFormat presets the Content-Type of
+// those responses, since the SDK's IAM client cannot read a JSON error.
 func awsFaultWriter(w http.ResponseWriter, kind faultKind) {
-	switch kind {
-	case faultThrottle:
+	if kind == faultThrottle {
 		if seconds, err := strconv.Atoi(w.Header().Get("Retry-After")); err == nil {
 			w.Header().Set("X-Amz-Retry-After", strconv.Itoa(seconds*1000))
 		}
+	}
+	if w.Header().Get("Content-Type") == queryContentType {
+		fault := &awsError{Type: "ServiceFailure", Status: http.StatusInternalServerError, Message: "internal failure (sandbox fault)"}
+		if kind == faultThrottle {
+			fault = &awsError{Type: "Throttling", Status: http.StatusBadRequest, Message: "Rate exceeded (sandbox fault)"}
+		}
+		writeQueryError(w, "sandbox-fault", fault)
+		return
+	}
+	switch kind {
+	case faultThrottle:
 		writeAWSError(w, &awsError{Type: "ThrottlingException", Status: http.StatusTooManyRequests, Message: "Rate exceeded (sandbox fault)"})
 	default:
 		writeAWSError(w, &awsError{Type: "InternalServerException", Status: http.StatusInternalServerError, Message: "internal failure (sandbox fault)"})
 	}
+}
+
+// withQueryFaultFormat marks the responses to Query protocol requests (IAM)
+// by their Content-Type before withFaults sees them, so awsFaultWriter
+// writes their faults in XML. The IAM handler sets the same Content-Type.
+func withQueryFaultFormat(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if isQueryRequest(r) {
+			w.Header().Set("Content-Type", queryContentType)
+		}
+		next.ServeHTTP(w, r)
+	})
 }

@@ -5,7 +5,8 @@ import (
 )
 
 // The sso-admin operations: the instance, its permission sets and its
-// account assignments, read-only for now.
+// account assignments; the assignment writes are in
+// aws_ssoadmin_assignments.go.
 
 func (s *awsServer) ssoAdminOperations() map[string]awsOperation {
 	return map[string]awsOperation{
@@ -15,6 +16,10 @@ func (s *awsServer) ssoAdminOperations() map[string]awsOperation {
 		"ListAccountsForProvisionedPermissionSet": s.listAccountsForProvisionedPermissionSet,
 		"ListAccountAssignments":                  s.listAccountAssignments,
 		"ListAccountAssignmentsForPrincipal":      s.listAccountAssignmentsForPrincipal,
+		"CreateAccountAssignment":                 s.createAccountAssignment,
+		"DeleteAccountAssignment":                 s.deleteAccountAssignment,
+		"DescribeAccountAssignmentCreationStatus": s.describeAccountAssignmentCreationStatus,
+		"DescribeAccountAssignmentDeletionStatus": s.describeAccountAssignmentDeletionStatus,
 	}
 }
 

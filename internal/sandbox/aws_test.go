@@ -12,9 +12,11 @@ import (
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/identitystore"
 	"github.com/aws/aws-sdk-go-v2/service/identitystore/document"
 	idtypes "github.com/aws/aws-sdk-go-v2/service/identitystore/types"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/ssoadmin"
 	ssotypes "github.com/aws/aws-sdk-go-v2/service/ssoadmin/types"
 	"github.com/aws/smithy-go"
@@ -88,9 +90,11 @@ func awsPagingWorld() *world.World {
 }
 
 type awsClients struct {
-	sb            *sandbox.Sandbox
-	identityStore *identitystore.Client
-	ssoAdmin      *ssoadmin.Client
+	sb             *sandbox.Sandbox
+	identityStore  *identitystore.Client
+	ssoAdmin       *ssoadmin.Client
+	iam            *iam.Client
+	secretsManager *secretsmanager.Client
 }
 
 // start serves w and returns real SDK awsClients pointed at it with static
@@ -108,7 +112,8 @@ func startAWS(t *testing.T, w *world.World, region string, creds aws.Credentials
 		config.WithSharedCredentialsFiles([]string{}),
 	)
 	require.NoError(t, err)
-	return awsClients{sb: sb, identityStore: identitystore.NewFromConfig(cfg), ssoAdmin: ssoadmin.NewFromConfig(cfg)}
+	return awsClients{sb: sb, identityStore: identitystore.NewFromConfig(cfg), ssoAdmin: ssoadmin.NewFromConfig(cfg),
+		iam: iam.NewFromConfig(cfg), secretsManager: secretsmanager.NewFromConfig(cfg)}
 }
 
 func awsStaticCreds() aws.CredentialsProvider {

@@ -1,8 +1,9 @@
 // Package sandbox serves a world over the real wire protocols of the APIs the
-// cutover uses: AWS (JSON 1.1 for identitystore and sso-admin) on one
-// listener and Microsoft Graph v1.0 on another. The real SDK clients talk to
-// it by endpoint configuration alone, so what runs against the sandbox is
-// what runs against AWS and Entra.
+// cutover uses: AWS (JSON 1.1 for identitystore, sso-admin and Secrets
+// Manager, the Query protocol for IAM) on one listener and Microsoft Graph
+// v1.0 on another. The real SDK clients talk to it by endpoint configuration
+// alone, so what runs against the sandbox is what runs against AWS and
+// Entra.
 package sandbox
 
 import (
@@ -32,6 +33,7 @@ type Sandbox struct {
 	GraphURL string
 
 	servers []*http.Server
+	aws     *awsServer
 }
 
 // Start serves w until Close.
@@ -39,8 +41,8 @@ func Start(w *world.World, opts Options) (*Sandbox, error) {
 	if err := w.Validate(); err != nil {
 		return nil, fmt.Errorf("sandbox: %w", err)
 	}
-	s := &Sandbox{}
-	awsURL, err := s.serve(opts.AWSAddr, withFaults(opts.Faults, awsFaultWriter, newAWSServer(w)))
+	s := &Sandbox{aws: newAWSServer(w)}
+	awsURL, err := s.serve(opts.AWSAddr, withQueryFaultFormat(withFaults(opts.Faults, awsFaultWriter, s.aws)))
 	if err != nil {
 		return nil, err
 	}
