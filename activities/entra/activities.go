@@ -11,7 +11,6 @@ import (
 
 	"github.com/platformguide/ssocutover/internal/apicalls"
 	"github.com/platformguide/ssocutover/internal/graphclient"
-	"github.com/platformguide/ssocutover/internal/inventory"
 	"github.com/platformguide/ssocutover/internal/progress"
 	"github.com/platformguide/ssocutover/internal/store"
 )
@@ -60,7 +59,7 @@ func (a *Activities) InventoryEntra(ctx context.Context, in InventoryEntraInput)
 	calls := apicalls.NewCounter()
 	ctx = apicalls.WithCounter(ctx, calls)
 
-	var aws inventory.AWS
+	var aws awsNames
 	if err := a.Store.Get(ctx, in.AWSInventory, &aws); err != nil {
 		return InventoryEntraResult{}, fmt.Errorf("read the AWS inventory: %w", err)
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	abstractions "github.com/microsoft/kiota-abstractions-go"
@@ -29,8 +30,8 @@ type batchRequest struct {
 	what    string
 	info    *abstractions.RequestInformation
 	factory serialization.ParsableFactory
-	// handle takes the parsed answer. It runs on the batcher's goroutine,
-	// one answer at a time, and may queue follow-up requests.
+	// handle takes the parsed answer. It runs one answer at a time (under
+	// the batcher's lock) and may queue follow-up requests.
 	handle func(serialization.Parsable) error
 
 	attempt   int
@@ -46,14 +47,23 @@ type batchRequest struct {
 // own (Graph answers each request of a batch separately) is sent again in
 // the next round, after its Retry-After: throttling is per app and tenant,
 // so the whole inventory waits.
+//
+// Each call's answers are handled as soon as that call returns, not at the
+// end of the round: a round can hold tens of thousands of requests (two per
+// candidate group), and keeping every parsed page until the round ends held
+// every member of every group in memory at once (about 1 GB of SDK models
+// at 100,000 users).
 type batcher struct {
 	adapter     abstractions.RequestAdapter
 	concurrency int
-	queue       []*batchRequest
 	// onDone is told how many requests were answered.
 	onDone func(n int)
+
+	mu    sync.Mutex // guards queue and serialises handle and onDone
+	queue []*batchRequest
 }
 
+// add queues r. It is called before run and from handle, which holds mu.
 func (b *batcher) add(r *batchRequest) { b.queue = append(b.queue, r) }
 
 // outcome is what became of one request in a round.
@@ -74,38 +84,47 @@ func (b *batcher) run(ctx context.Context) error {
 		if err := sleepUntil(ctx, latestNotBefore(round)); err != nil {
 			return err
 		}
-
-		outcomes := make([]outcome, len(round))
 		calls := (len(round) + maxBatchRequests - 1) / maxBatchRequests
 		err := progress.ForEach(ctx, b.concurrency, calls, func(ctx context.Context, c int) error {
-			lo, hi := c*maxBatchRequests, min(len(round), (c+1)*maxBatchRequests)
-			return b.send(ctx, round[lo:hi], outcomes[lo:hi])
+			requests := round[c*maxBatchRequests : min(len(round), (c+1)*maxBatchRequests)]
+			outcomes := make([]outcome, len(requests))
+			if err := b.send(ctx, requests, outcomes); err != nil {
+				return err
+			}
+			return b.settle(requests, outcomes)
 		})
 		if err != nil {
 			return err
 		}
+	}
+	return nil
+}
 
-		answered := 0
-		for i, r := range round {
-			o := outcomes[i]
-			if o.retry {
-				r.attempt++
-				r.lastError = o.reason
-				if r.attempt >= maxAttempts {
-					return fmt.Errorf("%s: Microsoft Graph still answered %s after %d attempts; the activity is retried", r.what, r.lastError, r.attempt)
-				}
-				r.notBefore = time.Now().Add(o.retryIn)
-				b.queue = append(b.queue, r)
-				continue
+// settle hands the answers of one call to their requests and queues for the
+// next round the requests that must be sent again.
+func (b *batcher) settle(requests []*batchRequest, outcomes []outcome) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	answered := 0
+	for i, r := range requests {
+		o := outcomes[i]
+		if o.retry {
+			r.attempt++
+			r.lastError = o.reason
+			if r.attempt >= maxAttempts {
+				return fmt.Errorf("%s: Microsoft Graph still answered %s after %d attempts; the activity is retried", r.what, r.lastError, r.attempt)
 			}
-			if err := r.handle(o.result); err != nil {
-				return err
-			}
-			answered++
+			r.notBefore = time.Now().Add(o.retryIn)
+			b.queue = append(b.queue, r)
+			continue
 		}
-		if b.onDone != nil {
-			b.onDone(answered)
+		if err := r.handle(o.result); err != nil {
+			return err
 		}
+		answered++
+	}
+	if b.onDone != nil {
+		b.onDone(answered)
 	}
 	return nil
 }

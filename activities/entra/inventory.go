@@ -44,17 +44,29 @@ type inventoryRun struct {
 	graph       *graphclient.Client
 	concurrency int
 	progress    *progress.Reporter
-	aws         inventory.AWS
+	aws         awsNames
 
 	candidates map[string]*candidate          // by Entra group ID
 	users      map[string]inventory.EntraUser // by Entra user ID
+}
+
+// awsNames is the part of the AWS inventory that is looked up in Entra: the
+// groups' display names and the users' userNames, in the snapshot's order.
+// Reading only these leaves the member lists (a million names at 100,000
+// users) and the assignments on disk.
+type awsNames struct {
+	Groups []struct {
+		DisplayName string `json:"displayName"`
+	} `json:"groups"`
+	Users []struct {
+		UserName string `json:"userName"`
+	} `json:"users"`
 }
 
 // candidate is an Entra group whose display name is an AWS group's, and
 // what its members and owners showed.
 type candidate struct {
 	group        inventory.EntraGroup
-	direct       map[string]bool   // IDs of the direct user members
 	nestedGroups map[string]bool   // display names of the direct group members
 	reached      map[string]string // ID -> userPrincipalName of every user reached, nesting included
 	askedNested  bool
@@ -171,7 +183,6 @@ func (r *inventoryRun) addCandidate(g models.Groupable) {
 			SecurityEnabled: deref(g.GetSecurityEnabled()),
 			MemberIDs:       []string{},
 		},
-		direct:       map[string]bool{},
 		nestedGroups: map[string]bool{},
 		reached:      map[string]string{},
 	}
@@ -220,12 +231,16 @@ func (r *inventoryRun) membersRequest(ctx context.Context, b *batcher, c *candid
 			for _, member := range page.GetValue() {
 				switch m := member.(type) {
 				case models.Userable:
-					u := entraUser(m)
-					r.users[u.ID] = u
-					if !c.direct[u.ID] {
-						c.direct[u.ID] = true
-						c.group.MemberIDs = append(c.group.MemberIDs, u.ID)
+					id := deref(m.GetId())
+					if known, ok := r.users[id]; ok {
+						// Keep one copy of the ID: a user is a member of
+						// many groups (a million memberships at 100,000
+						// users).
+						id = known.ID
+					} else {
+						r.users[id] = entraUser(m)
 					}
+					c.group.MemberIDs = append(c.group.MemberIDs, id)
 				case models.Groupable:
 					c.nestedGroups[deref(m.GetDisplayName())] = true
 					if !c.askedNested {
@@ -452,15 +467,16 @@ func (r *inventoryRun) result(tenantID string) inventory.Entra {
 	return inv
 }
 
-// finish sorts what the pages of a candidate gathered.
+// finish sorts what the pages of a candidate gathered; a member listed
+// twice is kept once.
 func (c *candidate) finish() inventory.EntraGroup {
 	g := c.group
-	g.MemberIDs = slices.Sorted(slices.Values(g.MemberIDs))
+	g.MemberIDs = slices.Compact(slices.Sorted(slices.Values(g.MemberIDs)))
 	if len(c.nestedGroups) > 0 {
 		g.NestedGroups = slices.Sorted(maps.Keys(c.nestedGroups))
 	}
 	for id, upn := range c.reached {
-		if !c.direct[id] {
+		if _, direct := slices.BinarySearch(g.MemberIDs, id); !direct {
 			g.NestedOnlyUsers = append(g.NestedOnlyUsers, upn)
 		}
 	}

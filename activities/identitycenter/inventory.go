@@ -273,7 +273,11 @@ func (r *inventoryRun) groups(ctx context.Context, groupIDs []string) (names map
 	}
 	names = make(map[string]string, len(groupIDs))
 	members = make(map[string][]string, len(groupIDs))
-	var mu sync.Mutex // guards members
+	// userIDs holds one copy of each member's ID: a user is a member of
+	// many groups (a million memberships at 100,000 users), and each page
+	// decodes its own copy.
+	userIDs := map[string]string{}
+	var mu sync.Mutex // guards members and userIDs
 
 	listAll := func(ctx context.Context) error {
 		pages := identitystore.NewListGroupsPaginator(r.a.IdentityStore, &identitystore.ListGroupsInput{IdentityStoreId: aws.String(r.in.IdentityStoreID), MaxResults: aws.Int32(pageSize)})
@@ -291,7 +295,7 @@ func (r *inventoryRun) groups(ctx context.Context, groupIDs []string) (names map
 		return nil
 	}
 	listMembers := func(ctx context.Context, i int) error {
-		var userIDs []string
+		var ids []string
 		pages := identitystore.NewListGroupMembershipsPaginator(r.a.IdentityStore, &identitystore.ListGroupMembershipsInput{
 			IdentityStoreId: aws.String(r.in.IdentityStoreID), GroupId: aws.String(groupIDs[i]), MaxResults: aws.Int32(pageSize),
 		})
@@ -307,12 +311,19 @@ func (r *inventoryRun) groups(ctx context.Context, groupIDs []string) (names map
 			}
 			for _, m := range out.GroupMemberships {
 				if u, ok := m.MemberId.(*idtypes.MemberIdMemberUserId); ok {
-					userIDs = append(userIDs, u.Value)
+					ids = append(ids, u.Value)
 				}
 			}
 		}
 		mu.Lock()
-		members[groupIDs[i]] = userIDs
+		for k, id := range ids {
+			if known, ok := userIDs[id]; ok {
+				ids[k] = known
+			} else {
+				userIDs[id] = id
+			}
+		}
+		members[groupIDs[i]] = ids
 		mu.Unlock()
 		r.progress.Add(1)
 		return nil
