@@ -103,72 +103,29 @@ func (r *inventoryRun) findGroups(ctx context.Context) error {
 	}
 	r.progress.Start("find the groups in Entra", len(wanted))
 	names := slices.Sorted(maps.Values(wanted))
-	filters := packFilters("displayName", names)
-
-	list, err := r.listIsCheaper(ctx, len(filters), 0, "groups", func(ctx context.Context) (*int32, error) {
-		return r.graph.Client.Groups().Count().Get(ctx, &groups.CountRequestBuilderGetRequestConfiguration{Headers: eventual()})
-	})
-	if err != nil {
-		return err
-	}
-	keep := func(page models.GroupCollectionResponseable) {
-		for _, g := range page.GetValue() {
-			if _, ok := wanted[strings.ToLower(deref(g.GetDisplayName()))]; ok {
-				r.addCandidate(g)
-			}
-		}
-	}
 	defer r.progress.Add(len(wanted))
-
-	if list {
-		page, err := r.graph.Client.Groups().Get(ctx, &groups.GroupsRequestBuilderGetRequestConfiguration{
-			QueryParameters: &groups.GroupsRequestBuilderGetQueryParameters{Select: groupFields, Top: ptr(int32(pageSize))},
-		})
-		for {
-			if err != nil {
-				return callError("list the groups of the tenant", err)
-			}
-			keep(page)
-			next := page.GetOdataNextLink()
-			if next == nil {
-				return nil
-			}
-			page, err = r.graph.Client.Groups().WithUrl(*next).Get(ctx, nil)
-		}
-	}
-
-	b := r.newBatcher(nil)
-	var lookup func(what string, info *abstractions.RequestInformation) *batchRequest
-	lookup = func(what string, info *abstractions.RequestInformation) *batchRequest {
-		return &batchRequest{
-			what:    what,
-			info:    info,
-			factory: models.CreateGroupCollectionResponseFromDiscriminatorValue,
-			handle: func(result serialization.Parsable) error {
-				page := result.(models.GroupCollectionResponseable)
-				keep(page)
-				if next := page.GetOdataNextLink(); next != nil {
-					info, err := r.graph.Client.Groups().WithUrl(*next).ToGetRequestInformation(ctx, nil)
-					if err != nil {
-						return fmt.Errorf("%s: %w", what, err)
-					}
-					b.add(lookup(what, info))
+	return findByName(ctx, r, collection[models.GroupCollectionResponseable]{
+		name: "groups", property: "displayName",
+		count: func(ctx context.Context) (*int32, error) {
+			return r.graph.Client.Groups().Count().Get(ctx, &groups.CountRequestBuilderGetRequestConfiguration{Headers: eventual()})
+		},
+		request: func(ctx context.Context, filter *string) (*abstractions.RequestInformation, error) {
+			return r.graph.Client.Groups().ToGetRequestInformation(ctx, &groups.GroupsRequestBuilderGetRequestConfiguration{
+				QueryParameters: &groups.GroupsRequestBuilderGetQueryParameters{Filter: filter, Select: groupFields, Top: ptr(int32(pageSize))},
+			})
+		},
+		next: func(ctx context.Context, nextLink string) (*abstractions.RequestInformation, error) {
+			return r.graph.Client.Groups().WithUrl(nextLink).ToGetRequestInformation(ctx, nil)
+		},
+		factory: models.CreateGroupCollectionResponseFromDiscriminatorValue,
+		keep: func(page models.GroupCollectionResponseable) {
+			for _, g := range page.GetValue() {
+				if _, ok := wanted[strings.ToLower(deref(g.GetDisplayName()))]; ok {
+					r.addCandidate(g)
 				}
-				return nil
-			},
-		}
-	}
-	for _, filter := range filters {
-		what := "look up groups by name (" + filter + ")"
-		info, err := r.graph.Client.Groups().ToGetRequestInformation(ctx, &groups.GroupsRequestBuilderGetRequestConfiguration{
-			QueryParameters: &groups.GroupsRequestBuilderGetQueryParameters{Filter: ptr(filter), Select: groupFields, Top: ptr(int32(pageSize))},
-		})
-		if err != nil {
-			return fmt.Errorf("%s: %w", what, err)
-		}
-		b.add(lookup(what, info))
-	}
-	return b.run(ctx)
+			}
+		},
+	}, names)
 }
 
 func (r *inventoryRun) addCandidate(g models.Groupable) {
@@ -342,74 +299,31 @@ func (r *inventoryRun) findUsers(ctx context.Context) error {
 	}
 	r.progress.Start("find the other AWS users in Entra", len(missing))
 	defer r.progress.Add(len(missing))
-	filters := packFilters("userPrincipalName", slices.Sorted(maps.Values(missing)))
-
 	// The users found so far are in the tenant: a listing takes at least
 	// the pages they fill.
-	list, err := r.listIsCheaper(ctx, len(filters), len(r.users), "users", func(ctx context.Context) (*int32, error) {
-		return r.graph.Client.Users().Count().Get(ctx, &users.CountRequestBuilderGetRequestConfiguration{Headers: eventual()})
-	})
-	if err != nil {
-		return err
-	}
-	keep := func(page models.UserCollectionResponseable) {
-		for _, u := range page.GetValue() {
-			if _, ok := missing[strings.ToLower(deref(u.GetUserPrincipalName()))]; ok {
-				user := entraUser(u)
-				r.users[user.ID] = user
-			}
-		}
-	}
-
-	if list {
-		page, err := r.graph.Client.Users().Get(ctx, &users.UsersRequestBuilderGetRequestConfiguration{
-			QueryParameters: &users.UsersRequestBuilderGetQueryParameters{Select: memberFields, Top: ptr(int32(pageSize))},
-		})
-		for {
-			if err != nil {
-				return callError("list the users of the tenant", err)
-			}
-			keep(page)
-			next := page.GetOdataNextLink()
-			if next == nil {
-				return nil
-			}
-			page, err = r.graph.Client.Users().WithUrl(*next).Get(ctx, nil)
-		}
-	}
-
-	b := r.newBatcher(nil)
-	var lookup func(what string, info *abstractions.RequestInformation) *batchRequest
-	lookup = func(what string, info *abstractions.RequestInformation) *batchRequest {
-		return &batchRequest{
-			what:    what,
-			info:    info,
-			factory: models.CreateUserCollectionResponseFromDiscriminatorValue,
-			handle: func(result serialization.Parsable) error {
-				page := result.(models.UserCollectionResponseable)
-				keep(page)
-				if next := page.GetOdataNextLink(); next != nil {
-					info, err := r.graph.Client.Users().WithUrl(*next).ToGetRequestInformation(ctx, nil)
-					if err != nil {
-						return fmt.Errorf("%s: %w", what, err)
-					}
-					b.add(lookup(what, info))
+	return findByName(ctx, r, collection[models.UserCollectionResponseable]{
+		name: "users", property: "userPrincipalName", known: len(r.users),
+		count: func(ctx context.Context) (*int32, error) {
+			return r.graph.Client.Users().Count().Get(ctx, &users.CountRequestBuilderGetRequestConfiguration{Headers: eventual()})
+		},
+		request: func(ctx context.Context, filter *string) (*abstractions.RequestInformation, error) {
+			return r.graph.Client.Users().ToGetRequestInformation(ctx, &users.UsersRequestBuilderGetRequestConfiguration{
+				QueryParameters: &users.UsersRequestBuilderGetQueryParameters{Filter: filter, Select: memberFields, Top: ptr(int32(pageSize))},
+			})
+		},
+		next: func(ctx context.Context, nextLink string) (*abstractions.RequestInformation, error) {
+			return r.graph.Client.Users().WithUrl(nextLink).ToGetRequestInformation(ctx, nil)
+		},
+		factory: models.CreateUserCollectionResponseFromDiscriminatorValue,
+		keep: func(page models.UserCollectionResponseable) {
+			for _, u := range page.GetValue() {
+				if _, ok := missing[strings.ToLower(deref(u.GetUserPrincipalName()))]; ok {
+					user := entraUser(u)
+					r.users[user.ID] = user
 				}
-				return nil
-			},
-		}
-	}
-	for _, filter := range filters {
-		what := "look up users by userPrincipalName (" + filter + ")"
-		info, err := r.graph.Client.Users().ToGetRequestInformation(ctx, &users.UsersRequestBuilderGetRequestConfiguration{
-			QueryParameters: &users.UsersRequestBuilderGetQueryParameters{Filter: ptr(filter), Select: memberFields, Top: ptr(int32(pageSize))},
-		})
-		if err != nil {
-			return fmt.Errorf("%s: %w", what, err)
-		}
-		b.add(lookup(what, info))
-	}
-	return b.run(ctx)
+			}
+		},
+	}, slices.Sorted(maps.Values(missing)))
 }
 
 // listIsCheaper decides between looking objects up by name (filters
