@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	abstractions "github.com/microsoft/kiota-abstractions-go"
-	"github.com/microsoft/kiota-abstractions-go/serialization"
 	"github.com/microsoftgraph/msgraph-sdk-go/groups"
 	"github.com/microsoftgraph/msgraph-sdk-go/models"
 	"github.com/microsoftgraph/msgraph-sdk-go/users"
@@ -179,12 +178,14 @@ func (r *inventoryRun) readGroups(ctx context.Context) error {
 
 func (r *inventoryRun) membersRequest(ctx context.Context, b *batcher, c *candidate, info *abstractions.RequestInformation) *batchRequest {
 	what := fmt.Sprintf("list the members of group %q (%s)", c.group.DisplayName, c.group.ID)
-	return &batchRequest{
+	return pages[models.DirectoryObjectCollectionResponseable]{
 		what:    what,
-		info:    info,
 		factory: models.CreateDirectoryObjectCollectionResponseFromDiscriminatorValue,
-		handle: func(result serialization.Parsable) error {
-			page := result.(models.DirectoryObjectCollectionResponseable)
+		next: func(ctx context.Context, nextLink string) (*abstractions.RequestInformation, error) {
+			return r.graph.Client.Groups().ByGroupId(c.group.ID).Members().WithUrl(nextLink).ToGetRequestInformation(ctx, nil)
+		},
+		more: func() { r.progress.More(1) },
+		page: func(page models.DirectoryObjectCollectionResponseable) error {
 			for _, member := range page.GetValue() {
 				switch m := member.(type) {
 				case models.Userable:
@@ -215,66 +216,44 @@ func (r *inventoryRun) membersRequest(ctx context.Context, b *batcher, c *candid
 				// Other members (devices, service principals, contacts)
 				// are not provisioned to AWS and do not matter here.
 			}
-			if next := page.GetOdataNextLink(); next != nil {
-				info, err := r.graph.Client.Groups().ByGroupId(c.group.ID).Members().WithUrl(*next).ToGetRequestInformation(ctx, nil)
-				if err != nil {
-					return fmt.Errorf("%s: %w", what, err)
-				}
-				r.progress.More(1)
-				b.add(r.membersRequest(ctx, b, c, info))
-			}
 			return nil
 		},
-	}
+	}.request(ctx, b, info)
 }
 
 func (r *inventoryRun) ownersRequest(ctx context.Context, b *batcher, c *candidate, info *abstractions.RequestInformation) *batchRequest {
-	what := fmt.Sprintf("list the owners of group %q (%s)", c.group.DisplayName, c.group.ID)
-	return &batchRequest{
-		what:    what,
-		info:    info,
+	return pages[models.DirectoryObjectCollectionResponseable]{
+		what:    fmt.Sprintf("list the owners of group %q (%s)", c.group.DisplayName, c.group.ID),
 		factory: models.CreateDirectoryObjectCollectionResponseFromDiscriminatorValue,
-		handle: func(result serialization.Parsable) error {
-			page := result.(models.DirectoryObjectCollectionResponseable)
+		next: func(ctx context.Context, nextLink string) (*abstractions.RequestInformation, error) {
+			return r.graph.Client.Groups().ByGroupId(c.group.ID).Owners().WithUrl(nextLink).ToGetRequestInformation(ctx, nil)
+		},
+		more: func() { r.progress.More(1) },
+		page: func(page models.DirectoryObjectCollectionResponseable) error {
 			c.group.OwnerCount += len(page.GetValue())
-			if next := page.GetOdataNextLink(); next != nil {
-				info, err := r.graph.Client.Groups().ByGroupId(c.group.ID).Owners().WithUrl(*next).ToGetRequestInformation(ctx, nil)
-				if err != nil {
-					return fmt.Errorf("%s: %w", what, err)
-				}
-				r.progress.More(1)
-				b.add(r.ownersRequest(ctx, b, c, info))
-			}
 			return nil
 		},
-	}
+	}.request(ctx, b, info)
 }
 
 // nestedRequest lists the users a group reaches, nesting included
 // (transitiveMembers cast to users): those that are not direct members are
 // the ones provisioning will not carry.
 func (r *inventoryRun) nestedRequest(ctx context.Context, b *batcher, c *candidate, info *abstractions.RequestInformation) *batchRequest {
-	what := fmt.Sprintf("list the users reached through the nested groups of group %q (%s)", c.group.DisplayName, c.group.ID)
-	return &batchRequest{
-		what:    what,
-		info:    info,
+	return pages[models.UserCollectionResponseable]{
+		what:    fmt.Sprintf("list the users reached through the nested groups of group %q (%s)", c.group.DisplayName, c.group.ID),
 		factory: models.CreateUserCollectionResponseFromDiscriminatorValue,
-		handle: func(result serialization.Parsable) error {
-			page := result.(models.UserCollectionResponseable)
+		next: func(ctx context.Context, nextLink string) (*abstractions.RequestInformation, error) {
+			return r.graph.Client.Groups().ByGroupId(c.group.ID).TransitiveMembers().GraphUser().WithUrl(nextLink).ToGetRequestInformation(ctx, nil)
+		},
+		more: func() { r.progress.More(1) },
+		page: func(page models.UserCollectionResponseable) error {
 			for _, u := range page.GetValue() {
 				c.reached[deref(u.GetId())] = deref(u.GetUserPrincipalName())
 			}
-			if next := page.GetOdataNextLink(); next != nil {
-				info, err := r.graph.Client.Groups().ByGroupId(c.group.ID).TransitiveMembers().GraphUser().WithUrl(*next).ToGetRequestInformation(ctx, nil)
-				if err != nil {
-					return fmt.Errorf("%s: %w", what, err)
-				}
-				r.progress.More(1)
-				b.add(r.nestedRequest(ctx, b, c, info))
-			}
 			return nil
 		},
-	}
+	}.request(ctx, b, info)
 }
 
 // findUsers looks up the AWS users that are not direct members of a

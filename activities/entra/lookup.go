@@ -49,35 +49,55 @@ func findByName[P collectionPage](ctx context.Context, r *inventoryRun, c collec
 	}
 
 	b := r.newBatcher(nil)
-	var pageRequest func(what string, info *abstractions.RequestInformation) *batchRequest
-	pageRequest = func(what string, info *abstractions.RequestInformation) *batchRequest {
-		return &batchRequest{
-			what:    what,
-			info:    info,
-			factory: c.factory,
-			handle: func(result serialization.Parsable) error {
-				page := result.(P)
-				c.keep(page)
-				if next := page.GetOdataNextLink(); next != nil {
-					info, err := c.next(ctx, *next)
-					if err != nil {
-						return fmt.Errorf("%s: %w", what, err)
-					}
-					b.add(pageRequest(what, info))
-				}
-				return nil
-			},
-		}
-	}
+	lookups := pages[P]{factory: c.factory, next: c.next, page: func(page P) error { c.keep(page); return nil }}
 	for _, filter := range filters {
 		what := fmt.Sprintf("look up %s by %s (%s)", c.name, c.property, filter)
 		info, err := c.request(ctx, &filter)
 		if err != nil {
 			return fmt.Errorf("%s: %w", what, err)
 		}
-		b.add(pageRequest(what, info))
+		lookups.what = what
+		b.add(lookups.request(ctx, b, info))
 	}
 	return b.run(ctx)
+}
+
+// pages reads a collection page by page in a batcher: each page's request
+// queues the request for the next page, if any, in the same batcher.
+type pages[P collectionPage] struct {
+	what    string
+	factory serialization.ParsableFactory
+	next    func(ctx context.Context, nextLink string) (*abstractions.RequestInformation, error)
+	// page takes each page.
+	page func(P) error
+	// more, when set, is told of each further page (for progress).
+	more func()
+}
+
+// request is the batch request for the page info asks for.
+func (p pages[P]) request(ctx context.Context, b *batcher, info *abstractions.RequestInformation) *batchRequest {
+	return &batchRequest{
+		what:    p.what,
+		info:    info,
+		factory: p.factory,
+		handle: func(result serialization.Parsable) error {
+			page := result.(P)
+			if err := p.page(page); err != nil {
+				return err
+			}
+			if link := page.GetOdataNextLink(); link != nil {
+				info, err := p.next(ctx, *link)
+				if err != nil {
+					return fmt.Errorf("%s: %w", p.what, err)
+				}
+				if p.more != nil {
+					p.more()
+				}
+				b.add(p.request(ctx, b, info))
+			}
+			return nil
+		},
+	}
 }
 
 // listAll gives c.keep every page of the whole collection, one call a page.
