@@ -354,6 +354,18 @@ func (s *iamState) user(name string) (*iamUser, error) {
 	return u, nil
 }
 
+// withUser runs op on the user named name while holding s.mu; a user the
+// account does not have is NoSuchEntity and op does not run.
+func (s *iamState) withUser(name string, op func(u *iamUser) (any, error)) (any, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u, err := s.user(name)
+	if err != nil {
+		return nil, err
+	}
+	return op(u)
+}
+
 func (s *awsServer) iamCreateUser(call *queryCall) (any, error) {
 	name, err := call.userName()
 	if err != nil {
@@ -429,16 +441,11 @@ func (s *awsServer) iamGetUser(call *queryCall) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	st := s.iam
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	u, err := st.user(name)
-	if err != nil {
-		return nil, err
-	}
-	return struct {
-		User iamUserDoc `xml:"User"`
-	}{u.doc()}, nil
+	return s.iam.withUser(name, func(u *iamUser) (any, error) {
+		return struct {
+			User iamUserDoc `xml:"User"`
+		}{u.doc()}, nil
+	})
 }
 
 func (s *awsServer) iamTagUser(call *queryCall) (any, error) {
@@ -453,19 +460,14 @@ func (s *awsServer) iamTagUser(call *queryCall) (any, error) {
 	if len(tags) == 0 {
 		return nil, iamValidationError("1 validation error detected: Value null at 'tags' failed to satisfy constraint: Member must not be null")
 	}
-	st := s.iam
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	u, err := st.user(name)
-	if err != nil {
-		return nil, err
-	}
-	merged := mergeIAMTags(slices.Clone(u.Tags), tags)
-	if len(merged) > iamMaxTagsPerUser {
-		return nil, iamLimitExceeded("Cannot exceed quota for TagsPerUser: %d", iamMaxTagsPerUser)
-	}
-	u.Tags = merged
-	return nil, nil
+	return s.iam.withUser(name, func(u *iamUser) (any, error) {
+		merged := mergeIAMTags(slices.Clone(u.Tags), tags)
+		if len(merged) > iamMaxTagsPerUser {
+			return nil, iamLimitExceeded("Cannot exceed quota for TagsPerUser: %d", iamMaxTagsPerUser)
+		}
+		u.Tags = merged
+		return nil, nil
+	})
 }
 
 func (s *awsServer) iamCreateLoginProfile(call *queryCall) (any, error) {
@@ -481,31 +483,26 @@ func (s *awsServer) iamCreateLoginProfile(call *queryCall) (any, error) {
 		return nil, err
 	}
 	resetRequired := call.param("PasswordResetRequired") == "true"
-	st := s.iam
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	u, err := st.user(name)
-	if err != nil {
-		return nil, err
-	}
-	if u.LoginProfile != nil {
-		return nil, iamEntityAlreadyExists("Login Profile for user %s already exists.", u.Name)
-	}
-	salt := make([]byte, 16)
-	_, _ = rand.Read(salt)
-	hash, err := pbkdf2.Key(sha256.New, password, salt, passwordHashIterations, 32)
-	if err != nil {
-		return nil, err
-	}
-	u.LoginProfile = &iamLoginProfile{Created: time.Now().UTC().Truncate(time.Second), PasswordResetRequired: resetRequired, salt: salt, passwordHash: hash}
-	type loginProfileDoc struct {
-		UserName              string `xml:"UserName"`
-		CreateDate            string `xml:"CreateDate"`
-		PasswordResetRequired bool   `xml:"PasswordResetRequired"`
-	}
-	return struct {
-		LoginProfile loginProfileDoc `xml:"LoginProfile"`
-	}{loginProfileDoc{UserName: u.Name, CreateDate: iamTime(u.LoginProfile.Created), PasswordResetRequired: resetRequired}}, nil
+	return s.iam.withUser(name, func(u *iamUser) (any, error) {
+		if u.LoginProfile != nil {
+			return nil, iamEntityAlreadyExists("Login Profile for user %s already exists.", u.Name)
+		}
+		salt := make([]byte, 16)
+		_, _ = rand.Read(salt)
+		hash, err := pbkdf2.Key(sha256.New, password, salt, passwordHashIterations, 32)
+		if err != nil {
+			return nil, err
+		}
+		u.LoginProfile = &iamLoginProfile{Created: time.Now().UTC().Truncate(time.Second), PasswordResetRequired: resetRequired, salt: salt, passwordHash: hash}
+		type loginProfileDoc struct {
+			UserName              string `xml:"UserName"`
+			CreateDate            string `xml:"CreateDate"`
+			PasswordResetRequired bool   `xml:"PasswordResetRequired"`
+		}
+		return struct {
+			LoginProfile loginProfileDoc `xml:"LoginProfile"`
+		}{loginProfileDoc{UserName: u.Name, CreateDate: iamTime(u.LoginProfile.Created), PasswordResetRequired: resetRequired}}, nil
+	})
 }
 
 // checkIAMPasswordPolicy applies the account's default password policy:
@@ -538,18 +535,13 @@ func (s *awsServer) iamDeleteLoginProfile(call *queryCall) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	st := s.iam
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	u, err := st.user(name)
-	if err != nil {
-		return nil, err
-	}
-	if u.LoginProfile == nil {
-		return nil, iamNoSuchEntity("Login Profile for User %s cannot be found.", u.Name)
-	}
-	u.LoginProfile = nil
-	return nil, nil
+	return s.iam.withUser(name, func(u *iamUser) (any, error) {
+		if u.LoginProfile == nil {
+			return nil, iamNoSuchEntity("Login Profile for User %s cannot be found.", u.Name)
+		}
+		u.LoginProfile = nil
+		return nil, nil
+	})
 }
 
 // policyARN reads and checks the PolicyArn parameter: a malformed ARN is
@@ -578,22 +570,17 @@ func (s *awsServer) iamAttachUserPolicy(call *queryCall) (any, error) {
 	if !iamAWSManagedPolicies[arn] {
 		return nil, iamNoSuchEntity("Policy %s does not exist or is not attachable.", arn)
 	}
-	st := s.iam
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	u, err := st.user(name)
-	if err != nil {
-		return nil, err
-	}
-	i, attached := slices.BinarySearch(u.Policies, arn)
-	if attached {
-		return nil, nil // attaching an attached policy succeeds, as in IAM
-	}
-	if len(u.Policies) >= iamMaxPoliciesPerUser {
-		return nil, iamLimitExceeded("Cannot exceed quota for PoliciesPerUser: %d", iamMaxPoliciesPerUser)
-	}
-	u.Policies = slices.Insert(u.Policies, i, arn)
-	return nil, nil
+	return s.iam.withUser(name, func(u *iamUser) (any, error) {
+		i, attached := slices.BinarySearch(u.Policies, arn)
+		if attached {
+			return nil, nil // attaching an attached policy succeeds, as in IAM
+		}
+		if len(u.Policies) >= iamMaxPoliciesPerUser {
+			return nil, iamLimitExceeded("Cannot exceed quota for PoliciesPerUser: %d", iamMaxPoliciesPerUser)
+		}
+		u.Policies = slices.Insert(u.Policies, i, arn)
+		return nil, nil
+	})
 }
 
 func (s *awsServer) iamDetachUserPolicy(call *queryCall) (any, error) {
@@ -605,19 +592,14 @@ func (s *awsServer) iamDetachUserPolicy(call *queryCall) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	st := s.iam
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	u, err := st.user(name)
-	if err != nil {
-		return nil, err
-	}
-	i, attached := slices.BinarySearch(u.Policies, arn)
-	if !attached {
-		return nil, iamNoSuchEntity("Policy %s was not found.", arn)
-	}
-	u.Policies = slices.Delete(u.Policies, i, i+1)
-	return nil, nil
+	return s.iam.withUser(name, func(u *iamUser) (any, error) {
+		i, attached := slices.BinarySearch(u.Policies, arn)
+		if !attached {
+			return nil, iamNoSuchEntity("Policy %s was not found.", arn)
+		}
+		u.Policies = slices.Delete(u.Policies, i, i+1)
+		return nil, nil
+	})
 }
 
 // iamListAttachedUserPolicies pages with IAM's Marker / IsTruncated; the
@@ -638,47 +620,42 @@ func (s *awsServer) iamListAttachedUserPolicies(call *queryCall) (any, error) {
 	if pathPrefix == "" {
 		pathPrefix = "/"
 	}
-	st := s.iam
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	u, err := st.user(name)
-	if err != nil {
-		return nil, err
-	}
-	policies := u.Policies
-	if marker := call.param("Marker"); marker != "" {
-		after, err := base64.RawURLEncoding.DecodeString(marker)
-		if err != nil {
-			return nil, iamInvalidInput("Invalid Marker.")
+	return s.iam.withUser(name, func(u *iamUser) (any, error) {
+		policies := u.Policies
+		if marker := call.param("Marker"); marker != "" {
+			after, err := base64.RawURLEncoding.DecodeString(marker)
+			if err != nil {
+				return nil, iamInvalidInput("Invalid Marker.")
+			}
+			i, found := slices.BinarySearch(policies, string(after))
+			if found {
+				i++
+			}
+			policies = policies[i:]
 		}
-		i, found := slices.BinarySearch(policies, string(after))
-		if found {
-			i++
+		type attachedPolicyDoc struct {
+			PolicyName string `xml:"PolicyName"`
+			PolicyArn  string `xml:"PolicyArn"`
 		}
-		policies = policies[i:]
-	}
-	type attachedPolicyDoc struct {
-		PolicyName string `xml:"PolicyName"`
-		PolicyArn  string `xml:"PolicyArn"`
-	}
-	result := struct {
-		AttachedPolicies []attachedPolicyDoc `xml:"AttachedPolicies>member"`
-		IsTruncated      bool                `xml:"IsTruncated"`
-		Marker           string              `xml:"Marker,omitempty"`
-	}{AttachedPolicies: []attachedPolicyDoc{}}
-	for _, arn := range policies {
-		_, resource, _ := strings.Cut(arn, ":policy")
-		if !strings.HasPrefix(resource, pathPrefix) {
-			continue
+		result := struct {
+			AttachedPolicies []attachedPolicyDoc `xml:"AttachedPolicies>member"`
+			IsTruncated      bool                `xml:"IsTruncated"`
+			Marker           string              `xml:"Marker,omitempty"`
+		}{AttachedPolicies: []attachedPolicyDoc{}}
+		for _, arn := range policies {
+			_, resource, _ := strings.Cut(arn, ":policy")
+			if !strings.HasPrefix(resource, pathPrefix) {
+				continue
+			}
+			if len(result.AttachedPolicies) == maxItems {
+				result.IsTruncated = true
+				result.Marker = base64.RawURLEncoding.EncodeToString([]byte(result.AttachedPolicies[maxItems-1].PolicyArn))
+				break
+			}
+			result.AttachedPolicies = append(result.AttachedPolicies, attachedPolicyDoc{PolicyName: resource[strings.LastIndex(resource, "/")+1:], PolicyArn: arn})
 		}
-		if len(result.AttachedPolicies) == maxItems {
-			result.IsTruncated = true
-			result.Marker = base64.RawURLEncoding.EncodeToString([]byte(result.AttachedPolicies[maxItems-1].PolicyArn))
-			break
-		}
-		result.AttachedPolicies = append(result.AttachedPolicies, attachedPolicyDoc{PolicyName: resource[strings.LastIndex(resource, "/")+1:], PolicyArn: arn})
-	}
-	return result, nil
+		return result, nil
+	})
 }
 
 // iamDeleteUser deletes a user that has nothing attached any more: IAM
@@ -688,21 +665,16 @@ func (s *awsServer) iamDeleteUser(call *queryCall) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	st := s.iam
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	u, err := st.user(name)
-	if err != nil {
-		return nil, err
-	}
-	if u.LoginProfile != nil {
-		return nil, iamDeleteConflict("Cannot delete entity, must delete login profile first.")
-	}
-	if len(u.Policies) > 0 {
-		return nil, iamDeleteConflict("Cannot delete entity, must detach all policies first.")
-	}
-	delete(st.users, strings.ToLower(name))
-	return nil, nil
+	return s.iam.withUser(name, func(u *iamUser) (any, error) {
+		if u.LoginProfile != nil {
+			return nil, iamDeleteConflict("Cannot delete entity, must delete login profile first.")
+		}
+		if len(u.Policies) > 0 {
+			return nil, iamDeleteConflict("Cannot delete entity, must detach all policies first.")
+		}
+		delete(s.iam.users, strings.ToLower(name))
+		return nil, nil
+	})
 }
 
 // consoleSignIn checks a console password against the user's login profile.

@@ -125,13 +125,10 @@ func (s *awsServer) listUsers(call *awsCall) (any, error) {
 			ids = []string{id}
 		}
 	}
-	ids, next, err := awsPage(ids, awsStringKey, req.awsPageRequest, "ListUsers/"+userName)
+	users, next, err := awsPageDocs(ids, awsStringKey, req.awsPageRequest, "ListUsers/"+userName,
+		func(id string) awsUserDoc { return st.userDoc(st.users[id]) })
 	if err != nil {
 		return nil, err
-	}
-	users := make([]awsUserDoc, 0, len(ids))
-	for _, id := range ids {
-		users = append(users, st.userDoc(st.users[id]))
 	}
 	return struct {
 		Users     []awsUserDoc `json:"Users"`
@@ -165,13 +162,10 @@ func (s *awsServer) listGroups(call *awsCall) (any, error) {
 			ids = []string{id}
 		}
 	}
-	ids, next, err := awsPage(ids, awsStringKey, req.awsPageRequest, "ListGroups/"+displayName)
+	groups, next, err := awsPageDocs(ids, awsStringKey, req.awsPageRequest, "ListGroups/"+displayName,
+		func(id string) awsGroupDoc { return st.groupDoc(st.groups[id]) })
 	if err != nil {
 		return nil, err
-	}
-	groups := make([]awsGroupDoc, 0, len(ids))
-	for _, id := range ids {
-		groups = append(groups, st.groupDoc(st.groups[id]))
 	}
 	return struct {
 		Groups    []awsGroupDoc `json:"Groups"`
@@ -197,13 +191,10 @@ func (s *awsServer) listGroupMemberships(call *awsCall) (any, error) {
 	if _, ok := st.groups[req.GroupID]; !ok {
 		return nil, awsNotFoundError("GROUP", req.GroupID, "GROUP not found.")
 	}
-	userIDs, next, err := awsPage(st.members[req.GroupID], awsStringKey, req.awsPageRequest, "ListGroupMemberships/"+req.GroupID)
+	memberships, next, err := awsPageDocs(st.members[req.GroupID], awsStringKey, req.awsPageRequest, "ListGroupMemberships/"+req.GroupID,
+		func(userID string) awsMembershipDoc { return st.membershipDoc(req.GroupID, userID) })
 	if err != nil {
 		return nil, err
-	}
-	memberships := make([]awsMembershipDoc, 0, len(userIDs))
-	for _, userID := range userIDs {
-		memberships = append(memberships, st.membershipDoc(req.GroupID, userID))
 	}
 	return struct {
 		GroupMemberships []awsMembershipDoc `json:"GroupMemberships"`
@@ -234,13 +225,10 @@ func (s *awsServer) listGroupMembershipsForMember(call *awsCall) (any, error) {
 	if _, ok := st.users[userID]; !ok {
 		return nil, awsNotFoundError("USER", userID, "USER not found.")
 	}
-	groupIDs, next, err := awsPage(st.memberOf[userID], awsStringKey, req.awsPageRequest, "ListGroupMembershipsForMember/"+userID)
+	memberships, next, err := awsPageDocs(st.memberOf[userID], awsStringKey, req.awsPageRequest, "ListGroupMembershipsForMember/"+userID,
+		func(groupID string) awsMembershipDoc { return st.membershipDoc(groupID, userID) })
 	if err != nil {
 		return nil, err
-	}
-	memberships := make([]awsMembershipDoc, 0, len(groupIDs))
-	for _, groupID := range groupIDs {
-		memberships = append(memberships, st.membershipDoc(groupID, userID))
 	}
 	return struct {
 		GroupMemberships []awsMembershipDoc `json:"GroupMemberships"`

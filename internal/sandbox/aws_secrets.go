@@ -154,6 +154,19 @@ func (s *secretsState) find(call *awsCall, secretID string) (*awsSecret, error) 
 	return secret, nil
 }
 
+// withSecret runs op on the secret secretID names (see find) while holding
+// s.mu; a secret the caller's region does not have is not found and op does
+// not run.
+func (s *secretsState) withSecret(call *awsCall, secretID string, op func(secret *awsSecret) (any, error)) (any, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	secret, err := s.find(call, secretID)
+	if err != nil {
+		return nil, err
+	}
+	return op(secret)
+}
+
 // checkSecretValue checks the value of a create or put: at most one of
 // string and binary, within the size limit.
 func checkSecretValue(str *string, bin []byte) error {
@@ -309,31 +322,26 @@ func (s *awsServer) putSecretValue(call *awsCall) (any, error) {
 	if len(stages) == 0 {
 		stages = []string{stageCurrent}
 	}
-	st := s.secrets
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	secret, err := st.find(call, req.SecretID)
-	if err != nil {
-		return nil, err
-	}
-	if secret.Deleted != nil {
-		return nil, secretMarkedForDeletion()
-	}
-	type putSecretValueResult struct {
-		ARN           string   `json:"ARN"`
-		Name          string   `json:"Name"`
-		VersionID     string   `json:"VersionId"`
-		VersionStages []string `json:"VersionStages"`
-	}
-	if v, ok := secret.versions[req.ClientRequestToken]; ok {
-		if !v.sameValue(req.SecretString, req.SecretBinary) {
-			return nil, secretsError("ResourceExistsException", "You can't modify an existing version, you can only create a new version. Use another ClientRequestToken.")
+	return s.secrets.withSecret(call, req.SecretID, func(secret *awsSecret) (any, error) {
+		if secret.Deleted != nil {
+			return nil, secretMarkedForDeletion()
 		}
+		type putSecretValueResult struct {
+			ARN           string   `json:"ARN"`
+			Name          string   `json:"Name"`
+			VersionID     string   `json:"VersionId"`
+			VersionStages []string `json:"VersionStages"`
+		}
+		if v, ok := secret.versions[req.ClientRequestToken]; ok {
+			if !v.sameValue(req.SecretString, req.SecretBinary) {
+				return nil, secretsError("ResourceExistsException", "You can't modify an existing version, you can only create a new version. Use another ClientRequestToken.")
+			}
+			return putSecretValueResult{ARN: secret.ARN, Name: secret.Name, VersionID: v.ID, VersionStages: secret.stagesOf(v.ID)}, nil
+		}
+		v := &secretVersion{ID: req.ClientRequestToken, String: req.SecretString, Binary: slices.Clone(req.SecretBinary), Created: time.Now().UTC()}
+		secret.addVersion(v, stages)
 		return putSecretValueResult{ARN: secret.ARN, Name: secret.Name, VersionID: v.ID, VersionStages: secret.stagesOf(v.ID)}, nil
-	}
-	v := &secretVersion{ID: req.ClientRequestToken, String: req.SecretString, Binary: slices.Clone(req.SecretBinary), Created: time.Now().UTC()}
-	secret.addVersion(v, stages)
-	return putSecretValueResult{ARN: secret.ARN, Name: secret.Name, VersionID: v.ID, VersionStages: secret.stagesOf(v.ID)}, nil
+	})
 }
 
 func (s *awsServer) getSecretValue(call *awsCall) (any, error) {
@@ -345,41 +353,36 @@ func (s *awsServer) getSecretValue(call *awsCall) (any, error) {
 	if err := call.decode(&req); err != nil {
 		return nil, err
 	}
-	st := s.secrets
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	secret, err := st.find(call, req.SecretID)
-	if err != nil {
-		return nil, err
-	}
-	if secret.Deleted != nil {
-		return nil, secretMarkedForDeletion()
-	}
-	versionID := req.VersionID
-	if req.VersionStage != "" || versionID == "" {
-		stage := req.VersionStage
-		if stage == "" {
-			stage = stageCurrent
+	return s.secrets.withSecret(call, req.SecretID, func(secret *awsSecret) (any, error) {
+		if secret.Deleted != nil {
+			return nil, secretMarkedForDeletion()
 		}
-		staged, ok := secret.stages[stage]
-		if !ok || (versionID != "" && versionID != staged) {
-			return nil, secretsError("ResourceNotFoundException", "Secrets Manager can't find the specified secret value for staging label: "+stage)
+		versionID := req.VersionID
+		if req.VersionStage != "" || versionID == "" {
+			stage := req.VersionStage
+			if stage == "" {
+				stage = stageCurrent
+			}
+			staged, ok := secret.stages[stage]
+			if !ok || (versionID != "" && versionID != staged) {
+				return nil, secretsError("ResourceNotFoundException", "Secrets Manager can't find the specified secret value for staging label: "+stage)
+			}
+			versionID = staged
 		}
-		versionID = staged
-	}
-	v, ok := secret.versions[versionID]
-	if !ok {
-		return nil, secretsError("ResourceNotFoundException", "Secrets Manager can't find the specified secret value for VersionId: "+versionID)
-	}
-	return struct {
-		ARN           string   `json:"ARN"`
-		Name          string   `json:"Name"`
-		VersionID     string   `json:"VersionId"`
-		SecretString  *string  `json:"SecretString,omitempty"`
-		SecretBinary  []byte   `json:"SecretBinary,omitempty"`
-		VersionStages []string `json:"VersionStages"`
-		CreatedDate   float64  `json:"CreatedDate"`
-	}{secret.ARN, secret.Name, v.ID, v.String, v.Binary, secret.stagesOf(v.ID), awsEpoch(v.Created)}, nil
+		v, ok := secret.versions[versionID]
+		if !ok {
+			return nil, secretsError("ResourceNotFoundException", "Secrets Manager can't find the specified secret value for VersionId: "+versionID)
+		}
+		return struct {
+			ARN           string   `json:"ARN"`
+			Name          string   `json:"Name"`
+			VersionID     string   `json:"VersionId"`
+			SecretString  *string  `json:"SecretString,omitempty"`
+			SecretBinary  []byte   `json:"SecretBinary,omitempty"`
+			VersionStages []string `json:"VersionStages"`
+			CreatedDate   float64  `json:"CreatedDate"`
+		}{secret.ARN, secret.Name, v.ID, v.String, v.Binary, secret.stagesOf(v.ID), awsEpoch(v.Created)}, nil
+	})
 }
 
 // describeSecret describes a secret without its value; a secret scheduled
@@ -391,33 +394,28 @@ func (s *awsServer) describeSecret(call *awsCall) (any, error) {
 	if err := call.decode(&req); err != nil {
 		return nil, err
 	}
-	st := s.secrets
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	secret, err := st.find(call, req.SecretID)
-	if err != nil {
-		return nil, err
-	}
-	versions := map[string][]string{}
-	for _, id := range secret.versionOrder {
-		versions[id] = secret.stagesOf(id)
-	}
-	var deleted *float64
-	if secret.Deleted != nil {
-		d := awsEpoch(*secret.Deleted)
-		deleted = &d
-	}
-	return struct {
-		ARN                string              `json:"ARN"`
-		Name               string              `json:"Name"`
-		Description        string              `json:"Description,omitempty"`
-		CreatedDate        float64             `json:"CreatedDate"`
-		LastChangedDate    float64             `json:"LastChangedDate"`
-		DeletedDate        *float64            `json:"DeletedDate,omitempty"`
-		RotationEnabled    bool                `json:"RotationEnabled"`
-		Tags               []secretTag         `json:"Tags"`
-		VersionIdsToStages map[string][]string `json:"VersionIdsToStages"`
-	}{secret.ARN, secret.Name, secret.Description, awsEpoch(secret.Created), awsEpoch(secret.LastChanged), deleted, false, slices.Clone(secret.Tags), versions}, nil
+	return s.secrets.withSecret(call, req.SecretID, func(secret *awsSecret) (any, error) {
+		versions := map[string][]string{}
+		for _, id := range secret.versionOrder {
+			versions[id] = secret.stagesOf(id)
+		}
+		var deleted *float64
+		if secret.Deleted != nil {
+			d := awsEpoch(*secret.Deleted)
+			deleted = &d
+		}
+		return struct {
+			ARN                string              `json:"ARN"`
+			Name               string              `json:"Name"`
+			Description        string              `json:"Description,omitempty"`
+			CreatedDate        float64             `json:"CreatedDate"`
+			LastChangedDate    float64             `json:"LastChangedDate"`
+			DeletedDate        *float64            `json:"DeletedDate,omitempty"`
+			RotationEnabled    bool                `json:"RotationEnabled"`
+			Tags               []secretTag         `json:"Tags"`
+			VersionIdsToStages map[string][]string `json:"VersionIdsToStages"`
+		}{secret.ARN, secret.Name, secret.Description, awsEpoch(secret.Created), awsEpoch(secret.LastChanged), deleted, false, slices.Clone(secret.Tags), versions}, nil
+	})
 }
 
 // deleteSecret schedules a secret for deletion after its recovery window
@@ -444,26 +442,22 @@ func (s *awsServer) deleteSecret(call *awsCall) (any, error) {
 		}
 	}
 	st := s.secrets
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	secret, err := st.find(call, req.SecretID)
-	if err != nil {
-		return nil, err
-	}
-	now := time.Now().UTC()
-	if force {
-		delete(st.secrets, secretKey{call.region, secret.Name})
-		secret.DeletionDate = now
-	} else {
-		if secret.Deleted != nil {
-			return nil, secretMarkedForDeletion()
+	return st.withSecret(call, req.SecretID, func(secret *awsSecret) (any, error) {
+		now := time.Now().UTC()
+		if force {
+			delete(st.secrets, secretKey{call.region, secret.Name})
+			secret.DeletionDate = now
+		} else {
+			if secret.Deleted != nil {
+				return nil, secretMarkedForDeletion()
+			}
+			secret.Deleted = &now
+			secret.DeletionDate = now.Add(time.Duration(days) * 24 * time.Hour)
 		}
-		secret.Deleted = &now
-		secret.DeletionDate = now.Add(time.Duration(days) * 24 * time.Hour)
-	}
-	return struct {
-		ARN          string  `json:"ARN"`
-		Name         string  `json:"Name"`
-		DeletionDate float64 `json:"DeletionDate"`
-	}{secret.ARN, secret.Name, awsEpoch(secret.DeletionDate)}, nil
+		return struct {
+			ARN          string  `json:"ARN"`
+			Name         string  `json:"Name"`
+			DeletionDate float64 `json:"DeletionDate"`
+		}{secret.ARN, secret.Name, awsEpoch(secret.DeletionDate)}, nil
+	})
 }

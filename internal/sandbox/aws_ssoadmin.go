@@ -43,12 +43,8 @@ type awsAssignmentDoc struct {
 	PrincipalType    string `json:"PrincipalType"`
 }
 
-func awsAssignmentDocs(as []awsAssignment) []awsAssignmentDoc {
-	docs := make([]awsAssignmentDoc, 0, len(as))
-	for _, a := range as {
-		docs = append(docs, awsAssignmentDoc{AccountID: a.AccountID, PermissionSetARN: a.PermissionSetARN, PrincipalID: a.PrincipalID, PrincipalType: a.PrincipalType})
-	}
-	return docs
+func (a awsAssignment) doc() awsAssignmentDoc {
+	return awsAssignmentDoc{AccountID: a.AccountID, PermissionSetARN: a.PermissionSetARN, PrincipalID: a.PrincipalID, PrincipalType: a.PrincipalType}
 }
 
 // listInstances lists the instance of the caller's region: none when the
@@ -65,13 +61,11 @@ func (s *awsServer) listInstances(call *awsCall) (any, error) {
 	if call.region == st.region {
 		arns = []string{st.instanceARN}
 	}
-	arns, next, err := awsPage(arns, awsStringKey, req.awsPageRequest, "ListInstances")
+	instances, next, err := awsPageDocs(arns, awsStringKey, req.awsPageRequest, "ListInstances", func(arn string) awsInstanceDoc {
+		return awsInstanceDoc{InstanceARN: arn, IdentityStoreID: st.identityStoreID, Name: "sandbox", Status: "ACTIVE", CreatedDate: awsCreatedEpoch}
+	})
 	if err != nil {
 		return nil, err
-	}
-	instances := make([]awsInstanceDoc, 0, len(arns))
-	for _, arn := range arns {
-		instances = append(instances, awsInstanceDoc{InstanceARN: arn, IdentityStoreID: st.identityStoreID, Name: "sandbox", Status: "ACTIVE", CreatedDate: awsCreatedEpoch})
 	}
 	return struct {
 		Instances []awsInstanceDoc `json:"Instances"`
@@ -200,15 +194,15 @@ func (s *awsServer) listAccountAssignments(call *awsCall) (any, error) {
 		return nil, err
 	}
 	target := assignmentTarget{AccountID: req.AccountID, PermissionSetARN: req.PermissionSetARN}
-	assignments, next, err := awsPage(st.byTarget[target], awsAssignment.principalKey, req.awsPageRequest,
-		"ListAccountAssignments/"+req.AccountID+"/"+req.PermissionSetARN)
+	assignments, next, err := awsPageDocs(st.byTarget[target], awsAssignment.principalKey, req.awsPageRequest,
+		"ListAccountAssignments/"+req.AccountID+"/"+req.PermissionSetARN, awsAssignment.doc)
 	if err != nil {
 		return nil, err
 	}
 	return struct {
 		AccountAssignments []awsAssignmentDoc `json:"AccountAssignments"`
 		NextToken          *string            `json:"NextToken,omitempty"`
-	}{awsAssignmentDocs(assignments), next}, nil
+	}{assignments, next}, nil
 }
 
 func (s *awsServer) listAccountAssignmentsForPrincipal(call *awsCall) (any, error) {
@@ -246,12 +240,12 @@ func (s *awsServer) listAccountAssignmentsForPrincipal(call *awsCall) (any, erro
 	if req.Filter != nil {
 		scope += "/" + req.Filter.AccountID
 	}
-	assignments, next, err := awsPage(assignments, awsAssignment.targetKey, req.awsPageRequest, scope)
+	docs, next, err := awsPageDocs(assignments, awsAssignment.targetKey, req.awsPageRequest, scope, awsAssignment.doc)
 	if err != nil {
 		return nil, err
 	}
 	return struct {
 		AccountAssignments []awsAssignmentDoc `json:"AccountAssignments"`
 		NextToken          *string            `json:"NextToken,omitempty"`
-	}{awsAssignmentDocs(assignments), next}, nil
+	}{docs, next}, nil
 }

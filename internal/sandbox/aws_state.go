@@ -279,6 +279,21 @@ func awsPage[T any](items []T, key func(T) string, req awsPageRequest, scope str
 	return items[start:end], next, nil
 }
 
+// awsPageDocs pages items as awsPage does and returns the page as the
+// response documents doc makes of them: an empty page is an empty list,
+// never null.
+func awsPageDocs[T, D any](items []T, key func(T) string, req awsPageRequest, scope string, doc func(T) D) ([]D, *string, error) {
+	page, next, err := awsPage(items, key, req, scope)
+	if err != nil {
+		return nil, nil, err
+	}
+	docs := make([]D, 0, len(page))
+	for _, item := range page {
+		docs = append(docs, doc(item))
+	}
+	return docs, next, nil
+}
+
 func awsEncodePageToken(scope, lastKey string) string {
 	return base64.RawURLEncoding.EncodeToString([]byte(scope + "\x00" + lastKey))
 }

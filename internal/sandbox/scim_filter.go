@@ -114,6 +114,63 @@ func parseSCIMPage(query url.Values) (scimPageRequest, *scimError) {
 	return page, nil
 }
 
+// parseSCIMList reads the query of a list request: its paging, and its
+// filter, which may test only the given attributes (lower case).
+func parseSCIMList(query url.Values, attributes ...string) (scimPageRequest, []scimClause, *scimError) {
+	page, err := parseSCIMPage(query)
+	if err != nil {
+		return page, nil, err
+	}
+	var clauses []scimClause
+	if filter := query.Get("filter"); filter != "" {
+		if clauses, err = parseSCIMFilter(filter, attributes...); err != nil {
+			return page, nil, err
+		}
+	}
+	return page, clauses, nil
+}
+
+// matchingIDs are the sorted IDs of the resources (users or groups) every
+// clause matches. A clause on nameAttribute (userName, displayName: byName
+// holds their lower-case values) or on id is answered from the indexes
+// without sorting all IDs: Entra looks every user up by userName before it
+// creates it, between writes that leave the sorted IDs stale.
+func matchingIDs[R any](clauses []scimClause, nameAttribute string, byName map[string]string,
+	resources map[string]R, sorted *sortedIDs, matches func(R, []scimClause) bool) []string {
+	var candidates []string
+	indexed := false
+	for _, c := range clauses {
+		id, ok := "", false
+		switch c.attribute {
+		case nameAttribute:
+			id, ok = byName[strings.ToLower(c.value)]
+		case "id":
+			_, ok = resources[c.value]
+			id = c.value
+		default:
+			continue
+		}
+		indexed = true
+		if ok {
+			candidates = []string{id}
+		}
+		break
+	}
+	if !indexed {
+		candidates = sortedKeys(sorted, resources)
+		if len(clauses) == 0 {
+			return candidates
+		}
+	}
+	var ids []string
+	for _, id := range candidates {
+		if matches(resources[id], clauses) {
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}
+
 // scimListResponse is a ListResponse. Without a cursor it carries
 // totalResults and startIndex (and only the first page); with a cursor it
 // carries nextCursor until the last page.

@@ -119,58 +119,14 @@ func (s *scimServer) deleteGroup(id string) (int, any, *scimError) {
 }
 
 func (s *scimServer) listGroups(r *http.Request) (int, any, *scimError) {
-	query := r.URL.Query()
-	page, err := parseSCIMPage(query)
+	page, clauses, err := parseSCIMList(r.URL.Query(), "displayname", "externalid", "id", "members", "members.value")
 	if err != nil {
 		return 0, nil, err
 	}
-	var clauses []scimClause
-	if filter := query.Get("filter"); filter != "" {
-		if clauses, err = parseSCIMFilter(filter, "displayname", "externalid", "id", "members", "members.value"); err != nil {
-			return 0, nil, err
-		}
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	ids := s.matchingGroupIDs(clauses)
+	ids := matchingIDs(clauses, "displayname", s.groupByName, s.groups, &s.groupIDs, groupMatches)
 	return pageOf(ids, page, func(id string) any { return s.groups[id].render() })
-}
-
-// matchingGroupIDs are the sorted IDs of the groups every clause matches;
-// a displayName or id clause is answered from the indexes.
-func (s *scimServer) matchingGroupIDs(clauses []scimClause) []string {
-	var candidates []string
-	indexed := false
-	for _, c := range clauses {
-		id, ok := "", false
-		switch c.attribute {
-		case "displayname":
-			id, ok = s.groupByName[strings.ToLower(c.value)]
-		case "id":
-			_, ok = s.groups[c.value]
-			id = c.value
-		default:
-			continue
-		}
-		indexed = true
-		if ok {
-			candidates = []string{id}
-		}
-		break
-	}
-	if !indexed {
-		candidates = sortedKeys(&s.groupIDs, s.groups)
-		if len(clauses) == 0 {
-			return candidates
-		}
-	}
-	var ids []string
-	for _, id := range candidates {
-		if groupMatches(s.groups[id], clauses) {
-			ids = append(ids, id)
-		}
-	}
-	return ids
 }
 
 func groupMatches(g *scimGroup, clauses []scimClause) bool {

@@ -257,60 +257,14 @@ func (s *scimServer) deleteUser(id string) (int, any, *scimError) {
 }
 
 func (s *scimServer) listUsers(r *http.Request) (int, any, *scimError) {
-	query := r.URL.Query()
-	page, err := parseSCIMPage(query)
+	page, clauses, err := parseSCIMList(r.URL.Query(), "username", "externalid", "id")
 	if err != nil {
 		return 0, nil, err
 	}
-	var clauses []scimClause
-	if filter := query.Get("filter"); filter != "" {
-		if clauses, err = parseSCIMFilter(filter, "username", "externalid", "id"); err != nil {
-			return 0, nil, err
-		}
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	ids := s.matchingUserIDs(clauses)
+	ids := matchingIDs(clauses, "username", s.userByName, s.users, &s.userIDs, userMatches)
 	return pageOf(ids, page, func(id string) any { return s.users[id].render() })
-}
-
-// matchingUserIDs are the sorted IDs of the users every clause matches. A
-// userName or id clause is answered from the indexes without sorting all
-// IDs: Entra looks every user up by userName before it creates it, between
-// writes that leave the sorted IDs stale.
-func (s *scimServer) matchingUserIDs(clauses []scimClause) []string {
-	var candidates []string
-	indexed := false
-	for _, c := range clauses {
-		id, ok := "", false
-		switch c.attribute {
-		case "username":
-			id, ok = s.userByName[strings.ToLower(c.value)]
-		case "id":
-			_, ok = s.users[c.value]
-			id = c.value
-		default:
-			continue
-		}
-		indexed = true
-		if ok {
-			candidates = []string{id}
-		}
-		break
-	}
-	if !indexed {
-		candidates = sortedKeys(&s.userIDs, s.users)
-		if len(clauses) == 0 {
-			return candidates
-		}
-	}
-	var ids []string
-	for _, id := range candidates {
-		if userMatches(s.users[id], clauses) {
-			ids = append(ids, id)
-		}
-	}
-	return ids
 }
 
 func userMatches(u *scimUser, clauses []scimClause) bool {
