@@ -98,15 +98,26 @@ func graphFaultWriter(w http.ResponseWriter, kind faultKind) {
 // graphServer serves a tenant.
 type graphServer struct {
 	state *graphState
+	// apps holds the enterprise applications (graph_apps*.go); sync their
+	// provisioning jobs (graph_sync*.go).
+	apps *appState
+	sync *syncState
+	opts GraphOptions
 }
 
 // newGraphServer serves w's Entra tenant over Microsoft Graph v1.0.
-func newGraphServer(w *world.World) http.Handler {
-	return &graphServer{state: newGraphState(w)}
+func newGraphServer(w *world.World, opts GraphOptions) *graphServer {
+	s := &graphServer{state: newGraphState(w), opts: opts}
+	s.apps = newAppState(s)
+	s.sync = newSyncState(s)
+	return s
 }
 
 func (s *graphServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("request-id", nextGraphRequestID())
+	if s.serveUnversioned(w, r) {
+		return
+	}
 	// Graph refuses a request without a bearer token before anything else.
 	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	if !ok || strings.TrimSpace(token) == "" {
@@ -120,6 +131,13 @@ func (s *graphServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.route(w, r)
 }
 
+// serveUnversioned answers what is not under /v1.0: the federation
+// metadata URL of login.microsoftonline.com, which the sandbox serves on the
+// same listener (graph_apps*.go). It needs no token, as on Microsoft's host.
+func (s *graphServer) serveUnversioned(w http.ResponseWriter, r *http.Request) bool {
+	return s.apps.serveFederationMetadata(w, r)
+}
+
 // route answers one request (a top-level one or a sub-request of a batch).
 func (s *graphServer) route(w http.ResponseWriter, r *http.Request) {
 	path, ok := strings.CutPrefix(r.URL.Path, graphVersionPrefix+"/")
@@ -128,6 +146,17 @@ func (s *graphServer) route(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	segments := strings.Split(strings.TrimSuffix(path, "/"), "/")
+	// Enterprise applications and their provisioning have their own state
+	// and lock (graph_apps*.go, graph_sync*.go).
+	if len(segments) >= 4 && segments[0] == "servicePrincipals" && segments[2] == "synchronization" {
+		s.sync.serve(w, r, segments[1], segments[3:])
+		return
+	}
+	switch segments[0] {
+	case "applicationTemplates", "applications", "servicePrincipals":
+		s.apps.serve(w, r, segments)
+		return
+	}
 	if r.Method != http.MethodGet {
 		writeGraphError(w, &graphError{Status: http.StatusMethodNotAllowed, Code: "Request_BadRequest", Message: fmt.Sprintf("The sandbox does not serve %s %s.", r.Method, r.URL.Path)})
 		return

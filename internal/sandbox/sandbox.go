@@ -23,6 +23,8 @@ type Options struct {
 	AWSAddr   string
 	GraphAddr string
 	Faults    Faults
+	// Graph configures the Microsoft half (graph_options.go).
+	Graph GraphOptions
 }
 
 // Sandbox is a running sandbox.
@@ -34,6 +36,7 @@ type Sandbox struct {
 
 	servers []*http.Server
 	aws     *awsServer
+	graph   *graphServer
 }
 
 // Start serves w until Close.
@@ -41,12 +44,12 @@ func Start(w *world.World, opts Options) (*Sandbox, error) {
 	if err := w.Validate(); err != nil {
 		return nil, fmt.Errorf("sandbox: %w", err)
 	}
-	s := &Sandbox{aws: newAWSServer(w)}
+	s := &Sandbox{aws: newAWSServer(w), graph: newGraphServer(w, opts.Graph)}
 	awsURL, err := s.serve(opts.AWSAddr, withQueryFaultFormat(withFaults(opts.Faults, awsFaultWriter, s.aws)))
 	if err != nil {
 		return nil, err
 	}
-	graphURL, err := s.serve(opts.GraphAddr, withFaults(opts.Faults, graphFaultWriter, newGraphServer(w)))
+	graphURL, err := s.serve(opts.GraphAddr, withFaults(opts.Faults, graphFaultWriter, s.graph))
 	if err != nil {
 		s.Close()
 		return nil, err
@@ -77,5 +80,8 @@ func (s *Sandbox) serve(addr string, h http.Handler) (string, error) {
 func (s *Sandbox) Close() {
 	for _, srv := range s.servers {
 		srv.Close()
+	}
+	if s.graph != nil {
+		s.graph.sync.close()
 	}
 }
