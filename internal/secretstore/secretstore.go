@@ -1,0 +1,92 @@
+// Package secretstore keeps the cutover's secrets (the SCIM access token, the
+// break-glass password) in AWS Secrets Manager and reads them back by
+// reference. It is the only place a secret value passes through on its way
+// to or from Secrets Manager; errors name the secret, never its value.
+package secretstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
+
+	"github.com/platformguide/ssocutover/internal/secretref"
+)
+
+// API is the part of the Secrets Manager client used here;
+// *secretsmanager.Client satisfies it.
+type API interface {
+	CreateSecret(ctx context.Context, params *secretsmanager.CreateSecretInput, optFns ...func(*secretsmanager.Options)) (*secretsmanager.CreateSecretOutput, error)
+	PutSecretValue(ctx context.Context, params *secretsmanager.PutSecretValueInput, optFns ...func(*secretsmanager.Options)) (*secretsmanager.PutSecretValueOutput, error)
+	GetSecretValue(ctx context.Context, params *secretsmanager.GetSecretValueInput, optFns ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error)
+	DescribeSecret(ctx context.Context, params *secretsmanager.DescribeSecretInput, optFns ...func(*secretsmanager.Options)) (*secretsmanager.DescribeSecretOutput, error)
+}
+
+var _ API = (*secretsmanager.Client)(nil)
+
+// ErrNotFound is a secret (or version) that does not exist.
+var ErrNotFound = errors.New("secret not found")
+
+// Put stores value as a new version of the secret name, creating the secret
+// (with tags) when it does not exist yet, and returns the version's
+// reference. requestToken makes the write idempotent: the same token
+// always names the same version, so a retry never adds a second one.
+func Put(ctx context.Context, api API, name, value, requestToken string, tags map[string]string) (secretref.Ref, error) {
+	created, err := api.CreateSecret(ctx, &secretsmanager.CreateSecretInput{
+		Name:               aws.String(name),
+		SecretString:       aws.String(value),
+		ClientRequestToken: aws.String(requestToken),
+		Tags:               toTags(tags),
+	})
+	if err == nil {
+		return secretref.Ref{ARN: aws.ToString(created.ARN), VersionID: aws.ToString(created.VersionId)}, nil
+	}
+	var exists *smtypes.ResourceExistsException
+	if !errors.As(err, &exists) {
+		return secretref.Ref{}, fmt.Errorf("create secret %s in Secrets Manager: %w", name, err)
+	}
+	put, err := api.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{
+		SecretId:           aws.String(name),
+		SecretString:       aws.String(value),
+		ClientRequestToken: aws.String(requestToken),
+	})
+	if err != nil {
+		return secretref.Ref{}, fmt.Errorf("store a new version of secret %s in Secrets Manager: %w", name, err)
+	}
+	return secretref.Ref{ARN: aws.ToString(put.ARN), VersionID: aws.ToString(put.VersionId)}, nil
+}
+
+// Read returns the value of the secret version ref names (the current
+// version when ref has no VersionID). A secret or version that does not
+// exist is ErrNotFound.
+func Read(ctx context.Context, api API, ref secretref.Ref) (string, error) {
+	in := &secretsmanager.GetSecretValueInput{SecretId: aws.String(ref.ARN)}
+	if ref.VersionID != "" {
+		in.VersionId = aws.String(ref.VersionID)
+	}
+	out, err := api.GetSecretValue(ctx, in)
+	if err != nil {
+		var notFound *smtypes.ResourceNotFoundException
+		if errors.As(err, &notFound) {
+			return "", fmt.Errorf("read %s: %w", ref, ErrNotFound)
+		}
+		return "", fmt.Errorf("read secret %s from Secrets Manager: %w", ref, err)
+	}
+	if out.SecretString == nil {
+		return "", fmt.Errorf("secret %s holds binary data, not the text expected", ref)
+	}
+	return *out.SecretString, nil
+}
+
+func toTags(m map[string]string) []smtypes.Tag {
+	var tags []smtypes.Tag
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		tags = append(tags, smtypes.Tag{Key: aws.String(k), Value: aws.String(m[k])})
+	}
+	return tags
+}
