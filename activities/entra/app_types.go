@@ -198,3 +198,10 @@ type ProvisioningJobStatusResult struct {
 	Escrowed int                       `json:"escrowed"`
 	APICalls []apicalls.OperationCount `json:"apiCalls"`
 }
+
+// Error types of the cutover's Microsoft steps.
+const (
+	// ErrSCIMCredentialsRejected: Entra's validateCredentials refused the
+	// SCIM endpoint or token; the person must submit others.
+	ErrSCIMCredentialsRejected = "SCIMCredentialsRejected"
+)
