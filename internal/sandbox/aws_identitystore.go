@@ -2,12 +2,11 @@ package sandbox
 
 import (
 	"encoding/json"
-	"slices"
 	"strings"
 )
 
-// The identitystore operations: the built-in directory's users, groups and
-// group memberships, read-only for now.
+// The identitystore operations: the identity store's users, groups and
+// group memberships, read-only. The SCIM endpoint writes them (scim*.go).
 
 func (s *awsServer) identityStoreOperations() map[string]awsOperation {
 	return map[string]awsOperation{
@@ -70,15 +69,34 @@ type awsFilter struct {
 	AttributeValue string `json:"AttributeValue"`
 }
 
+// userDoc is a user as identitystore returns it: the attributes it shares
+// with SCIM, whoever wrote them (the world file or a SCIM client).
 func (s *awsState) userDoc(u *awsUser) awsUserDoc {
 	d := awsUserDoc{UserID: u.ID, IdentityStoreID: s.identityStoreID, UserName: u.UserName, DisplayName: u.DisplayName, UserStatus: "ENABLED"}
-	if u.GivenName != "" || u.FamilyName != "" {
-		d.Name = &awsNameDoc{GivenName: u.GivenName, FamilyName: u.FamilyName, Formatted: strings.TrimSpace(u.GivenName + " " + u.FamilyName)}
+	if !u.Active {
+		d.UserStatus = "DISABLED"
 	}
-	if u.Email != "" {
-		d.Emails = []awsEmailDoc{{Value: u.Email, Type: "work", Primary: true}}
+	if n := u.Name; n.GivenName != "" || n.FamilyName != "" {
+		formatted := n.Formatted
+		if formatted == "" {
+			formatted = strings.TrimSpace(n.GivenName + " " + n.FamilyName)
+		}
+		d.Name = &awsNameDoc{GivenName: n.GivenName, FamilyName: n.FamilyName, Formatted: formatted}
+	}
+	for _, e := range u.Emails {
+		d.Emails = append(d.Emails, awsEmailDoc(e))
 	}
 	return d
+}
+
+// groupNamed finds a group by its exact displayName. The index ignores case,
+// as uniqueness does; the identitystore lookups match the name as given.
+func (s *awsState) groupNamed(displayName string) (string, bool) {
+	id, ok := s.groupByName[strings.ToLower(displayName)]
+	if !ok || s.groups[id].DisplayName != displayName {
+		return "", false
+	}
+	return id, true
 }
 
 func (s *awsState) groupDoc(g *awsGroup) awsGroupDoc {
@@ -158,7 +176,7 @@ func (s *awsServer) listGroups(call *awsCall) (any, error) {
 	ids := st.groupIDs
 	if filtered {
 		ids = nil
-		if id, ok := st.groupByName[displayName]; ok {
+		if id, ok := st.groupNamed(displayName); ok {
 			ids = []string{id}
 		}
 	}
@@ -331,9 +349,8 @@ func (s *awsServer) getUserID(call *awsCall) (any, error) {
 	case "emails.value":
 		// E-mail addresses need not be unique in the world (finding them is
 		// part of the preflight): the first user in ID order answers.
-		i := slices.IndexFunc(st.userIDs, func(id string) bool { return strings.EqualFold(st.users[id].Email, value) })
-		if i >= 0 {
-			userID = st.userIDs[i]
+		if ids := st.userByEmail[strings.ToLower(value)]; len(ids) > 0 {
+			userID = ids[0]
 		}
 	default:
 		return nil, awsValidationError("AttributePath %q is not supported for users; use userName or emails.value", req.AlternateIdentifier.UniqueAttribute.AttributePath)
@@ -368,7 +385,7 @@ func (s *awsServer) getGroupID(call *awsCall) (any, error) {
 	if path != "displayname" {
 		return nil, awsValidationError("AttributePath %q is not supported for groups; use displayName", req.AlternateIdentifier.UniqueAttribute.AttributePath)
 	}
-	groupID, ok := st.groupByName[value]
+	groupID, ok := st.groupNamed(value)
 	if !ok {
 		return nil, awsNotFoundError("GROUP", value, "GROUP not found.")
 	}

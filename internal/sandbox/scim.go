@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -63,40 +62,38 @@ const (
 )
 
 // scimServer serves one Identity Center tenant's SCIM endpoint under
-// /<tenantID>/scim/v2/. It holds its own users and groups: what a
-// provisioning run pushed is what Snapshot shows.
+// /<tenantID>/scim/v2/. It reads and writes the identity store it is given
+// (under the store's lock): what a provisioning run pushed is what the
+// identitystore operations and Snapshot show. The endpoint answers only
+// while automatic provisioning is enabled, and only to its tokens.
 type scimServer struct {
 	tenantID string
 	prefix   string // "/<tenantID>/scim/v2"
 	clock    func() time.Time
+	store    *awsState
 
-	mu     sync.Mutex
-	tokens []scimToken
-
-	users       map[string]*scimUser // by ID
-	userIDs     sortedIDs
-	userByName  map[string]string // lower-case userName -> ID
-	userByEmail map[string]string // lower-case email -> ID
-
-	groups      map[string]*scimGroup // by ID
-	groupIDs    sortedIDs
-	groupByName map[string]string // lower-case displayName -> ID
+	mu      sync.Mutex // guards enabled and tokens
+	enabled bool       // automatic provisioning is on
+	tokens  []scimToken
 }
 
+// newSCIMServer serves a SCIM endpoint on its own: over an empty identity
+// store, with automatic provisioning enabled and no token yet (CreateToken
+// makes one).
 func newSCIMServer(tenantID string, clock func() time.Time) *scimServer {
+	s := newSCIMServerOn(newEmptyAWSState(), tenantID, clock)
+	s.enabled = true
+	return s
+}
+
+// newSCIMServerOn serves the SCIM endpoint of an Identity Center instance's
+// identity store, with automatic provisioning disabled until the console
+// enables it.
+func newSCIMServerOn(store *awsState, tenantID string, clock func() time.Time) *scimServer {
 	if clock == nil {
 		clock = time.Now
 	}
-	return &scimServer{
-		tenantID:    tenantID,
-		prefix:      "/" + tenantID + "/scim/v2",
-		clock:       clock,
-		users:       map[string]*scimUser{},
-		userByName:  map[string]string{},
-		userByEmail: map[string]string{},
-		groups:      map[string]*scimGroup{},
-		groupByName: map[string]string{},
-	}
+	return &scimServer{tenantID: tenantID, prefix: "/" + tenantID + "/scim/v2", clock: clock, store: store}
 }
 
 // scimError is an error answer in the body AWS sends: the SCIM error schema
@@ -124,7 +121,9 @@ func scimConflict() *scimError {
 // ServeHTTP authenticates, then routes by path and method.
 func (s *scimServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("x-amzn-RequestId", newRandomUUID())
-	// AWS answers a wrong tenant ID like a bad token: 401.
+	// AWS answers a wrong tenant ID like a bad token: 401; so does the
+	// sandbox while automatic provisioning is disabled, when the endpoint
+	// has no tenant and no token.
 	rest, ok := strings.CutPrefix(r.URL.Path, s.prefix)
 	if !ok || (rest != "" && rest[0] != '/') || !s.authorized(r.Header.Get("Authorization")) {
 		s.writeError(w, &scimError{Status: http.StatusUnauthorized,
@@ -233,28 +232,4 @@ func newRandomUUID() string {
 	_, _ = rand.Read(b[:])
 	h := hex.EncodeToString(b[:])
 	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
-}
-
-// sortedIDs keeps a set of IDs sortable for paging without re-sorting on
-// every write: creates and deletes only mark it stale, and the next list
-// sorts it once (a provisioning run writes thousands of times and lists
-// rarely).
-type sortedIDs struct {
-	ids   []string
-	stale bool
-}
-
-func (s *sortedIDs) changed() { s.stale = true }
-
-// sortedKeys returns the IDs sorted, rebuilding them from keys when stale.
-func sortedKeys[V any](s *sortedIDs, m map[string]V) []string {
-	if s.stale || len(s.ids) != len(m) {
-		s.ids = s.ids[:0]
-		for id := range m {
-			s.ids = append(s.ids, id)
-		}
-		sort.Strings(s.ids)
-		s.stale = false
-	}
-	return s.ids
 }

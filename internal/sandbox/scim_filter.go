@@ -132,39 +132,35 @@ func parseSCIMList(query url.Values, attributes ...string) (scimPageRequest, []s
 
 // matchingIDs are the sorted IDs of the resources (users or groups) every
 // clause matches. A clause on nameAttribute (userName, displayName: byName
-// holds their lower-case values) or on id is answered from the indexes
-// without sorting all IDs: Entra looks every user up by userName before it
-// creates it, between writes that leave the sorted IDs stale.
-func matchingIDs[R any](clauses []scimClause, nameAttribute string, byName map[string]string,
-	resources map[string]R, sorted *sortedIDs, matches func(R, []scimClause) bool) []string {
-	var candidates []string
-	indexed := false
+// holds their lower-case values) or on id is answered from the indexes,
+// without testing every resource: Entra looks every user up by userName
+// before it creates it.
+func matchingIDs(clauses []scimClause, nameAttribute string, byName map[string]string, sorted []string, matches func(id string) bool) []string {
+	if len(clauses) == 0 {
+		return sorted
+	}
+	candidates := sorted
 	for _, c := range clauses {
-		id, ok := "", false
+		var id string
 		switch c.attribute {
 		case nameAttribute:
-			id, ok = byName[strings.ToLower(c.value)]
+			id = byName[strings.ToLower(c.value)]
 		case "id":
-			_, ok = resources[c.value]
-			id = c.value
+			if _, found := slices.BinarySearch(sorted, c.value); found {
+				id = c.value
+			}
 		default:
 			continue
 		}
-		indexed = true
-		if ok {
+		candidates = nil
+		if id != "" {
 			candidates = []string{id}
 		}
 		break
 	}
-	if !indexed {
-		candidates = sortedKeys(sorted, resources)
-		if len(clauses) == 0 {
-			return candidates
-		}
-	}
 	var ids []string
 	for _, id := range candidates {
-		if matches(resources[id], clauses) {
+		if matches(id) {
 			ids = append(ids, id)
 		}
 	}

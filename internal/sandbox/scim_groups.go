@@ -4,21 +4,14 @@ import (
 	"encoding/json"
 	"net/http"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 )
 
-// scimGroup is a group as IAM Identity Center stores it. Its members are
-// never returned by GET or list (AWS answers without them); they are read
-// with the filter `id eq "<group>" and members eq "<user>"`, or Snapshot.
-type scimGroup struct {
-	ID          string
-	ExternalID  string
-	DisplayName string
-	Meta        scimMeta
-	members     map[string]bool // user IDs
-}
+// Groups live in the identity store (awsGroup, aws_state.go), their members
+// in its membership lists. Members are never returned by GET or list (AWS
+// answers without them); they are read with the filter
+// `id eq "<group>" and members eq "<user>"`, or Snapshot.
 
 // scimGroupResource is a group on the wire.
 type scimGroupResource struct {
@@ -34,25 +27,25 @@ type scimMemberRef struct {
 	Value string `json:"value"`
 }
 
-func (g *scimGroup) render() any {
-	meta := g.Meta
+func renderGroup(g *awsGroup) any {
 	return &scimGroupResource{
 		Schemas: []string{scimSchemaGroup}, ID: g.ID, ExternalID: g.ExternalID,
-		Meta: &meta, DisplayName: g.DisplayName,
+		Meta: scimMetaOf("Group", g.Created, g.LastModified), DisplayName: g.DisplayName,
 	}
 }
 
 // checkMembers refuses member changes beyond the limit and members that are
-// not users (groups cannot be nested) or do not exist.
-func (s *scimServer) checkMembers(refs []scimMemberRef) *scimError {
+// not users (groups cannot be nested) or do not exist. The caller holds the
+// store's lock.
+func checkMembers(st *awsState, refs []scimMemberRef) *scimError {
 	if len(refs) > scimMaxMemberChanges {
 		return scimBadRequest("A request can carry at most 100 member changes; this one carries " + strconv.Itoa(len(refs)) + ".")
 	}
 	for _, ref := range refs {
-		if _, isGroup := s.groups[ref.Value]; isGroup {
+		if _, isGroup := st.groups[ref.Value]; isGroup {
 			return scimBadRequest("Member " + ref.Value + " is a group; nested groups are not supported.")
 		}
-		if _, isUser := s.users[ref.Value]; !isUser {
+		if _, isUser := st.users[ref.Value]; !isUser {
 			return scimBadRequest("Member " + strconv.Quote(ref.Value) + " is not a user ID.")
 		}
 	}
@@ -68,53 +61,46 @@ func (s *scimServer) createGroup(r *http.Request) (int, any, *scimError) {
 		return 0, nil, scimBadRequest("displayName is required.")
 	}
 	now := s.clock()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if err := s.checkMembers(in.Members); err != nil {
+	st := s.store
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if err := checkMembers(st, in.Members); err != nil {
 		return 0, nil, err
 	}
-	if _, taken := s.groupByName[strings.ToLower(in.DisplayName)]; taken {
+	if _, taken := st.groupByName[strings.ToLower(in.DisplayName)]; taken {
 		return 0, nil, scimConflict()
 	}
-	g := &scimGroup{
-		ExternalID: in.ExternalID, DisplayName: in.DisplayName,
-		Meta:    scimMeta{ResourceType: "Group", Created: now, LastModified: now},
-		members: map[string]bool{},
+	g := &awsGroup{
+		ID:         stableSCIMID("scim-group", in.DisplayName, st.idTaken),
+		ExternalID: in.ExternalID, DisplayName: in.DisplayName, Created: now, LastModified: now,
 	}
-	g.ID = stableSCIMID("scim-group", g.DisplayName, func(id string) bool {
-		_, user := s.users[id]
-		_, group := s.groups[id]
-		return user || group
-	})
+	st.addGroup(g)
 	for _, ref := range in.Members {
-		g.members[ref.Value] = true
+		st.addMember(g.ID, ref.Value)
 	}
-	s.groups[g.ID] = g
-	s.groupByName[strings.ToLower(g.DisplayName)] = g.ID
-	s.groupIDs.changed()
-	return http.StatusCreated, g.render(), nil
+	return http.StatusCreated, renderGroup(g), nil
 }
 
 func (s *scimServer) getGroup(id string) (int, any, *scimError) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	g, ok := s.groups[id]
+	st := s.store
+	st.mu.RLock()
+	defer st.mu.RUnlock()
+	g, ok := st.groups[id]
 	if !ok {
 		return 0, nil, scimNotFound("Group", id)
 	}
-	return http.StatusOK, g.render(), nil
+	return http.StatusOK, renderGroup(g), nil
 }
 
 func (s *scimServer) deleteGroup(id string) (int, any, *scimError) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	g, ok := s.groups[id]
+	st := s.store
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	g, ok := st.groups[id]
 	if !ok {
 		return 0, nil, scimNotFound("Group", id)
 	}
-	delete(s.groupByName, strings.ToLower(g.DisplayName))
-	delete(s.groups, id)
-	s.groupIDs.changed()
+	st.removeGroup(g)
 	return http.StatusNoContent, nil, nil
 }
 
@@ -123,13 +109,14 @@ func (s *scimServer) listGroups(r *http.Request) (int, any, *scimError) {
 	if err != nil {
 		return 0, nil, err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	ids := matchingIDs(clauses, "displayname", s.groupByName, s.groups, &s.groupIDs, groupMatches)
-	return pageOf(ids, page, func(id string) any { return s.groups[id].render() })
+	st := s.store
+	st.mu.RLock()
+	defer st.mu.RUnlock()
+	ids := matchingIDs(clauses, "displayname", st.groupByName, st.groupIDs, func(id string) bool { return groupMatches(st, st.groups[id], clauses) })
+	return pageOf(ids, page, func(id string) any { return renderGroup(st.groups[id]) })
 }
 
-func groupMatches(g *scimGroup, clauses []scimClause) bool {
+func groupMatches(st *awsState, g *awsGroup, clauses []scimClause) bool {
 	for _, c := range clauses {
 		var ok bool
 		switch c.attribute {
@@ -140,7 +127,7 @@ func groupMatches(g *scimGroup, clauses []scimClause) bool {
 		case "id":
 			ok = g.ID == c.value
 		case "members", "members.value":
-			ok = g.members[c.value]
+			ok = st.isMember(g.ID, c.value)
 		}
 		if !ok {
 			return false
@@ -156,7 +143,7 @@ var scimMemberPath = regexp.MustCompile(`(?i)^members\[value eq "([^"]*)"\]$`)
 // added and removed (at most 100 changes in all), never replaced or removed
 // all at once; displayName and externalId can be replaced.
 func (s *scimServer) patchGroup(r *http.Request, id string) (int, any, *scimError) {
-	patch, err := decodePatch(r)
+	patch, err := decodeSCIMPatch(r)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -236,9 +223,10 @@ func (s *scimServer) patchGroup(r *http.Request, id string) (int, any, *scimErro
 		return 0, nil, scimBadRequest("displayName is required.")
 	}
 
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	g, ok := s.groups[id]
+	st := s.store
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	g, ok := st.groups[id]
 	if !ok {
 		return 0, nil, scimNotFound("Group", id)
 	}
@@ -250,39 +238,27 @@ func (s *scimServer) patchGroup(r *http.Request, id string) (int, any, *scimErro
 			added = append(added, scimMemberRef{Value: c.user})
 		}
 	}
-	if err := s.checkMembers(added); err != nil {
+	if err := checkMembers(st, added); err != nil {
 		return 0, nil, err
 	}
 	if displayName != nil {
-		if other, taken := s.groupByName[strings.ToLower(*displayName)]; taken && other != id {
+		if other, taken := st.groupByName[strings.ToLower(*displayName)]; taken && other != id {
 			return 0, nil, scimConflict()
 		}
 	}
 	for _, c := range changes {
 		if c.add {
-			g.members[c.user] = true
+			st.addMember(id, c.user)
 		} else {
-			delete(g.members, c.user)
+			st.removeMember(id, c.user)
 		}
 	}
 	if displayName != nil {
-		delete(s.groupByName, strings.ToLower(g.DisplayName))
-		g.DisplayName = *displayName
-		s.groupByName[strings.ToLower(g.DisplayName)] = id
+		st.renameGroup(g, *displayName)
 	}
 	if externalID != nil {
 		g.ExternalID = *externalID
 	}
-	g.Meta.LastModified = s.clock()
+	g.LastModified = s.clock()
 	return http.StatusNoContent, nil, nil
-}
-
-// memberIDs are the group's member user IDs, sorted.
-func (g *scimGroup) memberIDs() []string {
-	ids := make([]string, 0, len(g.members))
-	for id := range g.members {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
-	return ids
 }

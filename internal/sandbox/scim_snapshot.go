@@ -5,7 +5,8 @@ import (
 	"strings"
 )
 
-// SCIMState is what the SCIM endpoint holds: what provisioning pushed.
+// SCIMState is what the identity store holds, as the SCIM endpoint sees
+// it: the users and groups of the world file and what provisioning pushed.
 type SCIMState struct {
 	Users  []SCIMUser  `json:"users"`  // sorted by userName
 	Groups []SCIMGroup `json:"groups"` // sorted by displayName
@@ -31,12 +32,18 @@ type SCIMGroup struct {
 	MemberIDs   []string `json:"memberIds"`
 }
 
-// Snapshot copies the users and groups the endpoint holds.
+// Snapshot copies the users and groups of the identity store the endpoint
+// writes.
 func (s *scimServer) Snapshot() SCIMState {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	state := SCIMState{Users: make([]SCIMUser, 0, len(s.users)), Groups: make([]SCIMGroup, 0, len(s.groups))}
-	for _, u := range s.users {
+	return s.store.snapshot()
+}
+
+func (st *awsState) snapshot() SCIMState {
+	st.mu.RLock()
+	defer st.mu.RUnlock()
+	state := SCIMState{Users: make([]SCIMUser, 0, len(st.users)), Groups: make([]SCIMGroup, 0, len(st.groups))}
+	for _, id := range st.userIDs {
+		u := st.users[id]
 		user := SCIMUser{
 			ID: u.ID, ExternalID: u.ExternalID, UserName: u.UserName, GivenName: u.Name.GivenName,
 			FamilyName: u.Name.FamilyName, DisplayName: u.DisplayName, Active: u.Active,
@@ -46,8 +53,10 @@ func (s *scimServer) Snapshot() SCIMState {
 		}
 		state.Users = append(state.Users, user)
 	}
-	for _, g := range s.groups {
-		state.Groups = append(state.Groups, SCIMGroup{ID: g.ID, ExternalID: g.ExternalID, DisplayName: g.DisplayName, MemberIDs: g.memberIDs()})
+	for _, id := range st.groupIDs {
+		g := st.groups[id]
+		members := append([]string{}, st.members[id]...)
+		state.Groups = append(state.Groups, SCIMGroup{ID: g.ID, ExternalID: g.ExternalID, DisplayName: g.DisplayName, MemberIDs: members})
 	}
 	slices.SortFunc(state.Users, func(a, b SCIMUser) int { return strings.Compare(a.UserName, b.UserName) })
 	slices.SortFunc(state.Groups, func(a, b SCIMGroup) int { return strings.Compare(a.DisplayName, b.DisplayName) })

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -581,4 +582,97 @@ func TestSCIMDiscoveryEndpoints(t *testing.T) {
 		endpoints = append(endpoints, r.(map[string]any)["endpoint"].(string))
 	}
 	require.Equal(t, []string{"/Users", "/Groups"}, endpoints)
+}
+
+// The endpoint writes the identity store the identitystore operations read:
+// the users and groups of the world are there before any provisioning, keep
+// their uniqueness against SCIM writes, and what SCIM writes lands in the
+// same indexes.
+func TestSCIMWritesTheIdentityStore(t *testing.T) {
+	store := newAWSState(&world.World{AWS: world.AWS{
+		Region: "eu-west-1", IdentityStoreID: "d-1234567890", InstanceARN: "arn:aws:sso:::instance/ssoins-1234567890abcdef",
+		Accounts:       []world.Account{{ID: "111111111111", Name: "prod"}},
+		PermissionSets: []world.PermissionSet{{Name: "AdministratorAccess"}},
+		Users: []world.AWSUser{{UserName: "alice@corp.example", GivenName: "Alice", FamilyName: "Ng",
+			DisplayName: "Alice Ng", Email: "alice@corp.example"}},
+		Groups:      []world.AWSGroup{{DisplayName: "aws-admins", Members: []string{"alice@corp.example"}}},
+		Assignments: []world.Assignment{{Group: "aws-admins", Account: "111111111111", PermissionSet: "AdministratorAccess"}},
+	}})
+	clock := &testClock{now: time.Date(2026, 1, 15, 9, 0, 0, 0, time.UTC)}
+	server := newSCIMServerOn(store, scimTestTenant, clock.Now)
+	server.setProvisioning(true)
+	ts := httptest.NewServer(server)
+	t.Cleanup(ts.Close)
+	_, token, _, err := server.CreateToken()
+	require.NoError(t, err)
+	env := &scimTestEnv{server: server, http: ts, clock: clock, token: token, base: ts.URL + "/" + scimTestTenant + "/scim/v2"}
+	alice, admins := world.StableID("aws-user", "alice@corp.example"), world.StableID("aws-group", "aws-admins")
+
+	// Entra looks the world's users and groups up by name, to adopt them.
+	status, found := env.do(t, http.MethodGet, "/Users?filter="+url.QueryEscape(`userName eq "Alice@corp.example"`), nil)
+	require.Equal(t, http.StatusOK, status)
+	require.Equal(t, float64(1), found["totalResults"])
+	require.Equal(t, alice, found["Resources"].([]any)[0].(map[string]any)["id"])
+	status, found = env.do(t, http.MethodGet, "/Groups?filter="+url.QueryEscape(`displayName eq "aws-admins" and members eq "`+alice+`"`), nil)
+	require.Equal(t, http.StatusOK, status)
+	require.Equal(t, float64(1), found["totalResults"])
+
+	// The world's names and emails are taken.
+	twin := scimTestUser("twin")
+	twin["emails"] = []map[string]any{{"value": "ALICE@corp.example", "primary": true}}
+	status, body := env.do(t, http.MethodPost, "/Users", twin)
+	requireSCIMError(t, status, body, http.StatusConflict)
+	status, body = env.do(t, http.MethodPost, "/Groups", map[string]any{"displayName": "AWS-Admins"})
+	requireSCIMError(t, status, body, http.StatusConflict)
+
+	// A new user and a membership land in the store's sorted indexes.
+	bob := env.createSCIMUser(t, "bob")
+	status, _ = env.do(t, http.MethodPatch, "/Groups/"+admins, memberOps("add", bob))
+	require.Equal(t, http.StatusNoContent, status)
+	store.mu.RLock()
+	require.True(t, slices.IsSorted(store.userIDs))
+	require.Contains(t, store.userIDs, bob)
+	require.Equal(t, bob, store.userByName["bob@corp.example"])
+	require.True(t, store.isMember(admins, bob))
+	require.True(t, slices.IsSorted(store.members[admins]))
+	require.Equal(t, []string{admins}, store.memberOf[bob])
+	store.mu.RUnlock()
+
+	// Deactivating a world user through SCIM disables it in the store.
+	status, _ = env.do(t, http.MethodPatch, "/Users/"+alice, map[string]any{
+		"Operations": []map[string]any{{"op": "replace", "path": "active", "value": false}},
+	})
+	require.Equal(t, http.StatusNoContent, status)
+	store.mu.RLock()
+	require.Equal(t, "DISABLED", store.userDoc(store.users[alice]).UserStatus)
+	store.mu.RUnlock()
+
+	// Deleting a group removes its memberships but, as in AWS, not its
+	// account assignments.
+	status, _ = env.do(t, http.MethodDelete, "/Groups/"+admins, nil)
+	require.Equal(t, http.StatusNoContent, status)
+	store.mu.RLock()
+	defer store.mu.RUnlock()
+	require.Empty(t, store.memberOf[bob])
+	require.Empty(t, store.memberOf[alice])
+	require.Len(t, store.byPrincipal[admins], 1)
+}
+
+func TestSCIMRefusesEveryRequestWhileProvisioningIsDisabled(t *testing.T) {
+	env := newSCIMTestEnv(t)
+	env.createSCIMUser(t, "alice")
+	env.server.setProvisioning(false)
+	for _, path := range []string{"/Users", "/Groups", "/ServiceProviderConfig"} {
+		status, body := env.do(t, http.MethodGet, path, nil)
+		requireSCIMError(t, status, body, http.StatusUnauthorized)
+	}
+	require.Empty(t, env.server.Tokens(), "disabling provisioning deletes the tokens")
+	env.server.setProvisioning(true)
+	status, body := env.do(t, http.MethodGet, "/Users", nil)
+	requireSCIMError(t, status, body, http.StatusUnauthorized)
+	_, token, _, err := env.server.CreateToken()
+	require.NoError(t, err)
+	status, body = env.doWithToken(t, token, http.MethodGet, env.base+"/Users", nil)
+	require.Equal(t, http.StatusOK, status, "body: %v", body)
+	require.Equal(t, float64(1), body["totalResults"])
 }

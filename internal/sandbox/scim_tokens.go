@@ -96,8 +96,9 @@ func (s *scimServer) Tokens() []TokenInfo {
 	return infos
 }
 
-// authorized reports whether an Authorization header carries a bearer token
-// that exists and has not expired.
+// authorized reports whether automatic provisioning is enabled and an
+// Authorization header carries a bearer token that exists and has not
+// expired.
 func (s *scimServer) authorized(header string) bool {
 	scheme, token, ok := strings.Cut(header, " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
@@ -107,10 +108,32 @@ func (s *scimServer) authorized(header string) bool {
 	now := s.clock()
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if !s.enabled {
+		return false
+	}
 	for _, t := range s.tokens {
 		if subtle.ConstantTimeCompare(sum[:], t.sha256[:]) == 1 {
 			return now.Before(t.ExpiresAt)
 		}
 	}
 	return false
+}
+
+// setProvisioning turns automatic provisioning on or off. Off deletes every
+// token, so turning it on again starts with a new one, as the console's
+// Enable does.
+func (s *scimServer) setProvisioning(enabled bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.enabled = enabled
+	if !enabled {
+		s.tokens = nil
+	}
+}
+
+// provisioningEnabled reports whether automatic provisioning is on.
+func (s *scimServer) provisioningEnabled() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.enabled
 }

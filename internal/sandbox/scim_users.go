@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -11,29 +12,13 @@ import (
 	"github.com/platformguide/ssocutover/internal/world"
 )
 
-// scimUser is a user as IAM Identity Center stores and returns it: the
-// single-valued core attributes, at most one email, address and phone
-// number, and the enterprise extension.
+// scimUser is a user on the wire: the attributes the identity store keeps
+// (userAttributes, aws_state.go) with its ID, schemas and meta.
 type scimUser struct {
-	Schemas           []string            `json:"schemas"`
-	ID                string              `json:"id"`
-	ExternalID        string              `json:"externalId,omitempty"`
-	Meta              *scimMeta           `json:"meta,omitempty"`
-	UserName          string              `json:"userName"`
-	Name              scimName            `json:"name"`
-	DisplayName       string              `json:"displayName"`
-	NickName          string              `json:"nickName,omitempty"`
-	ProfileURL        string              `json:"profileUrl,omitempty"`
-	Title             string              `json:"title,omitempty"`
-	UserType          string              `json:"userType,omitempty"`
-	PreferredLanguage string              `json:"preferredLanguage,omitempty"`
-	Locale            string              `json:"locale,omitempty"`
-	Timezone          string              `json:"timezone,omitempty"`
-	Active            bool                `json:"active"`
-	Emails            []scimMultiValue    `json:"emails,omitempty"`
-	PhoneNumbers      []scimMultiValue    `json:"phoneNumbers,omitempty"`
-	Addresses         []scimAddress       `json:"addresses,omitempty"`
-	Enterprise        *scimEnterpriseUser `json:"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User,omitempty"`
+	Schemas []string `json:"schemas"`
+	ID      string   `json:"id"`
+	userAttributes
+	Meta *scimMeta `json:"meta,omitempty"`
 }
 
 type scimMeta struct {
@@ -85,16 +70,8 @@ type scimManager struct {
 // refuses them.
 var scimUnsupportedUserAttributes = []string{"password", "groups", "ims", "photos", "x509Certificates", "entitlements"}
 
-// email is the user's email, lower-cased, as uniqueness compares it.
-func (u *scimUser) email() string {
-	if len(u.Emails) == 0 {
-		return ""
-	}
-	return strings.ToLower(u.Emails[0].Value)
-}
-
 // validate checks what AWS requires of a user.
-func (u *scimUser) validate() *scimError {
+func (u *userAttributes) validate() *scimError {
 	for attribute, value := range map[string]string{
 		"userName": u.UserName, "name.givenName": u.Name.GivenName,
 		"name.familyName": u.Name.FamilyName, "displayName": u.DisplayName,
@@ -112,8 +89,8 @@ func (u *scimUser) validate() *scimError {
 	return nil
 }
 
-// decodeUser reads a user from a create or replace body.
-func decodeUser(r *http.Request) (*scimUser, *scimError) {
+// decodeUser reads a user's attributes from a create or replace body.
+func decodeUser(r *http.Request) (*userAttributes, *scimError) {
 	var raw map[string]json.RawMessage
 	if err := decodeSCIMBody(r, &raw); err != nil {
 		return nil, err
@@ -126,52 +103,51 @@ func decodeUser(r *http.Request) (*scimUser, *scimError) {
 		}
 	}
 	body, _ := json.Marshal(raw)
-	u := &scimUser{Active: true} // active unless the client says otherwise
+	u := &scimUser{userAttributes: userAttributes{Active: true}} // active unless the client says otherwise
 	if err := json.Unmarshal(body, u); err != nil {
 		return nil, scimBadRequest("The user does not match the User schema: " + err.Error())
 	}
-	u.ID, u.Meta = "", nil
-	return u, u.validate()
+	return &u.userAttributes, u.validate()
 }
 
-// render is the user as GET answers it.
-func (u *scimUser) render() any {
-	out := *u
-	out.Schemas = []string{scimSchemaUser}
+// awsWorldCreated is when the users and groups of the world file were
+// created, for their meta.
+var awsWorldCreated = time.Unix(awsCreatedEpoch, 0).UTC()
+
+// scimMetaOf is the meta of a resource created and modified at these times
+// (zero for the resources of the world file, until a write modifies them).
+func scimMetaOf(resourceType string, created, lastModified time.Time) *scimMeta {
+	if created.IsZero() {
+		created = awsWorldCreated
+	}
+	if lastModified.IsZero() {
+		lastModified = created
+	}
+	return &scimMeta{ResourceType: resourceType, Created: created, LastModified: lastModified}
+}
+
+// renderUser is the user as GET answers it. The stored attributes are never
+// changed in place (writes replace them), so the answer may share them.
+func renderUser(u *awsUser) *scimUser {
+	out := &scimUser{Schemas: []string{scimSchemaUser}, ID: u.ID, userAttributes: u.userAttributes,
+		Meta: scimMetaOf("User", u.Created, u.LastModified)}
 	if u.Enterprise != nil {
 		out.Schemas = append(out.Schemas, scimSchemaEnterpriseUser)
 	}
-	meta := *u.Meta
-	out.Meta = &meta
-	return &out
+	return out
 }
 
-// conflicts reports whether another user than id holds u's userName or email.
-func (s *scimServer) userConflicts(u *scimUser, id string) bool {
-	if other, ok := s.userByName[strings.ToLower(u.UserName)]; ok && other != id {
-		return true
+// copyAttributes copies a user's attributes deeply enough to patch the copy.
+func copyAttributes(a *userAttributes) userAttributes {
+	c := *a
+	c.Emails = slices.Clone(a.Emails)
+	c.PhoneNumbers = slices.Clone(a.PhoneNumbers)
+	c.Addresses = slices.Clone(a.Addresses)
+	if a.Enterprise != nil {
+		enterprise := *a.Enterprise
+		c.Enterprise = &enterprise
 	}
-	if email := u.email(); email != "" {
-		if other, ok := s.userByEmail[email]; ok && other != id {
-			return true
-		}
-	}
-	return false
-}
-
-// indexUser adds u to the userName and email indexes; unindexUser removes it.
-func (s *scimServer) indexUser(u *scimUser) {
-	s.userByName[strings.ToLower(u.UserName)] = u.ID
-	if email := u.email(); email != "" {
-		s.userByEmail[email] = u.ID
-	}
-}
-
-func (s *scimServer) unindexUser(u *scimUser) {
-	delete(s.userByName, strings.ToLower(u.UserName))
-	if email := u.email(); email != "" {
-		delete(s.userByEmail, email)
-	}
+	return c
 }
 
 // stableSCIMID derives a resource ID from its name, so a sandbox run is
@@ -186,73 +162,61 @@ func stableSCIMID(kind, name string, taken func(string) bool) string {
 }
 
 func (s *scimServer) createUser(r *http.Request) (int, any, *scimError) {
-	u, err := decodeUser(r)
+	attrs, err := decodeUser(r)
 	if err != nil {
 		return 0, nil, err
 	}
 	now := s.clock()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.userConflicts(u, "") {
+	st := s.store
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.userNameOrEmailTaken(attrs, "") {
 		return 0, nil, scimConflict()
 	}
-	u.ID = stableSCIMID("scim-user", u.UserName, func(id string) bool {
-		_, user := s.users[id]
-		_, group := s.groups[id]
-		return user || group
-	})
-	u.Meta = &scimMeta{ResourceType: "User", Created: now, LastModified: now}
-	s.users[u.ID] = u
-	s.indexUser(u)
-	s.userIDs.changed()
-	return http.StatusCreated, u.render(), nil
+	u := &awsUser{ID: stableSCIMID("scim-user", attrs.UserName, st.idTaken), userAttributes: *attrs, Created: now, LastModified: now}
+	st.addUser(u)
+	return http.StatusCreated, renderUser(u), nil
 }
 
 func (s *scimServer) getUser(id string) (int, any, *scimError) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	u, ok := s.users[id]
+	st := s.store
+	st.mu.RLock()
+	defer st.mu.RUnlock()
+	u, ok := st.users[id]
 	if !ok {
 		return 0, nil, scimNotFound("User", id)
 	}
-	return http.StatusOK, u.render(), nil
+	return http.StatusOK, renderUser(u), nil
 }
 
 func (s *scimServer) replaceUser(r *http.Request, id string) (int, any, *scimError) {
-	u, err := decodeUser(r)
+	attrs, err := decodeUser(r)
 	if err != nil {
 		return 0, nil, err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	old, ok := s.users[id]
+	st := s.store
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	u, ok := st.users[id]
 	if !ok {
 		return 0, nil, scimNotFound("User", id)
 	}
-	if s.userConflicts(u, id) {
+	if st.userNameOrEmailTaken(attrs, id) {
 		return 0, nil, scimConflict()
 	}
-	u.ID = id
-	u.Meta = &scimMeta{ResourceType: "User", Created: old.Meta.Created, LastModified: s.clock()}
-	s.unindexUser(old)
-	s.users[id] = u
-	s.indexUser(u)
-	return http.StatusOK, u.render(), nil
+	st.setUserAttributes(u, *attrs, s.clock())
+	return http.StatusOK, renderUser(u), nil
 }
 
 func (s *scimServer) deleteUser(id string) (int, any, *scimError) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	u, ok := s.users[id]
+	st := s.store
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	u, ok := st.users[id]
 	if !ok {
 		return 0, nil, scimNotFound("User", id)
 	}
-	s.unindexUser(u)
-	delete(s.users, id)
-	s.userIDs.changed()
-	for _, g := range s.groups {
-		delete(g.members, id)
-	}
+	st.removeUser(u)
 	return http.StatusNoContent, nil, nil
 }
 
@@ -261,13 +225,14 @@ func (s *scimServer) listUsers(r *http.Request) (int, any, *scimError) {
 	if err != nil {
 		return 0, nil, err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	ids := matchingIDs(clauses, "username", s.userByName, s.users, &s.userIDs, userMatches)
-	return pageOf(ids, page, func(id string) any { return s.users[id].render() })
+	st := s.store
+	st.mu.RLock()
+	defer st.mu.RUnlock()
+	ids := matchingIDs(clauses, "username", st.userByName, st.userIDs, func(id string) bool { return userMatches(st.users[id], clauses) })
+	return pageOf(ids, page, func(id string) any { return renderUser(st.users[id]) })
 }
 
-func userMatches(u *scimUser, clauses []scimClause) bool {
+func userMatches(u *awsUser, clauses []scimClause) bool {
 	for _, c := range clauses {
 		var ok bool
 		switch c.attribute {
@@ -297,7 +262,7 @@ type scimOperation struct {
 	Value json.RawMessage `json:"value"`
 }
 
-func decodePatch(r *http.Request) (*scimPatchRequest, *scimError) {
+func decodeSCIMPatch(r *http.Request) (*scimPatchRequest, *scimError) {
 	var patch scimPatchRequest
 	if err := decodeSCIMBody(r, &patch); err != nil {
 		return nil, err
@@ -316,25 +281,19 @@ func decodePatch(r *http.Request) (*scimPatchRequest, *scimError) {
 }
 
 func (s *scimServer) patchUser(r *http.Request, id string) (int, any, *scimError) {
-	patch, err := decodePatch(r)
+	patch, err := decodeSCIMPatch(r)
 	if err != nil {
 		return 0, nil, err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	old, ok := s.users[id]
+	st := s.store
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	stored, ok := st.users[id]
 	if !ok {
 		return 0, nil, scimNotFound("User", id)
 	}
 	// Patch a copy: a request that fails half way changes nothing.
-	u := *old
-	u.Emails = append([]scimMultiValue(nil), old.Emails...)
-	u.PhoneNumbers = append([]scimMultiValue(nil), old.PhoneNumbers...)
-	u.Addresses = append([]scimAddress(nil), old.Addresses...)
-	if old.Enterprise != nil {
-		enterprise := *old.Enterprise
-		u.Enterprise = &enterprise
-	}
+	u := copyAttributes(&stored.userAttributes)
 	// AWS refuses more than one operation on userName or active in a request.
 	seen := map[string]bool{}
 	for _, op := range patch.Operations {
@@ -373,13 +332,10 @@ func (s *scimServer) patchUser(r *http.Request, id string) (int, any, *scimError
 	if err := u.validate(); err != nil {
 		return 0, nil, err
 	}
-	if s.userConflicts(&u, id) {
+	if st.userNameOrEmailTaken(&u, id) {
 		return 0, nil, scimConflict()
 	}
-	u.Meta = &scimMeta{ResourceType: "User", Created: old.Meta.Created, LastModified: s.clock()}
-	s.unindexUser(old)
-	s.users[id] = &u
-	s.indexUser(&u)
+	st.setUserAttributes(stored, u, s.clock())
 	return http.StatusNoContent, nil, nil
 }
 
@@ -388,7 +344,7 @@ func (s *scimServer) patchUser(r *http.Request, id string) (int, any, *scimError
 var scimTypedPath = regexp.MustCompile(`(?i)^(emails|phoneNumbers|addresses)\[type eq "([^"]*)"\]\.(\w+)$`)
 
 // patchUserAttribute applies one add, replace or remove at path.
-func patchUserAttribute(u *scimUser, path string, value json.RawMessage, remove bool) *scimError {
+func patchUserAttribute(u *userAttributes, path string, value json.RawMessage, remove bool) *scimError {
 	str := func() (string, *scimError) {
 		if remove {
 			return "", nil
@@ -512,7 +468,7 @@ func parseSCIMBool(value json.RawMessage) (bool, bool) {
 }
 
 // patchMultiValued replaces or removes a whole multi-valued attribute.
-func patchMultiValued(u *scimUser, attribute string, value json.RawMessage, remove bool) *scimError {
+func patchMultiValued(u *userAttributes, attribute string, value json.RawMessage, remove bool) *scimError {
 	var target any
 	switch attribute {
 	case "emails":
@@ -533,7 +489,7 @@ func patchMultiValued(u *scimUser, attribute string, value json.RawMessage, remo
 
 // patchTypedValue sets or removes one sub-attribute of the single entry of
 // a multi-valued attribute, creating the entry (primary, of that type).
-func patchTypedValue(u *scimUser, attribute, typ, sub string, value json.RawMessage, remove bool) *scimError {
+func patchTypedValue(u *userAttributes, attribute, typ, sub string, value json.RawMessage, remove bool) *scimError {
 	var v string
 	if !remove {
 		if sub == "primary" {
