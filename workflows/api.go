@@ -8,6 +8,7 @@ import (
 
 	"github.com/platformguide/ssocutover/internal/apicalls"
 	"github.com/platformguide/ssocutover/internal/preflight"
+	"github.com/platformguide/ssocutover/internal/secretref"
 	"github.com/platformguide/ssocutover/internal/store"
 )
 
@@ -23,12 +24,30 @@ const (
 	OpApprove = "approve"
 	OpReject  = "reject"
 	OpRecheck = "recheck"
+	// OpSubmitSPMetadata carries the AWS service provider metadata XML.
+	OpSubmitSPMetadata = "submit-sp-metadata"
+	// OpSubmitSCIM carries the SCIM endpoint and a reference to the token,
+	// which is kept in Secrets Manager.
+	OpSubmitSCIM = "submit-scim"
 )
 
-// Gates: where the cutover waits for a person.
+// Gates: where the cutover waits for a person, in the order it meets them.
 const (
 	GatePreflight = "preflight"
+	// GateAWSSPMetadata: the person starts the identity source change in
+	// the Identity Center console and submits its service provider metadata.
+	GateAWSSPMetadata = "aws-sp-metadata"
+	// GateSCIMCredentials: the person uploads Entra's metadata, finishes
+	// the change, enables automatic provisioning and submits the SCIM
+	// endpoint and token.
+	GateSCIMCredentials = "scim-credentials"
+	// GateConfirmSignIn: the person checks that signing in through Entra
+	// works before the cutover is called done.
+	GateConfirmSignIn = "confirm-sign-in"
 )
+
+// Gates lists every gate in the order a cutover meets them.
+var Gates = []string{GatePreflight, GateAWSSPMetadata, GateSCIMCredentials, GateConfirmSignIn}
 
 // Phases of a cutover, as status shows them.
 const (
@@ -36,6 +55,14 @@ const (
 	PhaseAwaitingPreflight = "awaiting-preflight-approval"
 	PhaseRejected          = "rejected"
 	PhasePreflightApproved = "preflight-approved"
+	PhaseBreakGlass        = "break-glass-user"
+	PhaseAwaitingSPMeta    = "awaiting-aws-sp-metadata"
+	PhaseEnterpriseApp     = "enterprise-app"
+	PhaseAwaitingSCIM      = "awaiting-scim-credentials"
+	PhaseProvisioning      = "provisioning"
+	PhaseVerifying         = "verifying"
+	PhaseAwaitingSignIn    = "awaiting-sign-in-confirmation"
+	PhaseCompleted         = "completed"
 	// PhaseFailed: the workflow stopped on an error it cannot get past;
 	// Step says what failed and what to do.
 	PhaseFailed = "failed"
@@ -49,6 +76,9 @@ const (
 	// ErrPreflightFailed: a preflight activity failed in a way retries
 	// could not fix; nothing was changed in AWS or Entra.
 	ErrPreflightFailed = "PreflightFailed"
+	// ErrStepFailed: a step after the preflight failed in a way retries
+	// could not fix; status lists what the cutover created so far.
+	ErrStepFailed = "StepFailed"
 )
 
 // CutoverRequest starts a cutover of one Identity Center instance.
@@ -66,12 +96,47 @@ type CutoverRequest struct {
 	RequestedBy string `json:"requestedBy" yaml:"requestedBy"`
 	// Ticket is an optional change ticket reference, shown in status.
 	Ticket string `json:"ticket,omitempty" yaml:"ticket,omitempty"`
+
+	// BreakGlassPolicyARNs are attached to the break-glass IAM user; empty
+	// means Identity Center administration (AWSSSOMasterAccountAdministrator).
+	BreakGlassPolicyARNs []string `json:"breakGlassPolicyArns,omitempty" yaml:"breakGlassPolicyArns,omitempty"`
+	// VerifyInterval is how long to wait between checks of provisioning
+	// ("5m" when empty); VerifyDeadline how long to keep checking before
+	// asking a person ("4h" when empty). Go durations.
+	VerifyInterval string `json:"verifyInterval,omitempty" yaml:"verifyInterval,omitempty"`
+	VerifyDeadline string `json:"verifyDeadline,omitempty" yaml:"verifyDeadline,omitempty"`
+	// Sandbox marks a cutover of the local sandbox (the demo, the tests):
+	// SCIM endpoints on the loopback interface are accepted.
+	Sandbox bool `json:"sandbox,omitempty" yaml:"sandbox,omitempty"`
+}
+
+// Defaults of the request's verification timing.
+const (
+	DefaultVerifyInterval = 5 * time.Minute
+	DefaultVerifyDeadline = 4 * time.Hour
+)
+
+// verifyTiming is the request's verification interval and deadline.
+func (r CutoverRequest) verifyTiming() (interval, deadline time.Duration, err error) {
+	interval, deadline = DefaultVerifyInterval, DefaultVerifyDeadline
+	if r.VerifyInterval != "" {
+		if interval, err = time.ParseDuration(r.VerifyInterval); err != nil || interval < time.Second {
+			return 0, 0, fmt.Errorf("verifyInterval %q: want a duration of at least 1s, such as 5m", r.VerifyInterval)
+		}
+	}
+	if r.VerifyDeadline != "" {
+		if deadline, err = time.ParseDuration(r.VerifyDeadline); err != nil || deadline < interval {
+			return 0, 0, fmt.Errorf("verifyDeadline %q: want a duration no shorter than verifyInterval, such as 4h", r.VerifyDeadline)
+		}
+	}
+	return interval, deadline, nil
 }
 
 var (
 	identityStoreIDPattern = regexp.MustCompile(`^d-[0-9a-f]{10}$`)
 	regionPattern          = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]$`)
 	tenantIDPattern        = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+	policyARNPattern       = regexp.MustCompile(`^arn:aws[a-z-]*:iam::(aws|[0-9]{12}):policy/[\w+=,.@/-]{1,512}$`)
 	instanceARNPattern     = regexp.MustCompile(`^arn:aws[a-z-]*:sso:::instance/(sso)?ins-[a-zA-Z0-9-.]{16}$`)
 )
 
@@ -93,6 +158,14 @@ func (r CutoverRequest) Validate() error {
 	if r.RequestedBy == "" {
 		errs = append(errs, errors.New("requestedBy: name the person starting the cutover"))
 	}
+	for _, arn := range r.BreakGlassPolicyARNs {
+		if !policyARNPattern.MatchString(arn) {
+			errs = append(errs, fmt.Errorf("breakGlassPolicyArns: %q is not an IAM policy ARN (arn:aws:iam::aws:policy/NAME or arn:aws:iam::ACCOUNT:policy/NAME)", arn))
+		}
+	}
+	if _, _, err := r.verifyTiming(); err != nil {
+		errs = append(errs, err)
+	}
 	return errors.Join(errs...)
 }
 
@@ -112,6 +185,15 @@ type GateDecision struct {
 	Reason string `json:"reason,omitempty"`
 	// Override approves despite blockers; it needs a Reason.
 	Override bool `json:"override,omitempty"`
+
+	// SPMetadataXML is the AWS service provider metadata file, for
+	// submit-sp-metadata at gate aws-sp-metadata.
+	SPMetadataXML string `json:"spMetadataXml,omitempty"`
+	// SCIMEndpoint and SCIMToken are for submit-scim at gate
+	// scim-credentials: the endpoint as the console shows it, and the
+	// Secrets Manager secret that holds the token (never the token).
+	SCIMEndpoint string         `json:"scimEndpoint,omitempty"`
+	SCIMToken    *secretref.Ref `json:"scimToken,omitempty"`
 }
 
 // Decision is a gate decision the workflow accepted.
@@ -169,6 +251,8 @@ type CutoverStatus struct {
 	// RefusedTotal counts them all.
 	Refused      []RefusedInput `json:"refused"`
 	RefusedTotal int            `json:"refusedTotal"`
+	// Resources lists what the cutover created or configured so far.
+	Resources *Resources `json:"resources,omitempty"`
 }
 
 // MaxRefusedShown bounds CutoverStatus.Refused, so a script that keeps
@@ -181,4 +265,8 @@ type CutoverResult struct {
 	Message   string           `json:"message"`
 	Preflight *PreflightResult `json:"preflight,omitempty"`
 	Decisions []Decision       `json:"decisions"`
+	// Resources lists every resource the cutover created (IDs, names,
+	// secret ARNs; never a secret's value), what provisioning did and the
+	// verification of the account assignments.
+	Resources *Resources `json:"resources,omitempty"`
 }

@@ -14,10 +14,12 @@ import (
 // Cutover moves an Identity Center instance from its built-in directory to
 // Entra ID, following the runbook in DESIGN.md section 2.
 //
-// This version carries out the read-only first phase: the preflight (runbook
-// steps 1 to 3) and its review at gate preflight. It changes nothing in AWS
-// or Entra; after an approval it ends with a result that says the next
-// phases come with the next release.
+// The preflight (runbook steps 1 to 3) only reads; a person reviews it at
+// gate preflight. Then the cutover creates the break-glass user, waits for
+// the person's console steps in AWS (gates aws-sp-metadata and
+// scim-credentials) around the enterprise app it sets up in Entra, starts
+// provisioning, verifies every account assignment against the snapshot and
+// waits for the person to confirm that signing in works.
 func Cutover(ctx workflow.Context, req CutoverRequest) (CutoverResult, error) {
 	c := newCutover(ctx, req)
 	if err := c.listen(ctx); err != nil {
@@ -56,10 +58,51 @@ func (c *cutover) run(ctx workflow.Context) (CutoverResult, error) {
 			decision.Gate, decision.By, decision.Reason)), nil
 	}
 
-	// The next release continues here with runbook step 4, the break-glass user.
-	return c.finish(ctx, decision, PhasePreflightApproved, fmt.Sprintf(
-		"The preflight was approved by %s. The next phases (break-glass user, enterprise app, provisioning) "+
-			"come with the next release, so nothing was changed in AWS or Entra.", decision.By)), nil
+	// Histories recorded before the second half existed ended here.
+	if workflow.GetVersion(ctx, versionSecondHalf, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return c.finish(ctx, decision, PhasePreflightApproved, fmt.Sprintf(
+			"The preflight was approved by %s. The next phases (break-glass user, enterprise app, provisioning) "+
+				"come with the next release, so nothing was changed in AWS or Entra.", decision.By)), nil
+	}
+	c.carrying = decision
+
+	// Runbook step 4: a way into AWS that does not depend on single sign-on.
+	if err := c.ensureBreakGlassUser(ctx); err != nil {
+		return CutoverResult{}, c.fail(ctx, err)
+	}
+
+	// Gate G2, then runbook steps 5 to 7: the enterprise app in Entra.
+	if decision, err = c.collectSPMetadata(ctx); err != nil || decision.Action == OpReject {
+		return c.stopAt(ctx, decision, err)
+	}
+	if err := c.setUpEnterpriseApp(ctx); err != nil {
+		return CutoverResult{}, c.fail(ctx, err)
+	}
+
+	// Gate G3, then runbook steps 8 to 10: provisioning and its verification.
+	if decision, err = c.provision(ctx); err != nil || decision != nil {
+		return c.stopAt(ctx, decision, err)
+	}
+
+	// Gate G4: a person confirms that signing in works.
+	decision, err = c.confirmSignIn(ctx)
+	if err != nil || decision.Action == OpReject {
+		return c.stopAt(ctx, decision, err)
+	}
+	return c.finish(ctx, decision, PhaseCompleted, completedMessage(decision, c.status.Resources)), nil
+}
+
+// versionSecondHalf marks the workflow change that added runbook steps 4 to
+// 10 after the preflight gate.
+const versionSecondHalf = "second-half"
+
+// stopAt ends the cutover at a gate: with err when it failed, or after the
+// reject d.
+func (c *cutover) stopAt(ctx workflow.Context, d *pendingDecision, err error) (CutoverResult, error) {
+	if err != nil {
+		return CutoverResult{}, c.fail(ctx, err)
+	}
+	return c.finish(ctx, d, PhaseRejected, rejectedMessage(d, c.status.Resources)), nil
 }
 
 // checkRequest refuses a request the cutover cannot run, saying what to fix.
@@ -94,6 +137,7 @@ func (c *cutover) finish(ctx workflow.Context, d *pendingDecision, phase, messag
 		Message:   message,
 		Preflight: c.status.Preflight,
 		Decisions: c.status.Decisions,
+		Resources: c.status.Resources,
 	}
 }
 
@@ -105,5 +149,9 @@ func (c *cutover) fail(ctx workflow.Context, err error) error {
 	c.gate = nil
 	c.status.Step = describeError(err)
 	c.publish(ctx)
+	if c.carrying != nil {
+		c.carrying.carriedOut(err)
+		c.carrying = nil
+	}
 	return err
 }

@@ -29,8 +29,11 @@ type gate struct {
 // An update that carried it waits until done, then answers with the status.
 type pendingDecision struct {
 	Decision
-	done bool
-	err  error
+	// input is the decision as sent, with what it carries (metadata, SCIM
+	// endpoint); only Decision goes into status.
+	input GateDecision
+	done  bool
+	err   error
 }
 
 // carriedOut marks d as done; err says it could not be carried out.
@@ -58,6 +61,10 @@ func (c *cutover) waitAtGate(ctx workflow.Context, g *gate) (*pendingDecision, e
 		OpenedAt:     workflow.Now(ctx),
 	}
 	c.setStep(ctx, g.phase, fmt.Sprintf("waiting at gate %s for a person to %s", g.name, orList(g.operations)))
+	if c.carrying != nil {
+		c.carrying.carriedOut(nil)
+		c.carrying = nil
+	}
 
 	if err := workflow.Await(ctx, func() bool { return c.decision != nil }); err != nil {
 		return nil, err
@@ -73,7 +80,7 @@ func (c *cutover) accept(ctx workflow.Context, op string, in GateDecision) (*pen
 	if err := c.validate(op, in); err != nil {
 		return nil, err
 	}
-	d := &pendingDecision{Decision: Decision{
+	d := &pendingDecision{input: in, Decision: Decision{
 		Gate:     in.Gate,
 		Action:   op,
 		By:       strings.TrimSpace(in.By),
@@ -126,6 +133,12 @@ func (c *cutover) validate(op string, in GateDecision) error {
 	}
 	if in.Override && reason == "" {
 		problems = append(problems, errors.New(`"override" needs a "reason": say why going on despite the blockers is safe`))
+	}
+	if in.SPMetadataXML != "" && op != OpSubmitSPMetadata {
+		problems = append(problems, fmt.Errorf(`"spMetadataXml" belongs to %s, not to %s`, OpSubmitSPMetadata, op))
+	}
+	if (in.SCIMEndpoint != "" || in.SCIMToken != nil) && op != OpSubmitSCIM {
+		problems = append(problems, fmt.Errorf(`"scimEndpoint" and "scimToken" belong to %s, not to %s`, OpSubmitSCIM, op))
 	}
 	if len(problems) > 0 {
 		return fmt.Errorf("%s refused: %w", op, errors.Join(problems...))

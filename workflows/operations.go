@@ -20,7 +20,7 @@ import (
 // task: their channels are read in this order, the first valid decision
 // closes the gate and the others are refused. So the most cautious decision
 // wins: a reject sent together with an approve stops the cutover.
-var gateOperations = []string{OpReject, OpRecheck, OpApprove}
+var gateOperations = []string{OpReject, OpRecheck, OpApprove, OpSubmitSPMetadata, OpSubmitSCIM}
 
 // listen installs the status query and every gate operation.
 func (c *cutover) listen(ctx workflow.Context) error {
@@ -34,7 +34,7 @@ func (c *cutover) listen(ctx workflow.Context) error {
 		c.listenForSignals(ctx, op)
 		err := workflow.SetUpdateHandlerWithOptions(ctx, op, c.updateHandler(op), workflow.UpdateHandlerOptions{
 			Validator:   c.updateValidator(op),
-			Description: op + " at the open gate; input: " + gateDecisionExample + "; answers with the status once carried out",
+			Description: op + " at the open gate; input: " + operationExample(op) + "; answers with the status once carried out",
 		})
 		if err != nil {
 			return err
@@ -43,15 +43,26 @@ func (c *cutover) listen(ctx workflow.Context) error {
 	return nil
 }
 
-// gateDecisionExample shows the input every gate operation takes.
+// gateDecisionExample shows the input of approve, reject and recheck.
 const gateDecisionExample = `{"gate":"NAME","by":"PERSON","reason":"WHY","override":false}`
+
+// operationExample shows the input op takes.
+func operationExample(op string) string {
+	switch op {
+	case OpSubmitSPMetadata:
+		return `{"gate":"` + GateAWSSPMetadata + `","by":"PERSON","spMetadataXml":"<md:EntityDescriptor ..."}`
+	case OpSubmitSCIM:
+		return `{"gate":"` + GateSCIMCredentials + `","by":"PERSON","scimEndpoint":"https://scim.REGION.amazonaws.com/TENANT/scim/v2","scimToken":{"arn":"SECRET_ARN","versionId":"VERSION"}}`
+	}
+	return gateDecisionExample
+}
 
 // listenForSignals takes every op signal through the same rules as the
 // update. A signal cannot be refused to its sender, so a bad one is logged,
 // recorded in status.Refused and otherwise ignored.
 func (c *cutover) listenForSignals(ctx workflow.Context, op string) {
 	signals := workflow.GetSignalChannelWithOptions(ctx, op, workflow.SignalChannelOptions{
-		Description: op + " at the open gate; input: " + gateDecisionExample + "; a refused signal shows in status.refused",
+		Description: op + " at the open gate; input: " + operationExample(op) + "; a refused signal shows in status.refused",
 	})
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		for {

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/workflow"
 
 	"github.com/platformguide/ssocutover/activities/analysis"
 	"github.com/platformguide/ssocutover/activities/entra"
@@ -51,6 +52,8 @@ func measurePayloads(t *testing.T, users int) payloadSizes {
 	awsInventory, entraInventory := generatedOrganisation(users)
 
 	env := newEnv(t)
+	// Measured up to the preflight gate, where the organisation's size shows.
+	env.OnGetVersion(versionSecondHalf, workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
 	registerActivityNames(env, identitycenter.InventoryAWSName, entra.InventoryEntraName)
 	env.RegisterActivity(&analysis.Activities{Store: st})
 	env.OnActivity(identitycenter.InventoryAWSName, mock.Anything, mock.Anything).Return(

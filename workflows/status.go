@@ -16,6 +16,13 @@ type cutover struct {
 	// decision is the decision accepted at the gate that the workflow has
 	// not picked up yet.
 	decision *pendingDecision
+	// carrying is the accepted decision the workflow is carrying out; the
+	// update that sent it answers when the next gate opens (or the
+	// cutover ends or fails).
+	carrying *pendingDecision
+	// onDemandGroups are the Entra groups to provision on demand when the
+	// job starts (a few; the job's cycle provisions every assigned group).
+	onDemandGroups []string
 }
 
 func newCutover(ctx workflow.Context, req CutoverRequest) *cutover {
@@ -53,6 +60,10 @@ func (c *cutover) snapshot() CutoverStatus {
 	if s.Preflight != nil {
 		p := *s.Preflight
 		s.Preflight = &p
+	}
+	if s.Resources != nil {
+		r := *s.Resources
+		s.Resources = &r
 	}
 	s.Decisions = slices.Clone(s.Decisions)
 	s.Refused = slices.Clone(s.Refused)

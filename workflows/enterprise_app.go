@@ -1,0 +1,72 @@
+package workflows
+
+import (
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/platformguide/ssocutover/activities/entra"
+)
+
+// setUpEnterpriseApp carries out runbook steps 5 to 7 in Entra: the
+// enterprise app from the gallery, set up for SAML with the AWS service
+// provider's identifier and reply URL and a signing certificate; its
+// federation metadata, fetched and checked for the person to upload to AWS;
+// and the matched groups assigned to its User role.
+func (c *cutover) setUpEnterpriseApp(ctx workflow.Context) error {
+	req := c.status.Request
+	res := c.resources()
+
+	name := EnterpriseAppName(req.IdentityStoreID)
+	var app entra.EnsureEnterpriseAppResult
+	err := c.runStep(ctx, stepOptions(ctx, "Enterprise app "+name, 10*time.Minute, time.Minute),
+		PhaseEnterpriseApp, fmt.Sprintf("creating the enterprise app %q from the Entra gallery and waiting until it is readable", name),
+		entra.EnsureEnterpriseAppName, entra.EnsureEnterpriseAppInput{DisplayName: name, TemplateID: entra.AWSIdentityCenterTemplateID}, &app)
+	if err != nil {
+		return err
+	}
+	res.App = &app.App
+	c.publish(ctx)
+
+	var saml entra.ConfigureSAMLResult
+	err = c.runStep(ctx, stepOptions(ctx, "SAML single sign-on of "+name, 5*time.Minute, 0),
+		PhaseEnterpriseApp, fmt.Sprintf("setting up SAML single sign-on of %q for %s", name, res.ServiceProvider.EntityID),
+		entra.ConfigureSAMLName, entra.ConfigureSAMLInput{App: app.App, EntityID: res.ServiceProvider.EntityID, ACSURL: res.ServiceProvider.ACSURL}, &saml)
+	if err != nil {
+		return err
+	}
+	res.SigningCertificate = &SigningCertificate{Thumbprint: saml.CertificateThumbprint, Expires: saml.CertificateExpires}
+	c.publish(ctx)
+
+	var metadata entra.FetchFederationMetadataResult
+	err = c.runStep(ctx, stepOptions(ctx, "Federation metadata of "+name, 5*time.Minute, 0),
+		PhaseEnterpriseApp, fmt.Sprintf("fetching and checking the federation metadata of %q", name),
+		entra.FetchFederationMetadataName,
+		entra.FetchFederationMetadataInput{TenantID: req.EntraTenantID, AppID: app.App.AppID, CertificateThumbprint: saml.CertificateThumbprint},
+		&metadata)
+	if err != nil {
+		return err
+	}
+	res.IdPMetadata = &metadata
+	c.publish(ctx)
+
+	var assigned entra.AssignGroupsToAppResult
+	err = c.runStep(ctx, stepOptions(ctx, "Group assignments of "+name, time.Hour, 2*time.Minute),
+		PhaseEnterpriseApp, fmt.Sprintf("assigning the %d matched Entra groups to %q", c.status.Preflight.Summary.Stats.MatchedGroups, name),
+		entra.AssignGroupsToAppName,
+		entra.AssignGroupsToAppInput{App: app.App, Report: c.status.Preflight.Report, EntraInventory: c.status.Preflight.EntraInventory},
+		&assigned)
+	if err != nil {
+		return err
+	}
+	res.GroupAssignments = &GroupAssignments{
+		AppRoleID:       assigned.AppRoleID,
+		Groups:          assigned.Groups,
+		Assigned:        assigned.Assigned,
+		AlreadyAssigned: assigned.AlreadyAssigned,
+	}
+	c.onDemandGroups = assigned.GroupIDs
+	c.publish(ctx)
+	return nil
+}
