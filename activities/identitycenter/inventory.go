@@ -132,28 +132,25 @@ func (r *inventoryRun) run(ctx context.Context) (*inventory.AWS, int, error) {
 // in.IdentityStoreID, and checks in.InstanceARN against it when given.
 func (r *inventoryRun) findInstance(ctx context.Context) (string, error) {
 	r.progress.Start("instance", 1)
-	pages := ssoadmin.NewListInstancesPaginator(r.a.SSOAdmin, &ssoadmin.ListInstancesInput{MaxResults: aws.Int32(pageSize)})
+	instances, err := r.instances(ctx)
+	if err != nil {
+		return "", err
+	}
 	var seen []string
 	storeInstance := "" // the instance of the identity store, when in.InstanceARN names another
-	for pages.HasMorePages() {
-		out, err := pages.NextPage(ctx)
-		if err != nil {
-			return "", r.callError(err, "list the Identity Center instances", true)
-		}
-		for _, inst := range out.Instances {
-			arn, storeID := aws.ToString(inst.InstanceArn), aws.ToString(inst.IdentityStoreId)
-			seen = append(seen, fmt.Sprintf("%s (identity store %s)", arn, storeID))
-			switch {
-			case storeID == r.in.IdentityStoreID && (r.in.InstanceARN == "" || r.in.InstanceARN == arn):
-				r.progress.Add(1)
-				return arn, nil
-			case storeID == r.in.IdentityStoreID:
-				storeInstance = arn
-			case arn == r.in.InstanceARN:
-				return "", temporal.NewNonRetryableApplicationError(
-					fmt.Sprintf("instance %s belongs to identity store %s, not %s: correct identityStoreId or instanceArn in the cutover request", arn, storeID, r.in.IdentityStoreID),
-					ErrInvalidRequest, nil)
-			}
+	for _, inst := range instances {
+		arn, storeID := aws.ToString(inst.InstanceArn), aws.ToString(inst.IdentityStoreId)
+		seen = append(seen, fmt.Sprintf("%s (identity store %s)", arn, storeID))
+		switch {
+		case storeID == r.in.IdentityStoreID && (r.in.InstanceARN == "" || r.in.InstanceARN == arn):
+			r.progress.Add(1)
+			return arn, nil
+		case storeID == r.in.IdentityStoreID:
+			storeInstance = arn
+		case arn == r.in.InstanceARN:
+			return "", temporal.NewNonRetryableApplicationError(
+				fmt.Sprintf("instance %s belongs to identity store %s, not %s: correct identityStoreId or instanceArn in the cutover request", arn, storeID, r.in.IdentityStoreID),
+				ErrInvalidRequest, nil)
 		}
 	}
 	if storeInstance != "" {
@@ -162,14 +159,33 @@ func (r *inventoryRun) findInstance(ctx context.Context) (string, error) {
 				r.in.InstanceARN, r.region, r.in.IdentityStoreID, storeInstance),
 			ErrInstanceNotFound, nil)
 	}
-	found := "none"
-	if len(seen) > 0 {
-		found = strings.Join(seen, ", ")
-	}
 	return "", temporal.NewNonRetryableApplicationError(
 		fmt.Sprintf("no IAM Identity Center instance with identity store %s in region %q (instances found: %s): check identityStoreId (and instanceArn) in the cutover request and the worker's region (AWS_REGION); the credentials must be of the organisation's management account or the delegated administrator",
-			r.in.IdentityStoreID, r.region, found),
+			r.in.IdentityStoreID, r.region, describeInstances(seen)),
 		ErrInstanceNotFound, nil)
+}
+
+// instances lists the Identity Center instances the worker's credentials
+// see in its region: one, in an organisation with Identity Center enabled.
+func (r *inventoryRun) instances(ctx context.Context) ([]ssotypes.InstanceMetadata, error) {
+	var instances []ssotypes.InstanceMetadata
+	pages := ssoadmin.NewListInstancesPaginator(r.a.SSOAdmin, &ssoadmin.ListInstancesInput{MaxResults: aws.Int32(pageSize)})
+	for pages.HasMorePages() {
+		out, err := pages.NextPage(ctx)
+		if err != nil {
+			return nil, r.callError(err, "list the Identity Center instances", true)
+		}
+		instances = append(instances, out.Instances...)
+	}
+	return instances, nil
+}
+
+// describeInstances lists the instances found, for an error message.
+func describeInstances(seen []string) string {
+	if len(seen) == 0 {
+		return "none"
+	}
+	return strings.Join(seen, ", ")
 }
 
 // permissionSets lists the instance's permission sets with their names,
@@ -272,28 +288,53 @@ func (r *inventoryRun) groups(ctx context.Context, groupIDs []string) (names map
 		wanted[id] = true
 	}
 	names = make(map[string]string, len(groupIDs))
-	members = make(map[string][]string, len(groupIDs))
+	listAll := func(ctx context.Context) error {
+		return r.eachGroupPage(ctx, func(groups []idtypes.Group) {
+			for _, g := range groups {
+				if id := aws.ToString(g.GroupId); wanted[id] {
+					names[id] = aws.ToString(g.DisplayName)
+				}
+			}
+		})
+	}
+	var listMembers func(ctx context.Context) error
+	members, listMembers = r.membersOf(groupIDs)
+
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return listAll(gctx) })
+	g.Go(func() error { return listMembers(gctx) })
+	if err := g.Wait(); err != nil {
+		return nil, nil, err
+	}
+	return names, members, nil
+}
+
+// eachGroupPage reads every group of the identity store, 100 per call, and
+// hands each page to visit. visit is called from one goroutine at a time.
+func (r *inventoryRun) eachGroupPage(ctx context.Context, visit func([]idtypes.Group)) error {
+	pages := identitystore.NewListGroupsPaginator(r.a.IdentityStore, &identitystore.ListGroupsInput{IdentityStoreId: aws.String(r.in.IdentityStoreID), MaxResults: aws.Int32(pageSize)})
+	for pages.HasMorePages() {
+		out, err := pages.NextPage(ctx)
+		if err != nil {
+			return r.callError(err, "list the groups of identity store "+r.in.IdentityStoreID, true)
+		}
+		visit(out.Groups)
+	}
+	return nil
+}
+
+// membersOf returns the map that will hold the member user IDs of each of
+// groupIDs, and the function that fills it: ListGroupMemberships for every
+// group, concurrently, one progress unit per group. A group deleted
+// meanwhile has no members.
+func (r *inventoryRun) membersOf(groupIDs []string) (map[string][]string, func(ctx context.Context) error) {
+	members := make(map[string][]string, len(groupIDs))
 	// userIDs holds one copy of each member's ID: a user is a member of
 	// many groups (a million memberships at 100,000 users), and each page
 	// decodes its own copy.
 	userIDs := map[string]string{}
 	var mu sync.Mutex // guards members and userIDs
 
-	listAll := func(ctx context.Context) error {
-		pages := identitystore.NewListGroupsPaginator(r.a.IdentityStore, &identitystore.ListGroupsInput{IdentityStoreId: aws.String(r.in.IdentityStoreID), MaxResults: aws.Int32(pageSize)})
-		for pages.HasMorePages() {
-			out, err := pages.NextPage(ctx)
-			if err != nil {
-				return r.callError(err, "list the groups of identity store "+r.in.IdentityStoreID, true)
-			}
-			for _, g := range out.Groups {
-				if id := aws.ToString(g.GroupId); wanted[id] {
-					names[id] = aws.ToString(g.DisplayName)
-				}
-			}
-		}
-		return nil
-	}
 	listMembers := func(ctx context.Context, i int) error {
 		var ids []string
 		pages := identitystore.NewListGroupMembershipsPaginator(r.a.IdentityStore, &identitystore.ListGroupMembershipsInput{
@@ -328,28 +369,18 @@ func (r *inventoryRun) groups(ctx context.Context, groupIDs []string) (names map
 		r.progress.Add(1)
 		return nil
 	}
-
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return listAll(gctx) })
-	g.Go(func() error { return progress.ForEach(gctx, r.a.concurrency(), len(groupIDs), listMembers) })
-	if err := g.Wait(); err != nil {
-		return nil, nil, err
+	return members, func(ctx context.Context) error {
+		return progress.ForEach(ctx, r.a.concurrency(), len(groupIDs), listMembers)
 	}
-	return names, members, nil
 }
 
 // users reads every user of the identity store and keeps those in holders.
 func (r *inventoryRun) users(ctx context.Context, holders map[string]bool) (map[string]inventory.AWSUser, error) {
 	r.progress.Start("users", len(holders))
 	users := make(map[string]inventory.AWSUser, len(holders))
-	pages := identitystore.NewListUsersPaginator(r.a.IdentityStore, &identitystore.ListUsersInput{IdentityStoreId: aws.String(r.in.IdentityStoreID), MaxResults: aws.Int32(pageSize)})
-	for pages.HasMorePages() {
-		out, err := pages.NextPage(ctx)
-		if err != nil {
-			return nil, r.callError(err, "list the users of identity store "+r.in.IdentityStoreID, true)
-		}
+	err := r.eachUserPage(ctx, func(page []idtypes.User) {
 		kept := 0
-		for _, u := range out.Users {
+		for _, u := range page {
 			id := aws.ToString(u.UserId)
 			if !holders[id] {
 				continue
@@ -358,8 +389,25 @@ func (r *inventoryRun) users(ctx context.Context, holders map[string]bool) (map[
 			kept++
 		}
 		r.progress.Add(kept)
+	})
+	if err != nil {
+		return nil, err
 	}
 	return users, nil
+}
+
+// eachUserPage reads every user of the identity store, 100 per call, and
+// hands each page to visit.
+func (r *inventoryRun) eachUserPage(ctx context.Context, visit func([]idtypes.User)) error {
+	pages := identitystore.NewListUsersPaginator(r.a.IdentityStore, &identitystore.ListUsersInput{IdentityStoreId: aws.String(r.in.IdentityStoreID), MaxResults: aws.Int32(pageSize)})
+	for pages.HasMorePages() {
+		out, err := pages.NextPage(ctx)
+		if err != nil {
+			return r.callError(err, "list the users of identity store "+r.in.IdentityStoreID, true)
+		}
+		visit(out.Users)
+	}
+	return nil
 }
 
 // primaryEmail is the primary address, or the first if none is marked.
