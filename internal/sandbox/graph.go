@@ -108,7 +108,7 @@ type graphServer struct {
 // newGraphServer serves w's Entra tenant over Microsoft Graph v1.0.
 func newGraphServer(w *world.World, opts GraphOptions) *graphServer {
 	s := &graphServer{state: newGraphState(w), opts: opts}
-	s.apps = newAppState(s)
+	s.apps = newAppState(s, w.Entra.TenantID)
 	s.sync = newSyncState(s)
 	return s
 }

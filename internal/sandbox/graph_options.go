@@ -1,5 +1,31 @@
 package sandbox
 
+import "time"
+
 // GraphOptions configure the Microsoft half of the sandbox.
 type GraphOptions struct {
+	// InstantiateDelay is how long an application and service principal
+	// made from an application template stay invisible (404 on GET, absent
+	// from lists and filters), as Entra's replication makes them for a few
+	// seconds after POST .../instantiate answers. 0 means
+	// DefaultInstantiateDelay; NoInstantiateDelay (any negative value)
+	// makes them visible at once.
+	InstantiateDelay time.Duration
+}
+
+// DefaultInstantiateDelay is the InstantiateDelay of a sandbox that sets none.
+const DefaultInstantiateDelay = time.Second
+
+// NoInstantiateDelay makes instantiated applications readable at once.
+const NoInstantiateDelay time.Duration = -1
+
+// instantiateDelay is the delay o asks for.
+func (o GraphOptions) instantiateDelay() time.Duration {
+	switch {
+	case o.InstantiateDelay == 0:
+		return DefaultInstantiateDelay
+	case o.InstantiateDelay < 0:
+		return 0
+	}
+	return o.InstantiateDelay
 }
