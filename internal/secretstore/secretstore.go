@@ -32,11 +32,64 @@ var _ API = (*secretsmanager.Client)(nil)
 // ErrNotFound is a secret (or version) that does not exist.
 var ErrNotFound = errors.New("secret not found")
 
+// Secret is what Secrets Manager tells about a secret without its value.
+type Secret struct {
+	ARN  string
+	Name string
+	// CurrentVersionID is the version labelled AWSCURRENT; empty when the
+	// secret holds no value yet.
+	CurrentVersionID string
+	Tags             map[string]string
+	// ScheduledForDeletion is set after DeleteSecret: the secret can
+	// neither be read nor written until it is restored (RestoreSecret) or
+	// its recovery window ends.
+	ScheduledForDeletion bool
+}
+
+// Current is the reference to the secret's current version.
+func (s Secret) Current() secretref.Ref {
+	return secretref.Ref{ARN: s.ARN, VersionID: s.CurrentVersionID}
+}
+
+// Describe returns the secret nameOrARN names, without its value; a secret
+// that does not exist is ErrNotFound.
+func Describe(ctx context.Context, api API, nameOrARN string) (Secret, error) {
+	out, err := api.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(nameOrARN)})
+	if err != nil {
+		var notFound *smtypes.ResourceNotFoundException
+		if errors.As(err, &notFound) {
+			return Secret{}, fmt.Errorf("describe secret %s: %w", nameOrARN, ErrNotFound)
+		}
+		return Secret{}, fmt.Errorf("describe secret %s in Secrets Manager: %w", nameOrARN, err)
+	}
+	secret := Secret{
+		ARN:                  aws.ToString(out.ARN),
+		Name:                 aws.ToString(out.Name),
+		Tags:                 map[string]string{},
+		ScheduledForDeletion: out.DeletedDate != nil,
+	}
+	for _, t := range out.Tags {
+		secret.Tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
+	}
+	for version, stages := range out.VersionIdsToStages {
+		if slices.Contains(stages, "AWSCURRENT") {
+			secret.CurrentVersionID = version
+		}
+	}
+	return secret, nil
+}
+
 // Put stores value as a new version of the secret name, creating the secret
 // (with tags) when it does not exist yet, and returns the version's
 // reference. requestToken makes the write idempotent: the same token
 // always names the same version, so a retry never adds a second one.
 func Put(ctx context.Context, api API, name, value, requestToken string, tags map[string]string) (secretref.Ref, error) {
+	// The SDK makes up a random token only when none is set; an empty one
+	// would be sent as is and refused, and a random one would defeat the
+	// idempotence callers rely on.
+	if len(requestToken) < 32 || len(requestToken) > 64 {
+		return secretref.Ref{}, fmt.Errorf("store secret %s: the request token must have 32 to 64 characters, got %d", name, len(requestToken))
+	}
 	created, err := api.CreateSecret(ctx, &secretsmanager.CreateSecretInput{
 		Name:               aws.String(name),
 		SecretString:       aws.String(value),
