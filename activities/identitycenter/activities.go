@@ -1,14 +1,19 @@
-// Package identitycenter holds the activities that read (and, later, change)
-// AWS IAM Identity Center: the instance, its permission sets and account
-// assignments through sso-admin, its users and groups through identitystore.
+// Package identitycenter holds the activities on the AWS side of the
+// cutover: they read AWS IAM Identity Center (the instance, its permission
+// sets and account assignments through sso-admin, its users and groups
+// through identitystore), restore account assignments after the switch, and
+// keep a break-glass IAM user whose console password lives in Secrets
+// Manager.
 package identitycenter
 
 import (
 	"context"
 
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/identitystore"
 	"github.com/aws/aws-sdk-go-v2/service/ssoadmin"
 
+	"github.com/platformguide/ssocutover/internal/secretstore"
 	"github.com/platformguide/ssocutover/internal/store"
 )
 
@@ -28,11 +33,27 @@ type SSOAdminAPI interface {
 	DescribePermissionSet(ctx context.Context, params *ssoadmin.DescribePermissionSetInput, optFns ...func(*ssoadmin.Options)) (*ssoadmin.DescribePermissionSetOutput, error)
 	ListAccountsForProvisionedPermissionSet(ctx context.Context, params *ssoadmin.ListAccountsForProvisionedPermissionSetInput, optFns ...func(*ssoadmin.Options)) (*ssoadmin.ListAccountsForProvisionedPermissionSetOutput, error)
 	ListAccountAssignments(ctx context.Context, params *ssoadmin.ListAccountAssignmentsInput, optFns ...func(*ssoadmin.Options)) (*ssoadmin.ListAccountAssignmentsOutput, error)
+	// VerifyAssignments restores missing assignments with these two.
+	CreateAccountAssignment(ctx context.Context, params *ssoadmin.CreateAccountAssignmentInput, optFns ...func(*ssoadmin.Options)) (*ssoadmin.CreateAccountAssignmentOutput, error)
+	DescribeAccountAssignmentCreationStatus(ctx context.Context, params *ssoadmin.DescribeAccountAssignmentCreationStatusInput, optFns ...func(*ssoadmin.Options)) (*ssoadmin.DescribeAccountAssignmentCreationStatusOutput, error)
+}
+
+// IAMAPI is the part of the IAM client EnsureBreakGlassUser uses;
+// *iam.Client satisfies it.
+type IAMAPI interface {
+	GetUser(ctx context.Context, params *iam.GetUserInput, optFns ...func(*iam.Options)) (*iam.GetUserOutput, error)
+	CreateUser(ctx context.Context, params *iam.CreateUserInput, optFns ...func(*iam.Options)) (*iam.CreateUserOutput, error)
+	TagUser(ctx context.Context, params *iam.TagUserInput, optFns ...func(*iam.Options)) (*iam.TagUserOutput, error)
+	CreateLoginProfile(ctx context.Context, params *iam.CreateLoginProfileInput, optFns ...func(*iam.Options)) (*iam.CreateLoginProfileOutput, error)
+	DeleteLoginProfile(ctx context.Context, params *iam.DeleteLoginProfileInput, optFns ...func(*iam.Options)) (*iam.DeleteLoginProfileOutput, error)
+	AttachUserPolicy(ctx context.Context, params *iam.AttachUserPolicyInput, optFns ...func(*iam.Options)) (*iam.AttachUserPolicyOutput, error)
+	ListAttachedUserPolicies(ctx context.Context, params *iam.ListAttachedUserPoliciesInput, optFns ...func(*iam.Options)) (*iam.ListAttachedUserPoliciesOutput, error)
 }
 
 var (
 	_ IdentityStoreAPI = (*identitystore.Client)(nil)
 	_ SSOAdminAPI      = (*ssoadmin.Client)(nil)
+	_ IAMAPI           = (*iam.Client)(nil)
 )
 
 // DefaultConcurrency is how many calls an activity makes at once when
@@ -45,7 +66,11 @@ const DefaultConcurrency = 8
 type Activities struct {
 	IdentityStore IdentityStoreAPI
 	SSOAdmin      SSOAdminAPI
-	// Store keeps the inventories out of workflow history.
+	// IAM and Secrets hold the break-glass user and its console password
+	// (EnsureBreakGlassUser); the inventory and verification do not use them.
+	IAM     IAMAPI
+	Secrets secretstore.API
+	// Store keeps the inventories and reports out of workflow history.
 	Store store.Store
 	// Concurrency bounds the calls in flight per activity; 0 means
 	// DefaultConcurrency.
