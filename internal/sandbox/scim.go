@@ -214,6 +214,10 @@ func writeSCIMJSON(w http.ResponseWriter, status int, body any) {
 }
 
 func (s *scimServer) writeError(w http.ResponseWriter, e *scimError) {
+	writeSCIMError(w, e, s.clock())
+}
+
+func writeSCIMError(w http.ResponseWriter, e *scimError, now time.Time) {
 	schemas := []string{scimSchemaError}
 	writeSCIMJSON(w, e.Status, map[string]any{
 		"schema":             schemas,
@@ -221,8 +225,19 @@ func (s *scimServer) writeError(w http.ResponseWriter, e *scimError) {
 		"status":             strconv.Itoa(e.Status),
 		"detail":             e.Detail,
 		"exceptionRequestId": w.Header().Get("x-amzn-RequestId"),
-		"timeStamp":          s.clock().UTC().Format("2006-01-02 15:04:05.000"),
+		"timeStamp":          now.UTC().Format("2006-01-02 15:04:05.000"),
 	})
+}
+
+// scimFaultWriter writes an injected fault as the SCIM endpoint would: a
+// 429 (withFaults sets Retry-After) or a 500, in AWS's SCIM error body.
+func scimFaultWriter(w http.ResponseWriter, kind faultKind) {
+	w.Header().Set("x-amzn-RequestId", newRandomUUID())
+	fault := &scimError{Status: http.StatusInternalServerError, Detail: "Internal failure (sandbox fault)."}
+	if kind == faultThrottle {
+		fault = &scimError{Status: http.StatusTooManyRequests, Detail: "Rate exceeded (sandbox fault)."}
+	}
+	writeSCIMError(w, fault, time.Now())
 }
 
 // newRequestID is a random UUID-shaped request ID, as AWS sends in
