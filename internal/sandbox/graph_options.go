@@ -11,6 +11,12 @@ type GraphOptions struct {
 	// DefaultInstantiateDelay; NoInstantiateDelay (any negative value)
 	// makes them visible at once.
 	InstantiateDelay time.Duration
+
+	// Provisioning (graph_sync*.go, graph_provision*.go).
+
+	// ProvisioningInterval is the time from one provisioning cycle of a
+	// started job to the next; 0 means DefaultProvisioningInterval.
+	ProvisioningInterval time.Duration
 }
 
 // DefaultInstantiateDelay is the InstantiateDelay of a sandbox that sets none.
