@@ -553,3 +553,54 @@ func TestConsoleNeverRevealsTokenValues(t *testing.T) {
 		}
 	}
 }
+
+// SCIM writes and identitystore reads of the same store run side by side,
+// as the provisioning engine's and the cutover's do (run with -race).
+func TestSCIMWritesAndIdentityStoreReadsRunTogether(t *testing.T) {
+	c := startConsoleSandbox(t, sandbox.Options{})
+	switchToEntra(t, c.sb)
+	creds, err := c.sb.EnableAutomaticProvisioning()
+	require.NoError(t, err)
+
+	const writers, perWriter = 4, 25
+	done := make(chan struct{})
+	errs := make(chan error, writers)
+	for w := range writers {
+		go func() {
+			for i := range perWriter {
+				raw, _ := json.Marshal(scimUserBody(fmt.Sprintf("w%d-%02d", w, i)))
+				req, _ := http.NewRequest(http.MethodPost, creds.SCIMEndpoint+"/Users", bytes.NewReader(raw))
+				req.Header.Set("Authorization", "Bearer "+creds.Token)
+				resp, err := http.DefaultClient.Do(req)
+				if err == nil {
+					resp.Body.Close()
+					if resp.StatusCode != http.StatusCreated {
+						err = fmt.Errorf("create answered %d", resp.StatusCode)
+					}
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	go func() {
+		for range writers {
+			if err := <-errs; err != nil {
+				t.Error(err)
+			}
+		}
+		close(done)
+	}()
+	for reading := true; reading; {
+		select {
+		case <-done:
+			reading = false
+		default:
+			listAllUserNames(t, c, awsTestStoreID)
+		}
+	}
+	require.Len(t, listAllUserNames(t, c, awsTestStoreID), 4+writers*perWriter)
+}
