@@ -6,12 +6,15 @@ package entra
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"time"
 
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/platformguide/ssocutover/internal/apicalls"
 	"github.com/platformguide/ssocutover/internal/graphclient"
 	"github.com/platformguide/ssocutover/internal/progress"
+	"github.com/platformguide/ssocutover/internal/secretstore"
 	"github.com/platformguide/ssocutover/internal/store"
 )
 
@@ -30,6 +33,23 @@ type Activities struct {
 	// Concurrency bounds the $batch calls in flight per activity; 0 means
 	// DefaultConcurrency.
 	Concurrency int
+
+	// The enterprise app activities (app*.go):
+	//
+	// AppVisibilityWait is how long they wait for Entra to show an app it
+	// has just created, or for a retry to find the app an earlier attempt
+	// may have created; 0 means DefaultAppVisibilityWait.
+	AppVisibilityWait time.Duration
+	// LoginBaseURL is where Entra publishes federation metadata; empty
+	// means DefaultLoginBaseURL. The sandbox serves it on its Graph URL.
+	LoginBaseURL string
+	// LoginHTTPClient downloads the federation metadata; nil means a plain
+	// client with a timeout.
+	LoginHTTPClient *http.Client
+
+	// Secrets reads the SCIM token for ConfigureProvisioning
+	// (provisioning.go), the only place the token is read.
+	Secrets secretstore.API
 }
 
 func (a *Activities) concurrency() int {

@@ -113,7 +113,11 @@ type AssignGroupsToAppResult struct {
 	AlreadyAssigned int    `json:"alreadyAssigned"`
 	// GroupIDs are the Entra groups assigned (sorted), for on-demand
 	// provisioning and for the rollback.
-	GroupIDs []string                  `json:"groupIds"`
+	GroupIDs []string `json:"groupIds"`
+	// Skipped are the display names of matched groups left unassigned
+	// because they are not security-enabled (a preflight blocker that was
+	// overridden): Entra cannot assign them.
+	Skipped  []string                  `json:"skipped,omitempty"`
 	APICalls []apicalls.OperationCount `json:"apiCalls"`
 }
 
