@@ -1,0 +1,300 @@
+package identitycenter
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ssoadmin"
+	ssotypes "github.com/aws/aws-sdk-go-v2/service/ssoadmin/types"
+	"github.com/stretchr/testify/require"
+
+	"github.com/platformguide/ssocutover/internal/inventory"
+	"github.com/platformguide/ssocutover/internal/store"
+	"github.com/platformguide/ssocutover/internal/world"
+)
+
+// snapshotOf takes the preflight's snapshot of the world w serves.
+func snapshotOf(t *testing.T, w *awsWorld, sample *world.World) (store.Ref, inventory.AWS) {
+	t.Helper()
+	res, err := w.a.InventoryAWS(context.Background(), InventoryAWSInput{IdentityStoreID: sample.AWS.IdentityStoreID})
+	require.NoError(t, err)
+	return res.Inventory, load(t, w.a, res.Inventory)
+}
+
+func verify(t *testing.T, w *awsWorld, in VerifyAssignmentsInput) (VerifyAssignmentsResult, AssignmentReport, error) {
+	t.Helper()
+	res, err := runActivity[VerifyAssignmentsResult](t, w, VerifyAssignmentsName, in)
+	if err != nil {
+		return res, AssignmentReport{}, err
+	}
+	var report AssignmentReport
+	require.NoError(t, w.a.Store.Get(context.Background(), res.Report, &report))
+	return res, report, nil
+}
+
+// deleteAssignment removes an assignment through sso-admin, as a change of
+// identity source may.
+func deleteAssignment(t *testing.T, w *awsWorld, instanceARN string, as inventory.Assignment) {
+	t.Helper()
+	out, err := w.a.SSOAdmin.(*ssoadmin.Client).DeleteAccountAssignment(context.Background(), &ssoadmin.DeleteAccountAssignmentInput{
+		InstanceArn: aws.String(instanceARN), TargetId: aws.String(as.AccountID), TargetType: ssotypes.TargetTypeAwsAccount,
+		PermissionSetArn: aws.String(as.PermissionSetARN), PrincipalType: ssotypes.PrincipalType(as.PrincipalType), PrincipalId: aws.String(as.PrincipalID),
+	})
+	require.NoError(t, err)
+	require.NotEmpty(t, aws.ToString(out.AccountAssignmentDeletionStatus.RequestId))
+}
+
+// someAssignments picks assignments of the snapshot to delete: both of a
+// group in one account, the only assignment of a permission set in an
+// account (which takes the permission set out of that account), and the
+// direct user assignment.
+func someAssignments(t *testing.T, snap inventory.AWS) []inventory.Assignment {
+	t.Helper()
+	var picked []inventory.Assignment
+	for _, as := range snap.Assignments {
+		if as.PrincipalName == "aws-billing" && as.AccountID == "210987654321" ||
+			as.PrincipalName == "aws-admins" && as.AccountID == "432109876543" ||
+			as.PrincipalType == inventory.PrincipalUser {
+			picked = append(picked, as)
+		}
+	}
+	require.Len(t, picked, 4)
+	return picked
+}
+
+func TestVerifyRestoresDeletedAssignments(t *testing.T) {
+	sample := world.Sample()
+	w := startAWS(t, sample, 0)
+	ref, snap := snapshotOf(t, w, sample)
+	deleted := someAssignments(t, snap)
+	for _, as := range deleted {
+		deleteAssignment(t, w, snap.InstanceARN, as)
+	}
+
+	// Without restore: reported, nothing created.
+	res, report, err := verify(t, w, VerifyAssignmentsInput{InstanceARN: snap.InstanceARN, Snapshot: ref})
+	require.NoError(t, err)
+	require.Equal(t, VerifyAssignmentsResult{
+		IdentityStoreID: sample.AWS.IdentityStoreID,
+		GroupsExpected:  6, GroupsPresent: 6, MembersExpected: 18, UsersExpected: len(snap.Users), UsersPresent: len(snap.Users),
+		AssignmentsExpected: 20, AssignmentsPresent: 16, AssignmentsMissing: 4,
+		Report: res.Report, APICalls: res.APICalls,
+	}, res)
+	require.False(t, res.Complete())
+	require.NotContains(t, countsByOperation(res.APICalls), "sso-admin:CreateAccountAssignment")
+	require.Len(t, report.Assignments, 4)
+	for _, item := range report.Assignments {
+		require.Equal(t, OutcomeNotRequested, item.Outcome, "%+v", item)
+		require.NotEmpty(t, item.PrincipalID)
+	}
+
+	// With restore: created, and the instance is as in the snapshot again.
+	res, report, err = verify(t, w, VerifyAssignmentsInput{InstanceARN: snap.InstanceARN, Snapshot: ref, Restore: true})
+	require.NoError(t, err)
+	require.Equal(t, 4, res.AssignmentsRestored)
+	require.Equal(t, 16, res.AssignmentsPresent)
+	require.Zero(t, res.AssignmentsMissing)
+	require.True(t, res.Complete())
+	calls := countsByOperation(res.APICalls)
+	require.Equal(t, 4, calls["sso-admin:CreateAccountAssignment"])
+	require.Equal(t, 4, calls["sso-admin:DescribeAccountAssignmentCreationStatus"], "each request polled until done")
+	var restored []string
+	for _, item := range report.Assignments {
+		require.Equal(t, OutcomeRestored, item.Outcome, "%+v", item)
+		require.NotEmpty(t, item.RequestID)
+		restored = append(restored, item.AccountID+" "+item.PermissionSetName+" "+item.PrincipalName)
+	}
+	require.ElementsMatch(t, []string{
+		"210987654321 Billing aws-billing", "210987654321 ReadOnlyAccess aws-billing",
+		"432109876543 AdministratorAccess aws-admins", "321098765432 AdministratorAccess dana.okafor@corp.example",
+	}, restored)
+	_, again := snapshotOf(t, w, sample)
+	require.Equal(t, snap, again, "the instance holds the snapshot's assignments again")
+
+	// A second run finds everything and creates nothing.
+	res, report, err = verify(t, w, VerifyAssignmentsInput{InstanceARN: snap.InstanceARN, Snapshot: ref, Restore: true})
+	require.NoError(t, err)
+	require.Zero(t, res.AssignmentsRestored)
+	require.Equal(t, 20, res.AssignmentsPresent)
+	require.True(t, res.Complete())
+	require.Empty(t, report.Assignments)
+	require.NotContains(t, countsByOperation(res.APICalls), "sso-admin:CreateAccountAssignment")
+}
+
+// switchedWorld is the sample after the switch to Entra: a new identity
+// store, in which provisioning created
+//   - aws-developers as "AWS-Developers" (Entra's spelling; a new ID), and
+//     it holds no assignments yet;
+//   - not aws-billing (not assigned to the enterprise app);
+//   - aws-readonly without one of its members, and without that user.
+func switchedWorld(t *testing.T) (*world.World, string) {
+	t.Helper()
+	w := world.Sample()
+	w.AWS.IdentityStoreID = "d-9999999999"
+	readonly := slices.IndexFunc(w.AWS.Groups, func(g world.AWSGroup) bool { return g.DisplayName == "aws-readonly" })
+	gone := w.AWS.Groups[readonly].Members[0]
+	var groups []world.AWSGroup
+	for _, g := range w.AWS.Groups {
+		switch g.DisplayName {
+		case "aws-billing":
+			continue
+		case "aws-developers":
+			g.DisplayName = "AWS-Developers"
+		}
+		g.Members = slices.DeleteFunc(slices.Clone(g.Members), func(m string) bool { return m == gone })
+		groups = append(groups, g)
+	}
+	w.AWS.Groups = groups
+	w.AWS.Users = slices.DeleteFunc(w.AWS.Users, func(u world.AWSUser) bool { return u.UserName == gone })
+	w.AWS.Assignments = slices.DeleteFunc(w.AWS.Assignments, func(as world.Assignment) bool {
+		return as.Group == "aws-billing" || as.Group == "aws-developers" || as.User == gone
+	})
+	return w, gone
+}
+
+func TestVerifyAfterTheSwitchMatchesByNameAndRestoresOnlyWhatExists(t *testing.T) {
+	sample := world.Sample()
+	before := startAWS(t, sample, 0)
+	ref, snap := snapshotOf(t, before, sample)
+
+	after, gone := switchedWorld(t)
+	w := startAWS(t, after, 0)
+	w.a.Store = before.a.Store
+	res, report, err := verify(t, w, VerifyAssignmentsInput{InstanceARN: snap.InstanceARN, Snapshot: ref, Restore: true})
+	require.NoError(t, err)
+
+	require.Equal(t, "d-9999999999", res.IdentityStoreID, "the identity store of the instance now, not the snapshot's")
+	require.Equal(t, sample.AWS.IdentityStoreID, report.SnapshotIdentityStoreID)
+	require.Equal(t, 6, res.GroupsExpected)
+	require.Equal(t, 5, res.GroupsPresent, "AWS-Developers is aws-developers")
+	require.Equal(t, len(snap.Users)-1, res.UsersPresent)
+	require.Equal(t, 3, res.AssignmentsRestored, "the three of AWS-Developers, under its new ID")
+	require.Equal(t, 4, res.AssignmentsMissing, "the four of aws-billing")
+	require.Equal(t, 20, res.AssignmentsPresent+res.AssignmentsRestored+res.AssignmentsMissing)
+	require.False(t, res.Complete())
+
+	require.Len(t, report.MissingGroups, 1)
+	require.Equal(t, "aws-billing", report.MissingGroups[0].Name)
+	require.Contains(t, report.MissingGroups[0].Reason, "assigned to the enterprise application")
+	require.Equal(t, []MissingPrincipal{{Name: gone, Reason: report.MissingUsers[0].Reason}}, report.MissingUsers)
+	require.Equal(t, []MissingMembership{{Group: "aws-readonly", UserName: gone, Reason: "the user does not exist (see missingUsers)"}}, report.MissingMemberships)
+	require.Equal(t, 2+1, res.MembersMissing, "aws-billing's two members and the one gone from aws-readonly")
+
+	developers := world.StableID("aws-group", "AWS-Developers") // its new ID
+	require.NotEqual(t, world.StableID("aws-group", "aws-developers"), developers)
+	for _, item := range report.Assignments {
+		switch item.PrincipalName {
+		case "aws-billing":
+			require.Equal(t, OutcomePrincipalMissing, item.Outcome)
+			require.Contains(t, item.Reason, "verify again")
+			require.Empty(t, item.RequestID, "never created")
+		case "aws-developers":
+			require.Equal(t, OutcomeRestored, item.Outcome)
+			require.Equal(t, developers, item.PrincipalID)
+		default:
+			t.Fatalf("unexpected item %+v", item)
+		}
+	}
+	require.Equal(t, 3, countsByOperation(res.APICalls)["sso-admin:CreateAccountAssignment"], "nothing created for the missing group")
+
+	// The restored assignments are held by the new group.
+	out, err := w.a.SSOAdmin.ListAccountAssignments(context.Background(), &ssoadmin.ListAccountAssignmentsInput{
+		InstanceArn: aws.String(snap.InstanceARN), AccountId: aws.String("321098765432"), PermissionSetArn: aws.String(world.PermissionSetARN(snap.InstanceARN, "PowerUserAccess")),
+	})
+	require.NoError(t, err)
+	var holders []string
+	for _, as := range out.AccountAssignments {
+		holders = append(holders, aws.ToString(as.PrincipalId))
+	}
+	require.Contains(t, holders, developers)
+}
+
+// TestVerifyRestoreAfterALostAnswer: AWS created the assignment but the
+// answer was lost and the activity failed; its retry lists first, finds
+// the assignment and creates nothing.
+func TestVerifyRestoreAfterALostAnswer(t *testing.T) {
+	sample := world.Sample()
+	w := startAWS(t, sample, 1)
+	ref, snap := snapshotOf(t, w, sample)
+	deleted := someAssignments(t, snap)[:1]
+	deleteAssignment(t, w, snap.InstanceARN, deleted[0])
+
+	w.lose.next("CreateAccountAssignment")
+	_, _, err := verify(t, w, VerifyAssignmentsInput{InstanceARN: snap.InstanceARN, Snapshot: ref, Restore: true})
+	require.Error(t, err)
+	require.Equal(t, []string{"CreateAccountAssignment"}, w.lose.lostOperations())
+
+	res, report, err := verify(t, w, VerifyAssignmentsInput{InstanceARN: snap.InstanceARN, Snapshot: ref, Restore: true})
+	require.NoError(t, err)
+	require.True(t, res.Complete())
+	require.Zero(t, res.AssignmentsRestored, "the first attempt restored it")
+	require.Empty(t, report.Assignments)
+	require.NotContains(t, countsByOperation(res.APICalls), "sso-admin:CreateAccountAssignment")
+}
+
+func TestVerifyRefusesAWrongInstance(t *testing.T) {
+	sample := world.Sample()
+	w := startAWS(t, sample, 0)
+	ref, snap := snapshotOf(t, w, sample)
+
+	other := strings.Replace(snap.InstanceARN, "ssoins-", "ssoins-0", 1)
+	_, _, err := verify(t, w, VerifyAssignmentsInput{InstanceARN: other, Snapshot: ref})
+	requireNonRetryable(t, err, ErrInvalidRequest, snap.InstanceARN, other)
+
+	moved := snap
+	moved.InstanceARN = other
+	movedRef, err := w.a.Store.Put(context.Background(), "aws-inventory", moved)
+	require.NoError(t, err)
+	_, _, err = verify(t, w, VerifyAssignmentsInput{InstanceARN: other, Snapshot: movedRef})
+	requireNonRetryable(t, err, ErrInstanceNotFound, other, snap.InstanceARN, "AWS_REGION")
+
+	_, _, err = verify(t, w, VerifyAssignmentsInput{Snapshot: ref})
+	requireNonRetryable(t, err, ErrInvalidRequest, "instanceArn")
+}
+
+// TestVerifyAtScale: an organisation of 10,000 users (5,000 assignments)
+// with a tenth of its assignments gone. One inventory, one create and one
+// poll per missing assignment: nothing grows with the product of two sizes.
+func TestVerifyAtScale(t *testing.T) {
+	generated := world.Generate(world.ScaledGenerateOptions(10_000, 7))
+	w := startAWS(t, generated, 0)
+	inv, err := w.a.InventoryAWS(context.Background(), InventoryAWSInput{IdentityStoreID: generated.AWS.IdentityStoreID})
+	require.NoError(t, err)
+	snap := load(t, w.a, inv.Inventory)
+	removed := 0
+	for i, as := range snap.Assignments {
+		if i%10 == 0 && as.PrincipalName != "" {
+			deleteAssignment(t, w, snap.InstanceARN, as)
+			removed++
+		}
+	}
+
+	start := time.Now()
+	res, _, err := verify(t, w, VerifyAssignmentsInput{InstanceARN: snap.InstanceARN, Snapshot: inv.Inventory, Restore: true})
+	require.NoError(t, err)
+	t.Logf("verified %d assignments, restored %d, in %s", res.AssignmentsExpected, res.AssignmentsRestored, time.Since(start))
+	require.Equal(t, removed, res.AssignmentsRestored)
+	require.Zero(t, res.AssignmentsMissing)
+
+	// Attempts are counted, and in a run this long the SDK may send a call
+	// again whose keep-alive connection the sandbox closed meanwhile: allow
+	// a few. What must not happen is calls growing with a product of sizes.
+	calls := countsByOperation(res.APICalls)
+	invCalls := countsByOperation(inv.APICalls)
+	requireAbout(t, removed, calls["sso-admin:CreateAccountAssignment"], "one create per missing assignment")
+	requireAbout(t, removed, calls["sso-admin:DescribeAccountAssignmentCreationStatus"], "one poll per create (the sandbox finishes at once)")
+	requireAbout(t, invCalls["identitystore:ListUsers"], calls["identitystore:ListUsers"], "every user read once")
+	requireAbout(t, invCalls["identitystore:ListGroups"], calls["identitystore:ListGroups"], "every group read once")
+	require.LessOrEqual(t, calls["sso-admin:ListAccountAssignments"], invCalls["sso-admin:ListAccountAssignments"]+3, "every assignment read once")
+}
+
+// requireAbout checks a number of calls: want, or a few more for retries.
+func requireAbout(t *testing.T, want, got int, what string) {
+	t.Helper()
+	require.GreaterOrEqual(t, got, want, what)
+	require.LessOrEqual(t, got, want+3, what)
+}
