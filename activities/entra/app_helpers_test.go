@@ -2,6 +2,7 @@ package entra_test
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -178,10 +179,15 @@ func (p *faultProxy) loseAnswer(match string, times, status int) {
 
 // refuse makes requests matching match fail with a Graph error.
 func (p *faultProxy) refuse(match string, status int, code, message string) {
+	p.answer(match, status, `{"error":{"code":"`+code+`","message":"`+message+`"}}`)
+}
+
+// answer makes the proxy answer requests matching match itself, with
+// status and a JSON body.
+func (p *faultProxy) answer(match string, status int, body string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.rules = append(p.rules, &faultRule{match: match, times: -1, status: status,
-		body: `{"error":{"code":"` + code + `","message":"` + message + `"}}`})
+	p.rules = append(p.rules, &faultRule{match: match, times: -1, status: status, body: body})
 }
 
 func (p *faultProxy) count(match string) int {
@@ -235,3 +241,12 @@ func (p *faultProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// requireRetryable checks that err is an error Temporal retries.
+func requireRetryable(t *testing.T, err error) {
+	t.Helper()
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr) {
+		require.False(t, appErr.NonRetryable(), "retryable: %v", err)
+	}
+}
