@@ -32,6 +32,10 @@ var _ API = (*secretsmanager.Client)(nil)
 // ErrNotFound is a secret (or version) that does not exist.
 var ErrNotFound = errors.New("secret not found")
 
+// ErrNotText is a secret version that holds binary data (SecretBinary)
+// where text is expected.
+var ErrNotText = errors.New("the secret holds binary data, not the text expected")
+
 // Secret is what Secrets Manager tells about a secret without its value.
 type Secret struct {
 	ARN  string
@@ -131,7 +135,7 @@ func Read(ctx context.Context, api API, ref secretref.Ref) (string, error) {
 		return "", fmt.Errorf("read secret %s from Secrets Manager: %w", ref, err)
 	}
 	if out.SecretString == nil {
-		return "", fmt.Errorf("secret %s holds binary data, not the text expected", ref)
+		return "", fmt.Errorf("read %s: %w", ref, ErrNotText)
 	}
 	return *out.SecretString, nil
 }

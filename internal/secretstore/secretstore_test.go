@@ -139,3 +139,12 @@ func TestScheduledForDeletion(t *testing.T) {
 	require.Error(t, err)
 	require.NotContains(t, err.Error(), "the-secret-value", "errors name the secret, never its value")
 }
+
+func TestReadRefusesBinary(t *testing.T) {
+	ctx := context.Background()
+	api := client(t)
+	out, err := api.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("b"), SecretBinary: []byte{1, 2}, ClientRequestToken: aws.String(tokenA)})
+	require.NoError(t, err)
+	_, err = Read(ctx, api, secretref.Ref{ARN: aws.ToString(out.ARN)})
+	require.ErrorIs(t, err, ErrNotText)
+}
