@@ -155,6 +155,8 @@ type faultRule struct {
 	lose   bool
 	status int
 	body   string
+	// then, when set, runs after the sandbox carried a lost request out.
+	then func()
 }
 
 func newFaultProxy(t *testing.T, graphURL string) *faultProxy {
@@ -175,6 +177,14 @@ func (p *faultProxy) loseAnswer(match string, times, status int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.rules = append(p.rules, &faultRule{match: match, times: times, lose: true, status: status})
+}
+
+// loseAnswerThen loses the next answer to a request matching match and
+// calls then (to stop the worker, say) before closing the connection.
+func (p *faultProxy) loseAnswerThen(match string, then func()) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.rules = append(p.rules, &faultRule{match: match, times: 1, lose: true, then: then})
 }
 
 // refuse makes requests matching match fail with a Graph error.
@@ -225,6 +235,9 @@ func (p *faultProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		p.target.ServeHTTP(w, r)
 	case rule.lose:
 		p.target.ServeHTTP(httptest.NewRecorder(), r)
+		if rule.then != nil {
+			rule.then()
+		}
 		if rule.status != 0 {
 			w.WriteHeader(rule.status)
 			return

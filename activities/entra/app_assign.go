@@ -1,0 +1,385 @@
+package entra
+
+// AssignGroupsToApp: the Entra groups the preflight matched to AWS groups,
+// assigned to the enterprise app's User role, so that provisioning carries
+// them and their direct members to AWS. Assignments that exist are left
+// alone; the missing ones are posted 20 to a $batch, a few batches at a
+// time, so ten thousand groups take some hundred calls.
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	abstractions "github.com/microsoft/kiota-abstractions-go"
+	msgraphcore "github.com/microsoftgraph/msgraph-sdk-go-core"
+	"github.com/microsoftgraph/msgraph-sdk-go/models"
+	"github.com/microsoftgraph/msgraph-sdk-go/serviceprincipals"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/platformguide/ssocutover/internal/apicalls"
+	"github.com/platformguide/ssocutover/internal/graphclient"
+	"github.com/platformguide/ssocutover/internal/inventory"
+	"github.com/platformguide/ssocutover/internal/preflight"
+	"github.com/platformguide/ssocutover/internal/progress"
+)
+
+// userRoleName is the app role groups are assigned to; it is looked up by
+// name on the app rather than trusted by ID.
+const userRoleName = "User"
+
+// assignmentsPageSize is the largest page of appRoleAssignedTo Graph gives.
+const assignmentsPageSize = 999
+
+// AssignGroupsToApp assigns to the app's User role every Entra group that
+// the preflight matched to an AWS group (exactly one Entra group of the AWS
+// group's name) and that Entra can assign (security-enabled). Groups
+// already assigned are counted, not assigned again.
+func (a *Activities) AssignGroupsToApp(ctx context.Context, in AssignGroupsToAppInput) (AssignGroupsToAppResult, error) {
+	if a.Graph == nil || a.Store == nil {
+		return AssignGroupsToAppResult{}, temporal.NewNonRetryableApplicationError("the Entra activities have no Graph client or store: the worker is misconfigured", ErrInvalidRequest, nil)
+	}
+	if err := checkApp(AssignGroupsToAppName, in.App); err != nil {
+		return AssignGroupsToAppResult{}, err
+	}
+	if in.Report.Key == "" || in.EntraInventory.Key == "" {
+		return AssignGroupsToAppResult{}, temporal.NewNonRetryableApplicationError("AssignGroupsToApp needs the references of the preflight report (report) and the Entra inventory (entraInventory)", ErrInvalidRequest, nil)
+	}
+	calls := apicalls.NewCounter()
+	ctx = apicalls.WithCounter(ctx, calls)
+
+	groups, skipped, err := a.groupsToAssign(ctx, in)
+	if err != nil {
+		return AssignGroupsToAppResult{}, err
+	}
+	run := &assignRun{graph: a.Graph, app: in.App, concurrency: a.concurrency(), progress: progress.New(ctx, nil)}
+	roleID, err := run.userRole(ctx)
+	if err != nil {
+		return AssignGroupsToAppResult{}, err
+	}
+	assigned, err := run.assignedGroups(ctx, roleID)
+	if err != nil {
+		return AssignGroupsToAppResult{}, err
+	}
+	var missing []assignTarget
+	for _, g := range groups {
+		if !assigned[strings.ToLower(g.ID)] {
+			missing = append(missing, g)
+		}
+	}
+	if err := run.assign(ctx, roleID, missing); err != nil {
+		return AssignGroupsToAppResult{}, err
+	}
+
+	ids := make([]string, len(groups))
+	for i, g := range groups {
+		ids[i] = g.ID
+	}
+	slices.Sort(ids)
+	return AssignGroupsToAppResult{
+		AppRoleID:       roleID,
+		Groups:          len(groups),
+		Assigned:        run.created,
+		AlreadyAssigned: len(groups) - run.created,
+		GroupIDs:        ids,
+		Skipped:         skipped,
+		APICalls:        calls.Counts(),
+	}, nil
+}
+
+// assignTarget is an Entra group to assign.
+type assignTarget struct {
+	ID          string
+	DisplayName string
+}
+
+// groupsToAssign reads the matched groups from the stored inventory, once
+// each, and the display names of those Entra cannot assign. The report must
+// be the one made from that inventory.
+func (a *Activities) groupsToAssign(ctx context.Context, in AssignGroupsToAppInput) (groups []assignTarget, skipped []string, err error) {
+	var report preflight.Report
+	if err := a.Store.Get(ctx, in.Report, &report); err != nil {
+		return nil, nil, fmt.Errorf("read the preflight report: %w", err)
+	}
+	var inv inventory.Entra
+	if err := a.Store.Get(ctx, in.EntraInventory, &inv); err != nil {
+		return nil, nil, fmt.Errorf("read the Entra inventory: %w", err)
+	}
+	matched := 0
+	seen := map[string]bool{}
+	for _, m := range inv.Groups {
+		if len(m.Candidates) != 1 {
+			continue // missing or ambiguous: the preflight reported it
+		}
+		matched++
+		g := m.Candidates[0]
+		switch {
+		case !g.SecurityEnabled:
+			skipped = append(skipped, m.DisplayName)
+		case !seen[strings.ToLower(g.ID)]:
+			seen[strings.ToLower(g.ID)] = true
+			groups = append(groups, assignTarget{ID: g.ID, DisplayName: g.DisplayName})
+		}
+	}
+	if matched != report.Stats.MatchedGroups {
+		return nil, nil, temporal.NewNonRetryableApplicationError(fmt.Sprintf(
+			"the preflight report (%d matched groups) was not made from this Entra inventory (%d matched groups): run the preflight again (recheck)",
+			report.Stats.MatchedGroups, matched), ErrInvalidRequest, nil)
+	}
+	return groups, skipped, nil
+}
+
+// assignRun is one run of AssignGroupsToApp.
+type assignRun struct {
+	graph       *graphclient.Client
+	app         EnterpriseApp
+	concurrency int
+	progress    *progress.Reporter
+
+	mu sync.Mutex
+	// created counts the assignments this run made.
+	created int
+}
+
+func (r *assignRun) servicePrincipal() *serviceprincipals.ServicePrincipalItemRequestBuilder {
+	return r.graph.Client.ServicePrincipals().ByServicePrincipalId(r.app.ServicePrincipalID)
+}
+
+// userRole returns the ID of the app's enabled role named User that groups
+// can be assigned to.
+func (r *assignRun) userRole(ctx context.Context) (string, error) {
+	sp, err := r.servicePrincipal().Get(ctx, &serviceprincipals.ServicePrincipalItemRequestBuilderGetRequestConfiguration{
+		QueryParameters: &serviceprincipals.ServicePrincipalItemRequestBuilderGetQueryParameters{Select: []string{"id", "appRoles"}},
+	})
+	if err != nil {
+		return "", whenGone(r.app, appCallError(fmt.Sprintf("read the app roles of %q", r.app.DisplayName), err))
+	}
+	var names []string
+	for _, role := range sp.GetAppRoles() {
+		name := deref(role.GetValue())
+		if name == "" {
+			name = deref(role.GetDisplayName())
+		}
+		names = append(names, name)
+		enabled := role.GetIsEnabled() == nil || *role.GetIsEnabled()
+		if strings.EqualFold(name, userRoleName) && enabled && slices.Contains(role.GetAllowedMemberTypes(), "User") && role.GetId() != nil {
+			return role.GetId().String(), nil
+		}
+	}
+	return "", temporal.NewNonRetryableApplicationError(fmt.Sprintf(
+		"the enterprise application %q has no enabled app role named %s that groups can be assigned to (its roles: %s). "+
+			"It was not made from the AWS IAM Identity Center gallery app, or its roles were changed: restore the User role, or delete the app and retry the enterprise app step",
+		r.app.DisplayName, userRoleName, strings.Join(names, ", ")), ErrNoUserRole, nil)
+}
+
+// assignedGroups returns the (lower-case) IDs of the principals assigned to
+// roleID on the app.
+func (r *assignRun) assignedGroups(ctx context.Context, roleID string) (map[string]bool, error) {
+	what := fmt.Sprintf("list the assignments of %q", r.app.DisplayName)
+	builder := r.servicePrincipal().AppRoleAssignedTo()
+	page, err := builder.Get(ctx, &serviceprincipals.ItemAppRoleAssignedToRequestBuilderGetRequestConfiguration{
+		QueryParameters: &serviceprincipals.ItemAppRoleAssignedToRequestBuilderGetQueryParameters{
+			Select: []string{"id", "principalId", "appRoleId"},
+			Top:    ptr(int32(assignmentsPageSize)),
+		},
+	})
+	assigned := map[string]bool{}
+	r.progress.Start("read the app's assignments", 0)
+	for {
+		if err != nil {
+			return nil, whenGone(r.app, appCallError(what, err))
+		}
+		for _, as := range page.GetValue() {
+			if as.GetAppRoleId() != nil && strings.EqualFold(as.GetAppRoleId().String(), roleID) && as.GetPrincipalId() != nil {
+				assigned[strings.ToLower(as.GetPrincipalId().String())] = true
+			}
+		}
+		r.progress.More(len(page.GetValue()))
+		r.progress.Add(len(page.GetValue()))
+		next := page.GetOdataNextLink()
+		if next == nil {
+			return assigned, nil
+		}
+		page, err = builder.WithUrl(*next).Get(ctx, nil)
+	}
+}
+
+// assignmentPost is the request that assigns one group, and its retries.
+type assignmentPost struct {
+	group     assignTarget
+	info      *abstractions.RequestInformation
+	attempt   int
+	notBefore time.Time
+	lastError string
+}
+
+// assign posts an assignment for every group, 20 to a $batch. Requests
+// throttled or failed on their own are sent again in the next round, after
+// their Retry-After.
+func (r *assignRun) assign(ctx context.Context, roleID string, groups []assignTarget) error {
+	r.progress.Start("assign groups to the app", len(groups))
+	pending := make([]*assignmentPost, 0, len(groups))
+	for _, g := range groups {
+		post, err := r.newPost(ctx, roleID, g)
+		if err != nil {
+			return err
+		}
+		pending = append(pending, post)
+	}
+	for len(pending) > 0 {
+		if err := sleepUntil(ctx, latestPostNotBefore(pending)); err != nil {
+			return err
+		}
+		var again []*assignmentPost
+		var mu sync.Mutex
+		calls := (len(pending) + maxBatchRequests - 1) / maxBatchRequests
+		err := progress.ForEach(ctx, r.concurrency, calls, func(ctx context.Context, c int) error {
+			retry, err := r.postBatch(ctx, pending[c*maxBatchRequests:min(len(pending), (c+1)*maxBatchRequests)])
+			mu.Lock()
+			again = append(again, retry...)
+			mu.Unlock()
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		pending = again
+	}
+	return nil
+}
+
+func (r *assignRun) newPost(ctx context.Context, roleID string, g assignTarget) (*assignmentPost, error) {
+	principal, err := uuid.Parse(g.ID)
+	if err != nil {
+		return nil, temporal.NewNonRetryableApplicationError(fmt.Sprintf("the Entra inventory names group %q with ID %q, which is not an Entra object ID: run the preflight again", g.DisplayName, g.ID), ErrInvalidRequest, err)
+	}
+	resource, err := uuid.Parse(r.app.ServicePrincipalID)
+	if err != nil {
+		return nil, temporal.NewNonRetryableApplicationError(fmt.Sprintf("the service principal ID %q is not an Entra object ID", r.app.ServicePrincipalID), ErrInvalidRequest, err)
+	}
+	role, err := uuid.Parse(roleID)
+	if err != nil {
+		return nil, fmt.Errorf("the User role's ID %q is not a GUID: %w", roleID, err)
+	}
+	body := models.NewAppRoleAssignment()
+	body.SetPrincipalId(&principal)
+	body.SetResourceId(&resource)
+	body.SetAppRoleId(&role)
+	info, err := r.servicePrincipal().AppRoleAssignedTo().ToPostRequestInformation(ctx, body, nil)
+	if err != nil {
+		return nil, fmt.Errorf("build the assignment of group %q: %w", g.DisplayName, err)
+	}
+	if info.PathParameters["baseurl"] == "" {
+		info.PathParameters["baseurl"] = r.graph.Adapter.GetBaseUrl()
+	}
+	return &assignmentPost{group: g, info: info}, nil
+}
+
+// postBatch sends one $batch of posts and returns those to send again.
+func (r *assignRun) postBatch(ctx context.Context, posts []*assignmentPost) ([]*assignmentPost, error) {
+	batch := msgraphcore.NewBatchRequest(r.graph.Adapter)
+	ids := make([]string, len(posts))
+	for i, p := range posts {
+		item, err := batch.AddBatchRequestStep(*p.info)
+		if err != nil {
+			return nil, fmt.Errorf("assign group %q: build the batch request: %w", p.group.DisplayName, err)
+		}
+		ids[i] = *item.GetId()
+	}
+	resp, err := sendBatch(ctx, r.graph.Adapter, batch)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		if status := statusOf(err); status != 0 && !retryableStatus(status) {
+			return nil, whenGone(r.app, appCallError(fmt.Sprintf("assign groups to %q (group %q, ...)", r.app.DisplayName, posts[0].group.DisplayName), err))
+		}
+		return r.again(posts, func(*assignmentPost) (time.Duration, string) {
+			return 0, "an error to the whole batch (" + err.Error() + ")"
+		})
+	}
+
+	var retry []*assignmentPost
+	for i, p := range posts {
+		item := resp.GetResponseById(ids[i])
+		if item == nil || item.GetStatus() == nil {
+			retry = append(retry, p)
+			p.lastError = "no answer in the batch response"
+			continue
+		}
+		status := int(*item.GetStatus())
+		code, message := subResponseError(item)
+		switch {
+		case status < 300:
+			r.count(1)
+		case status == 400 && strings.Contains(message, "already exists"):
+			// Assigned since the listing: by a lost answer's request, or
+			// by a person. Either way it is there.
+			r.count(0)
+		case retryableStatus(status):
+			wait, _ := retryAfter(item.GetHeaders())
+			p.notBefore = time.Now().Add(wait)
+			p.lastError = fmt.Sprintf("HTTP %d", status)
+			retry = append(retry, p)
+		case status == 404:
+			return nil, r.notFound(p, code, message)
+		default:
+			return nil, callError(fmt.Sprintf("assign group %q (%s) to %q", p.group.DisplayName, p.group.ID, r.app.DisplayName),
+				&graphStatusError{status: status, code: code, message: message})
+		}
+	}
+	return r.again(retry, nil)
+}
+
+// again counts an attempt of each post and returns them to send again,
+// or an error once one has been tried maxAttempts times. reason, when set,
+// gives the wait and the reason for all of them.
+func (r *assignRun) again(posts []*assignmentPost, reason func(*assignmentPost) (time.Duration, string)) ([]*assignmentPost, error) {
+	for _, p := range posts {
+		if reason != nil {
+			wait, why := reason(p)
+			p.notBefore, p.lastError = time.Now().Add(wait), why
+		}
+		p.attempt++
+		if p.attempt >= maxAttempts {
+			return nil, fmt.Errorf("assign group %q to %q: Microsoft Graph still answered %s after %d attempts; the activity is retried", p.group.DisplayName, r.app.DisplayName, p.lastError, p.attempt)
+		}
+		if wait := backoff(p.attempt - 1); time.Until(p.notBefore) < wait {
+			p.notBefore = time.Now().Add(wait)
+		}
+	}
+	return posts, nil
+}
+
+// count records one group done, created (1) or found assigned (0).
+func (r *assignRun) count(created int) {
+	r.mu.Lock()
+	r.created += created
+	r.mu.Unlock()
+	r.progress.Add(1)
+}
+
+// notFound explains a 404 to an assignment: the app or the group is gone.
+func (r *assignRun) notFound(p *assignmentPost, code, message string) error {
+	err := &graphStatusError{status: 404, code: code, message: message}
+	if strings.Contains(message, r.app.ServicePrincipalID) {
+		return appGone(r.app, err)
+	}
+	return temporal.NewNonRetryableApplicationError(fmt.Sprintf(
+		"Entra group %q (%s) no longer exists (%s: %s). Run the preflight again (recheck) so that the cutover assigns the groups that exist",
+		p.group.DisplayName, p.group.ID, code, message), ErrInvalidRequest, err)
+}
+
+func latestPostNotBefore(posts []*assignmentPost) time.Time {
+	var latest time.Time
+	for _, p := range posts {
+		if p.notBefore.After(latest) {
+			latest = p.notBefore
+		}
+	}
+	return latest
+}
