@@ -51,7 +51,13 @@ type awsWorld struct {
 // worker's default): 1 makes a lost answer fail the activity at once.
 func startAWS(t *testing.T, w *world.World, maxAttempts int) *awsWorld {
 	t.Helper()
-	sb, err := sandbox.Start(w, sandbox.Options{})
+	return startAWSWith(t, w, maxAttempts, sandbox.Options{})
+}
+
+// startAWSWith is startAWS with sandbox options.
+func startAWSWith(t *testing.T, w *world.World, maxAttempts int, opts sandbox.Options) *awsWorld {
+	t.Helper()
+	sb, err := sandbox.Start(w, opts)
 	require.NoError(t, err)
 	t.Cleanup(sb.Close)
 	t.Setenv("AWS_ENDPOINT_URL", sb.AWSURL)

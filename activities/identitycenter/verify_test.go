@@ -2,6 +2,12 @@ package identitycenter
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"math/big"
 	"slices"
 	"strings"
 	"testing"
@@ -13,6 +19,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/platformguide/ssocutover/internal/inventory"
+	"github.com/platformguide/ssocutover/internal/samlmeta"
+	"github.com/platformguide/ssocutover/internal/sandbox"
 	"github.com/platformguide/ssocutover/internal/store"
 	"github.com/platformguide/ssocutover/internal/world"
 )
@@ -123,6 +131,54 @@ func TestVerifyRestoresDeletedAssignments(t *testing.T) {
 	require.True(t, res.Complete())
 	require.Empty(t, report.Assignments)
 	require.NotContains(t, countsByOperation(res.APICalls), "sso-admin:CreateAccountAssignment")
+}
+
+// TestVerifyAfterTheConsoleSwitch: the console's switch to Entra drops
+// every account assignment and gives the identity store a new ID, as AWS
+// warns it may; users and groups stay, for Entra to adopt. Verification
+// finds the new identity store and restores all of them, once.
+func TestVerifyAfterTheConsoleSwitch(t *testing.T) {
+	sample := world.Sample()
+	w := startAWSWith(t, sample, 0, sandbox.Options{Console: sandbox.ConsoleOptions{ChangeIdentityStoreID: true}})
+	ref, snap := snapshotOf(t, w, sample)
+	_, err := w.sb.SwitchIdentitySourceToExternal()
+	require.NoError(t, err)
+	require.NoError(t, w.sb.UploadIdPMetadata(entraMetadata(t, sample.Entra.TenantID)))
+	require.Empty(t, w.sb.AccountAssignments(), "the switch dropped them")
+
+	res, report, err := verify(t, w, VerifyAssignmentsInput{InstanceARN: snap.InstanceARN, Snapshot: ref, Restore: true})
+	require.NoError(t, err)
+	require.NotEqual(t, sample.AWS.IdentityStoreID, res.IdentityStoreID)
+	require.Equal(t, w.sb.IdentitySource().IdentityStoreID, res.IdentityStoreID)
+	require.Equal(t, 20, res.AssignmentsRestored)
+	require.True(t, res.Complete(), "%+v", report)
+	require.Len(t, w.sb.AccountAssignments(), 20)
+
+	res, _, err = verify(t, w, VerifyAssignmentsInput{InstanceARN: snap.InstanceARN, Snapshot: ref, Restore: true})
+	require.NoError(t, err)
+	require.Zero(t, res.AssignmentsRestored)
+	require.Equal(t, 20, res.AssignmentsPresent)
+}
+
+// entraMetadata is federation metadata of the tenant, as Entra serves it,
+// with a certificate valid from an hour ago for a year.
+func entraMetadata(t *testing.T, tenantID string) []byte {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	template := &x509.Certificate{
+		SerialNumber: big.NewInt(1),
+		Subject:      pkix.Name{CommonName: "Microsoft Azure Federated SSO Certificate"},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().AddDate(1, 0, 0),
+	}
+	der, err := x509.CreateCertificate(rand.Reader, template, template, &key.PublicKey, key)
+	require.NoError(t, err)
+	cert, err := x509.ParseCertificate(der)
+	require.NoError(t, err)
+	metadata, err := samlmeta.IdPMetadata(tenantID, cert)
+	require.NoError(t, err)
+	return metadata
 }
 
 // switchedWorld is the sample after the switch to Entra: a new identity
