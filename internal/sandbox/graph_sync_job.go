@@ -232,10 +232,15 @@ func (s *syncState) launchRunner(job *syncJob) {
 	}()
 }
 
-// run is a runner's loop.
+// run is a runner's loop. A job whose service principal was deleted goes
+// with it, as in Entra.
 func (s *syncState) run(job *syncJob, generation int) {
 	interval := s.graph.opts.provisioningInterval()
 	for s.current(job, generation) {
+		if !s.directory().servicePrincipalExists(job.servicePrincipalID) {
+			s.deleteJob(job)
+			return
+		}
 		s.runCycle(job, generation)
 		select {
 		case <-s.ctx.Done():

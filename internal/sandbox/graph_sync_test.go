@@ -36,11 +36,22 @@ const (
 // fakeApps stands in for appState: one service principal and the groups
 // assigned to it, changeable while the sandbox runs.
 type fakeApps struct {
-	mu     sync.Mutex
-	groups []string
+	mu      sync.Mutex
+	groups  []string
+	deleted bool
 }
 
-func (f *fakeApps) servicePrincipalExists(id string) bool { return id == syncTestSP }
+func (f *fakeApps) servicePrincipalExists(id string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return id == syncTestSP && !f.deleted
+}
+
+func (f *fakeApps) deleteServicePrincipal() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.deleted = true
+}
 
 func (f *fakeApps) assignedGroupIDs(spID string) []string {
 	f.mu.Lock()
@@ -685,6 +696,38 @@ func TestCloseStopsTheProvisioningEngine(t *testing.T) {
 	e.apps.assign(e.groupID("team-b"))
 	time.Sleep(50 * time.Millisecond)
 	require.Equal(t, []string{"alice@corp.example", "bob@corp.example"}, e.scimUsers(), "no cycle runs after Close")
+}
+
+func TestDeletingTheServicePrincipalDeletesItsJobs(t *testing.T) {
+	e := newSyncEnv(t, syncWorld(), 5*time.Millisecond)
+	e.apps.assign(e.groupID("team-a"))
+	jobID := e.createJob(t)
+	e.putSecrets(t, e.base, e.token)
+	started := time.Now()
+	e.start(t, jobID)
+	e.waitFor(t, jobID, "steady state", steadyAfter(started))
+
+	e.apps.deleteServicePrincipal()
+	require.Eventually(t, func() bool {
+		s := e.sb.graph.sync
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return len(s.jobs[syncTestSP]) == 0 && findJob(s, jobID) == nil
+	}, 5*time.Second, 5*time.Millisecond, "the job outlived its service principal")
+	_, err := e.job(jobID).Get(e.ctx, nil)
+	requireGraphError(t, err, http.StatusNotFound)
+}
+
+// findJob finds a job among all service principals' jobs; the caller holds s.mu.
+func findJob(s *syncState, jobID string) *syncJob {
+	for _, jobs := range s.jobs {
+		for _, j := range jobs {
+			if j.id == jobID {
+				return j
+			}
+		}
+	}
+	return nil
 }
 
 func TestScheduleIntervalIsWhatTheSDKParses(t *testing.T) {
