@@ -114,7 +114,7 @@ type appEnsurer struct {
 // instantiated it. An app found by name on a retry counts as found: the
 // attempt that may have made it left no trace.
 func (e *appEnsurer) ensure(ctx context.Context) (EnterpriseApp, bool, error) {
-	if earlier, ok := e.instantiatedEarlier(ctx); ok {
+	if earlier, ok := e.fromEarlierAttempt(ctx); ok {
 		if err := e.waitReadable(ctx, earlier, true); err != nil {
 			return EnterpriseApp{}, false, err
 		}
@@ -153,9 +153,9 @@ func (e *appEnsurer) ensure(ctx context.Context) (EnterpriseApp, bool, error) {
 	return app, true, nil
 }
 
-// instantiatedEarlier returns the app an earlier attempt of this activity
+// fromEarlierAttempt returns the app an earlier attempt of this activity
 // instantiated or found, from that attempt's last heartbeat.
-func (e *appEnsurer) instantiatedEarlier(ctx context.Context) (appHeartbeat, bool) {
+func (e *appEnsurer) fromEarlierAttempt(ctx context.Context) (appHeartbeat, bool) {
 	if !retrying(ctx) || !activity.HasHeartbeatDetails(ctx) {
 		return appHeartbeat{}, false
 	}

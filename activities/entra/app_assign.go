@@ -296,7 +296,7 @@ func (r *assignRun) postBatch(ctx context.Context, posts []*assignmentPost) ([]*
 			return nil, ctx.Err()
 		}
 		if status := statusOf(err); status != 0 && !retryableStatus(status) {
-			return nil, whenGone(r.app, appCallError(fmt.Sprintf("assign groups to %q (group %q, ...)", r.app.DisplayName, posts[0].group.DisplayName), err))
+			return nil, assignCallError(r.app, fmt.Sprintf("assign groups to %q (group %q, ...)", r.app.DisplayName, posts[0].group.DisplayName), err)
 		}
 		return r.again(posts, func(*assignmentPost) (time.Duration, string) {
 			return 0, "an error to the whole batch (" + err.Error() + ")"
@@ -328,7 +328,7 @@ func (r *assignRun) postBatch(ctx context.Context, posts []*assignmentPost) ([]*
 		case status == 404:
 			return nil, r.notFound(p, code, message)
 		default:
-			return nil, callError(fmt.Sprintf("assign group %q (%s) to %q", p.group.DisplayName, p.group.ID, r.app.DisplayName),
+			return nil, assignCallError(r.app, fmt.Sprintf("assign group %q (%s) to %q", p.group.DisplayName, p.group.ID, r.app.DisplayName),
 				&graphStatusError{status: status, code: code, message: message})
 		}
 	}
@@ -361,6 +361,18 @@ func (r *assignRun) count(created int) {
 	r.created += created
 	r.mu.Unlock()
 	r.progress.Add(1)
+}
+
+// assignCallError is appCallError for assignments, which need their own
+// permission: Application.ReadWrite.All does not allow them.
+func assignCallError(app EnterpriseApp, what string, err error) error {
+	if statusOf(err) == 403 {
+		code, message := graphErrorCode(err)
+		return temporal.NewNonRetryableApplicationError(fmt.Sprintf(
+			"%s: access denied (%s: %s). The worker's app registration needs the Microsoft Graph application permission AppRoleAssignment.ReadWrite.All (with Application.Read.All), with admin consent",
+			what, code, message), ErrAccessDenied, err)
+	}
+	return whenGone(app, appCallError(what, err))
 }
 
 // notFound explains a 404 to an assignment: the app or the group is gone.

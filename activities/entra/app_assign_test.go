@@ -185,7 +185,7 @@ func TestAssignGroupsToAppSaysWhatStandsInTheWay(t *testing.T) {
 	gApp := ensureApp(t, g)
 	g.proxy.refuse("/$batch", http.StatusForbidden, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
 	err = execute(t, g.acts, entra.AssignGroupsToAppName, assignInput(t, g, gApp), &res)
-	requireAppError(t, err, entra.ErrAccessDenied, "Authorization_RequestDenied")
+	requireAppError(t, err, entra.ErrAccessDenied, "Authorization_RequestDenied", "AppRoleAssignment.ReadWrite.All")
 
 	// An app whose roles were changed: no role named User.
 	h := newAppFixture(t, nil, sandbox.NoInstantiateDelay, time.Second)
