@@ -370,7 +370,28 @@ func (s *syncState) runCycle(job *syncJob, generation int) {
 	if run.testConnection(s.ctx) {
 		run.provisionScope(s.ctx, sc)
 	}
+	if run.stopped == nil {
+		run.forgetEscrowsOutOfScope(sc)
+	}
 	s.finishCycle(job, run, sc, began)
+}
+
+// forgetEscrowsOutOfScope drops the escrows of objects a whole cycle no
+// longer provisions (unassigned, or no longer a member of an assigned
+// group): they are not failing any more, only gone.
+func (p *provisioningRun) forgetEscrowsOutOfScope(sc provisioningScope) {
+	inScope := map[string]bool{}
+	for _, g := range sc.groups {
+		inScope[objectKey("Group", g.id)] = true
+	}
+	for id := range sc.users {
+		inScope[objectKey("User", id)] = true
+	}
+	for key := range p.target.escrows {
+		if !inScope[key] {
+			delete(p.target.escrows, key)
+		}
+	}
 }
 
 // testConnection starts every cycle, as Entra's does: without it a cycle

@@ -506,6 +506,16 @@ func TestProvisioningEscrowsUsersThatCannotBeProvisionedAndGoesOn(t *testing.T) 
 		"colon@corp.example":     "InvalidCharacter",
 		"dup@corp.example":       "DuplicateInTarget",
 	}, failures)
+
+	// Once the group with the failing users is no longer assigned, they are
+	// no longer escrowed: nothing is failing, they are out of scope.
+	e.apps.mu.Lock()
+	e.apps.groups = []string{e.groupID("team-a")}
+	e.apps.mu.Unlock()
+	e.waitFor(t, jobID, "no escrows", func(st models.SynchronizationStatusable) bool {
+		last := st.GetLastExecution()
+		return last != nil && *last.GetCountEscrowed() == 0 && *last.GetState() == models.SUCCEEDED_SYNCHRONIZATIONTASKEXECUTIONRESULT
+	})
 }
 
 func TestProvisioningQuarantinesWhenTheTokenIsRefusedUntilRestarted(t *testing.T) {
