@@ -252,6 +252,7 @@ func (e *appEnsurer) servicePrincipalOf(ctx context.Context, appID string) (stri
 func (e *appEnsurer) waitForServicePrincipal(ctx context.Context, app EnterpriseApp) (string, error) {
 	var spID string
 	err := poll(ctx, e.wait, func() (bool, error) {
+		heartbeat(ctx, appHeartbeat{})
 		var err error
 		spID, err = e.servicePrincipalOf(ctx, app.AppID)
 		return spID != "", err

@@ -170,3 +170,14 @@ func TestEnsureEnterpriseAppNeedsAName(t *testing.T) {
 	requireAppError(t, err, entra.ErrInvalidRequest, "display name")
 	require.True(t, strings.Contains(err.Error(), "EnsureEnterpriseApp"))
 }
+
+func TestEnsureEnterpriseAppRefusesAnApplicationWithoutServicePrincipal(t *testing.T) {
+	f := newAppFixture(t, nil, sandbox.NoInstantiateDelay, 300*time.Millisecond)
+	app := ensureApp(t, f)
+	require.NoError(t, f.acts.Graph.Client.ServicePrincipals().ByServicePrincipalId(app.ServicePrincipalID).Delete(context.Background(), nil))
+
+	var res entra.EnsureEnterpriseAppResult
+	err := execute(t, f.acts, entra.EnsureEnterpriseAppName, ensureInput(), &res)
+	requireAppError(t, err, entra.ErrAppConflict, app.ApplicationObjectID, "has no enterprise application", "Delete the application")
+	require.Len(t, f.sb.EnterpriseApps(), 1, "nothing created")
+}
