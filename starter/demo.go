@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/spf13/cobra"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
@@ -23,7 +24,7 @@ import (
 )
 
 // demoGates are the gates --until can name, in the order a cutover meets them.
-var demoGates = []string{workflows.GatePreflight}
+var demoGates = workflows.Gates
 
 // demoOptions configure a demo run.
 type demoOptions struct {
@@ -37,8 +38,12 @@ type demoOptions struct {
 	DataDir string
 	// WorldFile is the organisation the sandbox serves; "" is the sample.
 	WorldFile string
-	// Until is the gate at which the demo stops following the cutover.
+	// Until is the gate at which the demo stops following the cutover;
+	// empty runs the whole cutover.
 	Until string
+	// Interactive waits at each gate for the user to run the commands it
+	// prints, instead of playing the person.
+	Interactive bool
 	// JSON prints the final status (with the full report at the preflight
 	// gate) as JSON on stdout; progress then goes to Progress.
 	JSON bool
@@ -69,12 +74,16 @@ func (c *cli) demoCommand() *cobra.Command {
   2. starts the sandbox, which serves the organisation (the sample, or
      --world FILE) over the real AWS and Microsoft Graph protocols;
   3. runs a worker that talks to the sandbox with the real SDK clients;
-  4. starts a cutover and shows its progress until it waits at gate --until,
-     then prints the preflight report and what to do next.
+  4. starts a cutover and follows it step by step, playing the person at each
+     gate: it approves the preflight, does the IAM Identity Center console
+     steps through the sandbox's console (switch the identity source, upload
+     Entra's metadata, enable automatic provisioning), sends what they give,
+     and confirms sign-in; it ends with the cutover's report.
 
-Without --exit everything stays up until Ctrl-C, so the workflow can be
-explored in the Temporal UI and decided from another terminal with
-'starter approve|reject|recheck'.`,
+With --interactive it prints the commands at each gate (starter, or the
+sandbox console) and waits for you to run them. With --until GATE it stops
+at that gate and prints what to do there. Without --exit everything stays up
+until Ctrl-C, so the workflow can be explored in the Temporal UI.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			logger, err := c.logger()
@@ -95,7 +104,8 @@ explored in the Temporal UI and decided from another terminal with
 	f.IntVar(&opts.Port, "port", 7233, "gRPC port of the dev server on 127.0.0.1")
 	f.IntVar(&opts.UIPort, "ui-port", 8233, "port of the Temporal UI on 127.0.0.1")
 	f.StringVar(&opts.WorldFile, "world", "", "world file (JSON) the sandbox serves (default: the built-in sample organisation)")
-	f.StringVar(&opts.Until, "until", workflows.GatePreflight, "stop following the cutover once it waits at this gate ("+strings.Join(demoGates, ", ")+")")
+	f.StringVar(&opts.Until, "until", "", "stop once the cutover waits at this gate ("+strings.Join(demoGates, ", ")+"); default: run it to the end")
+	f.BoolVar(&opts.Interactive, "interactive", false, "at each gate print the commands to run and wait for you to run them, instead of playing the person")
 	f.BoolVar(&opts.JSON, "json", false, "print the final status as JSON (at the preflight gate with every finding); progress goes to standard error")
 	f.BoolVar(&opts.Exit, "exit", false, "stop the dev server and exit once the gate is reached, instead of waiting for Ctrl-C")
 	f.StringVar(&opts.RequestedBy, "requested-by", or(c.getenv("USER"), "demo"), "the person named in the cutover request")
@@ -125,10 +135,7 @@ func runDemo(ctx context.Context, opts demoOptions, stdout io.Writer) error {
 	if opts.PollInterval <= 0 {
 		opts.PollInterval = 500 * time.Millisecond
 	}
-	if opts.Until == "" {
-		opts.Until = workflows.GatePreflight
-	}
-	if !slices.Contains(demoGates, opts.Until) {
+	if opts.Until != "" && !slices.Contains(demoGates, opts.Until) {
 		return fmt.Errorf("--until %q: the cutover has gates %s", opts.Until, strings.Join(demoGates, ", "))
 	}
 	say := func(format string, args ...any) { fmt.Fprintf(opts.Progress, format+"\n", args...) }
@@ -182,7 +189,7 @@ func runDemo(ctx context.Context, opts demoOptions, stdout io.Writer) error {
 		return err
 	}
 	defer sb.Close()
-	say("The sandbox serves %s: AWS at %s, Microsoft Graph at %s", source, sb.AWSURL, sb.GraphURL)
+	say("The sandbox serves %s: AWS at %s, Microsoft Graph at %s, SCIM at %s", source, sb.AWSURL, sb.GraphURL, sb.SCIMURL)
 
 	// 3. A worker pointed at the sandbox.
 	conn := temporalclient.Options{Address: server.Address, Namespace: temporalclient.DefaultNamespace}
@@ -211,6 +218,10 @@ func runDemo(ctx context.Context, opts demoOptions, stdout io.Writer) error {
 		EntraTenantID:   w.Entra.TenantID,
 		RequestedBy:     opts.RequestedBy,
 		Ticket:          "DEMO",
+		// The sandbox provisions in seconds, not in Entra's 40-minute cycles.
+		VerifyInterval: "2s",
+		VerifyDeadline: "2m",
+		Sandbox:        true,
 	}
 	id, err := startDemoCutover(ctx, tc, req, say)
 	if err != nil {
@@ -219,14 +230,46 @@ func runDemo(ctx context.Context, opts demoOptions, stdout io.Writer) error {
 	link := workflowLink(server.UIURL, temporalclient.DefaultNamespace, id)
 	say("Started cutover %s: %s", id, link)
 
-	view, err := followCutover(ctx, tc, id, opts.Until, opts.PollInterval, opts.Progress)
+	awsConfig, err := app.AWSConfig(ctx, cfg)
 	if err != nil {
 		return err
+	}
+	person := &demoPerson{
+		tc: tc, id: id, console: sandbox.NewConsoleClient(sb.AWSURL, nil),
+		secrets: secretsmanager.NewFromConfig(awsConfig), dir: dataDir, say: say,
+	}
+	flags := demoFlags(server.Address, dataDir)
+	var view statusView
+	for {
+		view, err = followCutover(ctx, tc, id, func(v statusView) bool { return v.Gate != nil }, opts.PollInterval, opts.Progress)
+		if err != nil {
+			return err
+		}
+		if view.Gate == nil || view.Gate.Name == opts.Until {
+			break
+		}
+		if opts.Interactive {
+			say("\nThe cutover waits at gate %s. Run, from another terminal in %s:\n", view.Gate.Name, dataDir)
+			for _, command := range interactiveCommands(view.Gate.Name, id, flags, sb.AWSURL,
+				sandboxAWSEnv(sb.AWSURL, w.AWS.Region, app.SandboxAccessKeyID, app.SandboxSecretAccessKey)) {
+				say("    %s", command)
+			}
+			say("")
+			opened := view.Gate.OpenedAt
+			view, err = followCutover(ctx, tc, id, func(v statusView) bool { return v.Gate == nil || !v.Gate.OpenedAt.Equal(opened) }, opts.PollInterval, opts.Progress)
+			if err != nil {
+				return err
+			}
+			continue
+		}
+		if err := person.answer(ctx, view); err != nil {
+			return fmt.Errorf("the demo's person at gate %s: %w", view.Gate.Name, err)
+		}
 	}
 
 	// The gate is open (or the cutover ended): show what a person would see.
 	result := demoResult{statusView: view}
-	if view.Preflight != nil {
+	if view.Preflight != nil && view.Gate != nil && view.Gate.Name == workflows.GatePreflight {
 		c := &cli{dataDir: dataDir}
 		report, err := c.readReport(ctx, view.CutoverStatus)
 		if err != nil {
@@ -245,6 +288,9 @@ func runDemo(ctx context.Context, opts demoOptions, stdout io.Writer) error {
 			fmt.Fprintln(stdout)
 		}
 		renderStatus(stdout, view, link, time.Now())
+		if view.Gate == nil {
+			renderSandboxState(stdout, sb)
+		}
 	}
 	if view.Execution.Status == "failed" {
 		return fmt.Errorf("the cutover failed: %s", oneLine(view.Step))
@@ -255,15 +301,6 @@ func runDemo(ctx context.Context, opts demoOptions, stdout io.Writer) error {
 
 	say("\nEverything keeps running: the Temporal UI shows the cutover at\n\n    %s\n", link)
 	if view.Gate != nil {
-		// The commands a person would type, with the flags this demo's
-		// server and data directory need when they are not the defaults.
-		flags := ""
-		if server.Address != temporalclient.DefaultAddress {
-			flags += " --address " + server.Address
-		}
-		if rel, err := filepath.Rel(mustGetwd(), dataDir); err != nil || rel != app.DefaultDataDir {
-			flags += " --data-dir " + shellQuote(dataDir)
-		}
 		say("Decide from another terminal, for example:\n")
 		say("    bin/starter report --workflow-id %s%s", id, flags)
 		say("    bin/starter recheck --workflow-id %s --gate %s%s", id, view.Gate.Name, flags)
@@ -304,9 +341,38 @@ func startDemoCutover(ctx context.Context, tc client.Client, req workflows.Cutov
 	return run.GetID(), nil
 }
 
+// demoFlags are the flags the starter's commands need to reach this demo's
+// server and data directory when they are not the defaults.
+func demoFlags(address, dataDir string) string {
+	flags := ""
+	if address != temporalclient.DefaultAddress {
+		flags += " --address " + address
+	}
+	if rel, err := filepath.Rel(mustGetwd(), dataDir); err != nil || rel != app.DefaultDataDir {
+		flags += " --data-dir " + shellQuote(dataDir)
+	}
+	return flags
+}
+
+// renderSandboxState shows what the cutover left in the sandbox: the
+// identity store that SCIM provisioned and the account assignments.
+func renderSandboxState(out io.Writer, sb *sandbox.Sandbox) {
+	state := sb.IdentityStoreSnapshot()
+	provisioned := 0
+	for _, u := range state.Users {
+		if u.ExternalID != "" {
+			provisioned++
+		}
+	}
+	source := sb.IdentitySource()
+	fmt.Fprintf(out, "\nThe sandbox now: identity source %s, automatic provisioning %v; the identity store %s holds %d users "+
+		"(%d provisioned by Entra through SCIM) and %d groups; %d account assignments.\n",
+		source.Source, source.AutomaticProvisioning, source.IdentityStoreID, len(state.Users), provisioned, len(state.Groups), len(sb.AccountAssignments()))
+}
+
 // followCutover prints the cutover's steps and its activities' progress as
-// they change, until it waits at gate until or ends.
-func followCutover(ctx context.Context, tc client.Client, id, until string, interval time.Duration, out io.Writer) (statusView, error) {
+// they change, until stop says so or the cutover ends.
+func followCutover(ctx context.Context, tc client.Client, id string, stop func(statusView) bool, interval time.Duration, out io.Writer) (statusView, error) {
 	var lastStep string
 	lastProgress := map[string]string{}
 	ticker := time.NewTicker(interval)
@@ -327,7 +393,7 @@ func followCutover(ctx context.Context, tc client.Client, id, until string, inte
 				lastProgress[p.Activity] = line
 			}
 		}
-		if view.Gate != nil && view.Gate.Name == until {
+		if view.QueryError == "" && stop(view) {
 			return view, nil
 		}
 		if view.Execution.Status != "running" {

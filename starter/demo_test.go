@@ -32,7 +32,7 @@ func TestDemoExitPrintsTheReportAsJSON(t *testing.T) {
 	var stdout, progress syncBuffer
 
 	err := runDemo(ctx, demoOptions{
-		Port: port, UIPort: freePort(t), DataDir: dataDir,
+		Port: port, UIPort: freePort(t), DataDir: dataDir, Until: workflows.GatePreflight,
 		JSON: true, Exit: true, RequestedBy: "tester", Progress: &progress,
 	}, &stdout)
 	require.NoError(t, err, progress.String())
@@ -69,7 +69,7 @@ func TestDemoKeepsRunningForDecisions(t *testing.T) {
 	demoDone := make(chan error, 1)
 	go func() {
 		demoDone <- runDemo(demoCtx, demoOptions{
-			Port: port, UIPort: freePort(t), DataDir: dataDir, RequestedBy: "tester", Progress: &progress,
+			Port: port, UIPort: freePort(t), DataDir: dataDir, Until: workflows.GatePreflight, RequestedBy: "tester", Progress: &progress,
 		}, &stdout)
 	}()
 

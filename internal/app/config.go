@@ -36,6 +36,9 @@ const (
 	// of one worker to each side.
 	EnvAWSRequestsPerSecond   = "SSOCUTOVER_AWS_RPS"
 	EnvGraphRequestsPerSecond = "SSOCUTOVER_GRAPH_RPS"
+	// EnvLoginURL is where Entra publishes federation metadata
+	// (https://login.microsoftonline.com, or the sandbox's Graph URL).
+	EnvLoginURL = "SSOCUTOVER_LOGIN_URL"
 )
 
 // DefaultDataDir is relative to the working directory, beside the dev
@@ -72,6 +75,9 @@ type Config struct {
 	// static keys); nil keeps the chain.
 	AWSCredentials aws.CredentialsProvider
 	Graph          graphclient.Config
+	// LoginURL is where Entra publishes federation metadata; empty means
+	// https://login.microsoftonline.com.
+	LoginURL string
 	// MaxConcurrentActivities bounds the activities one worker runs at
 	// once; 0 keeps the SDK's default.
 	MaxConcurrentActivities int
@@ -99,6 +105,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 			StaticToken:       getenv(EnvGraphToken),
 			RequestsPerSecond: graphRPS,
 		},
+		LoginURL: getenv(EnvLoginURL),
 	}, nil
 }
 
@@ -113,6 +120,7 @@ func (c *Config) RegisterFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.Graph.BaseURL, "graph-url", c.Graph.BaseURL, "Microsoft Graph service root without the version (empty: https://graph.microsoft.com; env "+EnvGraphURL+")")
 	fs.StringVar(&c.Graph.TenantID, "azure-tenant-id", c.Graph.TenantID, "Entra tenant of the app registration the worker signs in with (env "+EnvAzureTenantID+")")
 	fs.StringVar(&c.Graph.ClientID, "azure-client-id", c.Graph.ClientID, "client ID of that app registration; its secret comes from env "+EnvAzureClientSecret+" (env "+EnvAzureClientID+")")
+	fs.StringVar(&c.LoginURL, "login-url", c.LoginURL, "where Entra publishes federation metadata (empty: https://login.microsoftonline.com; env "+EnvLoginURL+")")
 	fs.Float64Var(&c.Graph.RequestsPerSecond, "graph-rps", c.Graph.RequestsPerSecond, "Graph calls per second (0: the default; env "+EnvGraphRequestsPerSecond+")")
 	fs.IntVar(&c.MaxConcurrentActivities, "max-concurrent-activities", c.MaxConcurrentActivities, "activities one worker runs at once (0: the SDK's default)")
 }

@@ -7,7 +7,9 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/identitystore"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/ssoadmin"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
@@ -16,6 +18,7 @@ import (
 	"github.com/platformguide/ssocutover/activities/analysis"
 	"github.com/platformguide/ssocutover/activities/entra"
 	"github.com/platformguide/ssocutover/activities/identitycenter"
+	"github.com/platformguide/ssocutover/activities/scim"
 	"github.com/platformguide/ssocutover/internal/awsclient"
 	"github.com/platformguide/ssocutover/internal/graphclient"
 	"github.com/platformguide/ssocutover/internal/sandbox"
@@ -30,6 +33,7 @@ import (
 type Activities struct {
 	IdentityCenter *identitycenter.Activities
 	Entra          *entra.Activities
+	SCIM           *scim.Activities
 	Analysis       *analysis.Activities
 }
 
@@ -42,15 +46,9 @@ func NewActivities(ctx context.Context, cfg Config) (Activities, error) {
 	}
 	st := store.Dir{Path: StoreDir(cfg.DataDir)}
 
-	awsConfig, err := awsclient.Load(ctx, cfg.AWS)
+	awsConfig, err := AWSConfig(ctx, cfg)
 	if err != nil {
 		return Activities{}, err
-	}
-	if cfg.AWSEndpointURL != "" {
-		awsConfig.BaseEndpoint = aws.String(cfg.AWSEndpointURL)
-	}
-	if cfg.AWSCredentials != nil {
-		awsConfig.Credentials = cfg.AWSCredentials
 	}
 
 	graph, err := graphclient.New(cfg.Graph)
@@ -58,15 +56,34 @@ func NewActivities(ctx context.Context, cfg Config) (Activities, error) {
 		return Activities{}, err
 	}
 
+	secrets := secretsmanager.NewFromConfig(awsConfig)
 	return Activities{
 		IdentityCenter: &identitycenter.Activities{
 			IdentityStore: identitystore.NewFromConfig(awsConfig),
 			SSOAdmin:      ssoadmin.NewFromConfig(awsConfig),
+			IAM:           iam.NewFromConfig(awsConfig),
+			Secrets:       secrets,
 			Store:         st,
 		},
-		Entra:    &entra.Activities{Graph: graph, Store: st},
+		Entra:    &entra.Activities{Graph: graph, Store: st, Secrets: secrets, LoginBaseURL: cfg.LoginURL},
+		SCIM:     &scim.Activities{Secrets: secrets},
 		Analysis: &analysis.Activities{Store: st},
 	}, nil
+}
+
+// AWSConfig is the configuration of the AWS clients cfg describes.
+func AWSConfig(ctx context.Context, cfg Config) (aws.Config, error) {
+	awsConfig, err := awsclient.Load(ctx, cfg.AWS)
+	if err != nil {
+		return aws.Config{}, err
+	}
+	if cfg.AWSEndpointURL != "" {
+		awsConfig.BaseEndpoint = aws.String(cfg.AWSEndpointURL)
+	}
+	if cfg.AWSCredentials != nil {
+		awsConfig.Credentials = cfg.AWSCredentials
+	}
+	return awsConfig, nil
 }
 
 // WorkerStopTimeout is how long a stopping worker lets running activities
@@ -91,6 +108,7 @@ func Register(r worker.Registry, acts Activities) {
 	workflows.Register(r)
 	r.RegisterActivity(acts.IdentityCenter)
 	r.RegisterActivity(acts.Entra)
+	r.RegisterActivity(acts.SCIM)
 	r.RegisterActivity(acts.Analysis)
 }
 
@@ -115,6 +133,8 @@ func SandboxConfig(sb *sandbox.Sandbox, w *world.World, dataDir string) Config {
 			TenantID:    w.Entra.TenantID,
 			StaticToken: SandboxGraphToken,
 		},
+		// The sandbox publishes federation metadata on its Graph listener.
+		LoginURL: sb.GraphURL,
 	}
 }
 
