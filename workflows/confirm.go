@@ -35,9 +35,11 @@ func verificationLine(res *Resources) string {
 		return "no provisioning cycle finished before the deadline, so nothing was verified"
 	}
 	v := res.Verification
-	return fmt.Sprintf("groups %d of %d, users %d of %d, memberships missing %d, account assignments %d of %d present (%d restored, %d missing)",
+	// AssignmentsRestored adds up every check's restorations (see
+	// verifyAssignments); the rest is the latest check.
+	return fmt.Sprintf("groups %d of %d present, users %d of %d, memberships missing %d, account assignments %d of %d present (%d restored by the cutover)",
 		v.GroupsPresent, v.GroupsExpected, v.UsersPresent, v.UsersExpected, v.MembersMissing,
-		v.AssignmentsPresent, v.AssignmentsExpected, v.AssignmentsRestored, v.AssignmentsMissing)
+		v.AssignmentsExpected-v.AssignmentsMissing, v.AssignmentsExpected, v.AssignmentsRestored)
 }
 
 func confirmInstructions(workflowID string, res *Resources) string {

@@ -31,7 +31,7 @@ func TestAWholeCutoverWalksEveryGate(t *testing.T) {
 	res := result(t, env)
 	require.Equal(t, PhaseCompleted, res.Outcome)
 	require.Contains(t, res.Message, "bob confirmed that signing in through Entra works")
-	require.Contains(t, res.Message, "account assignments 5 of 5 present (3 restored, 0 missing)")
+	require.Contains(t, res.Message, "account assignments 5 of 5 present (3 restored by the cutover)")
 
 	// Each gate told the person what to do next.
 	require.Equal(t, GateAWSSPMetadata, atSPGate.Gate.Name)
