@@ -102,6 +102,8 @@ func (e *env) environ() []string {
 		"AWS_SHARED_CREDENTIALS_FILE=/dev/null",
 		"SSOCUTOVER_GRAPH_URL="+e.sandbox.GraphURL,
 		"SSOCUTOVER_GRAPH_TOKEN="+app.SandboxGraphToken,
+		"SSOCUTOVER_LOGIN_URL="+e.sandbox.GraphURL,
+		"SSOCUTOVER_SANDBOX_URL="+e.sandbox.AWSURL,
 	)
 }
 
@@ -136,7 +138,8 @@ func (e *env) temporal(t testing.TB, args ...string) string {
 // request writes the cutover request of the world to a YAML file.
 func (e *env) request(t testing.TB) string {
 	path := filepath.Join(t.TempDir(), "request.yaml")
-	body := fmt.Sprintf("identityStoreId: %s\nregion: %s\nentraTenantId: %s\nrequestedBy: e2e-requester\nticket: CHG-1\n",
+	body := fmt.Sprintf("identityStoreId: %s\nregion: %s\nentraTenantId: %s\nrequestedBy: e2e-requester\nticket: CHG-1\n"+
+		"sandbox: true\nverifyInterval: 2s\nverifyDeadline: 2m\n",
 		e.world.AWS.IdentityStoreID, e.world.AWS.Region, e.world.Entra.TenantID)
 	require.NoError(t, os.WriteFile(path, []byte(body), 0o600))
 	return path
