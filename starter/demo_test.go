@@ -58,6 +58,33 @@ func TestDemoExitPrintsTheReportAsJSON(t *testing.T) {
 	require.True(t, portFree(strconv.Itoa(port), t), "the dev server was stopped")
 }
 
+func TestDemoRunsAWholeCutover(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	var stdout, progress syncBuffer
+
+	err := runDemo(ctx, demoOptions{
+		Port: freePort(t), UIPort: freePort(t), DataDir: t.TempDir(),
+		JSON: true, Exit: true, RequestedBy: "tester", Progress: &progress,
+	}, &stdout)
+	require.NoError(t, err, progress.String())
+
+	var result demoResult
+	require.NoError(t, json.Unmarshal(stdout.Bytes(), &result), stdout.String())
+	require.Equal(t, "completed", result.Execution.Status)
+	require.Equal(t, workflows.PhaseCompleted, result.Phase)
+	require.Len(t, result.Decisions, 4, "one decision at each gate")
+	v := result.Resources.Verification
+	require.NotNil(t, v)
+	require.Zero(t, v.AssignmentsMissing)
+	require.Positive(t, v.AssignmentsRestored, "the sandbox's switch drops assignments and the cutover restores them")
+	// Each of the person's steps is printed.
+	for _, step := range []string{"[person] approves the preflight", "Change identity source", "uploads idp.xml", "Automatic provisioning > Enable", "approves gate confirm-sign-in"} {
+		require.Contains(t, progress.String(), step)
+	}
+	require.Nil(t, result.Report, "the preflight report is printed only when the demo stops at the preflight gate")
+}
+
 func TestDemoKeepsRunningForDecisions(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
@@ -130,13 +157,14 @@ func TestDemoKeepsRunningForDecisions(t *testing.T) {
 	require.Contains(t, out, "missing-group")
 	require.Contains(t, out, "aws-billing")
 
+	// The approval answers once the next gate is open.
 	out, err = starter("approve", "--workflow-id", id, "--gate", "preflight", "--by", "tester", "--override", "--reason", "test")
 	require.NoError(t, err)
-	require.Contains(t, out, workflows.PhasePreflightApproved)
+	require.Contains(t, out, workflows.PhaseAwaitingSPMeta)
 
 	out, err = starter("status", "--workflow-id", id)
 	require.NoError(t, err)
-	require.Contains(t, out, "completed")
+	require.Contains(t, out, `Waiting for you at gate "aws-sp-metadata"`)
 	require.Contains(t, out, "approve at preflight by tester (override): test")
 
 	stopDemo()
