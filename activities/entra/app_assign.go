@@ -80,6 +80,8 @@ func (a *Activities) AssignGroupsToApp(ctx context.Context, in AssignGroupsToApp
 		ids[i] = g.ID
 	}
 	slices.Sort(ids)
+	// History gets a few of them (for on-demand provisioning), not 10,000.
+	ids = ids[:min(len(ids), MaxGroupIDsInResult)]
 	return AssignGroupsToAppResult{
 		AppRoleID:       roleID,
 		Groups:          len(groups),

@@ -104,6 +104,9 @@ type AssignGroupsToAppInput struct {
 	EntraInventory store.Ref `json:"entraInventory"`
 }
 
+// MaxGroupIDsInResult bounds AssignGroupsToAppResult.GroupIDs.
+const MaxGroupIDsInResult = 20
+
 // AssignGroupsToAppResult counts the assignments.
 type AssignGroupsToAppResult struct {
 	// AppRoleID is the ID of the role named User, looked up on the app.
@@ -111,8 +114,10 @@ type AssignGroupsToAppResult struct {
 	Groups          int    `json:"groups"`
 	Assigned        int    `json:"assigned"`
 	AlreadyAssigned int    `json:"alreadyAssigned"`
-	// GroupIDs are the Entra groups assigned (sorted), for on-demand
-	// provisioning and for the rollback.
+	// GroupIDs are the first MaxGroupIDsInResult of the groups assigned
+	// (sorted), candidates for on-demand provisioning. The full list is the
+	// app's appRoleAssignedTo: an organisation's 10,000 group IDs would not
+	// fit in a history payload.
 	GroupIDs []string `json:"groupIds"`
 	// Skipped are the display names of matched groups left unassigned
 	// because they are not security-enabled (a preflight blocker that was
