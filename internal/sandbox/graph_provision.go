@@ -14,6 +14,9 @@ package sandbox
 //     object ID, active;
 //   - a group is looked up by displayName and created when missing
 //     (externalId = the Entra object ID);
+//   - a user or group found instead (one the target had already, which
+//     Entra adopts) is updated by PATCH to follow the same mappings, when
+//     it does not (graph_provision_match.go);
 //   - members are added by PATCH, at most 100 to a request.
 //
 // The job remembers what it provisioned (Entra's watermark), so later cycles
@@ -196,32 +199,35 @@ func (p *provisioningRun) user(ctx context.Context, u scopeUser) (string, bool) 
 		p.escrow(key, event, *problem)
 		return "", false
 	}
-	id, err := p.scim.findOne(ctx, "Users", "userName", u.userPrincipalName)
+	id, err := p.matchOrCreateUser(ctx, u, &event)
 	if err != nil {
 		p.fail(key, event, err)
 		return "", false
 	}
-	event.Action = ProvisioningMatched
-	if id == "" {
-		event.Action = ProvisioningCreated
-		user := scimNewUser{
-			Schemas:    []string{scimSchemaUser},
-			ExternalID: u.id, UserName: u.userPrincipalName,
-			Name:        scimNewUserName{GivenName: u.givenName, FamilyName: u.surname},
-			DisplayName: u.displayName, Active: true,
-		}
-		if u.mail != "" {
-			user.Emails = []scimNewUserMail{{Value: u.mail, Type: "work", Primary: true}}
-		}
-		if id, err = p.scim.createUser(ctx, user); err != nil {
-			p.fail(key, event, err)
-			return "", false
-		}
-		p.exported++
-	}
 	p.target.users[u.id] = id
 	p.succeed(key, event, id)
 	return id, true
+}
+
+// matchOrCreateUser adopts the target's user of the same userName, updated
+// to follow the mappings, or creates the user; event gets what was done.
+func (p *provisioningRun) matchOrCreateUser(ctx context.Context, u scopeUser, event *ProvisioningEvent) (string, error) {
+	want := mappedUser(u)
+	var found scimFoundUser
+	matched, err := p.scim.findOne(ctx, "Users", "userName", u.userPrincipalName, &found)
+	if err != nil {
+		return "", err
+	}
+	if !matched {
+		event.Action = ProvisioningCreated
+		id, err := p.scim.createUser(ctx, want)
+		if err == nil {
+			p.exported++
+		}
+		return id, err
+	}
+	event.Action, event.TargetID = ProvisioningMatched, found.ID
+	return found.ID, p.update(ctx, "Users", found.ID, userReplacements(found.scimNewUser, want), event)
 }
 
 // group returns the group's SCIM ID, looking it up by display name or
@@ -235,23 +241,35 @@ func (p *provisioningRun) group(ctx context.Context, g scopeGroup) (string, bool
 		return id, true
 	}
 	event := ProvisioningEvent{ObjectType: "Group", SourceID: g.id, Name: g.displayName}
-	id, err := p.scim.findOne(ctx, "Groups", "displayName", g.displayName)
+	id, err := p.matchOrCreateGroup(ctx, g, &event)
 	if err != nil {
 		p.fail(key, event, err)
 		return "", false
 	}
-	event.Action = ProvisioningMatched
-	if id == "" {
-		event.Action = ProvisioningCreated
-		if id, err = p.scim.createGroup(ctx, g.displayName, g.id); err != nil {
-			p.fail(key, event, err)
-			return "", false
-		}
-		p.exported++
-	}
 	p.target.groups[g.id] = id
 	p.succeed(key, event, id)
 	return id, true
+}
+
+// matchOrCreateGroup adopts the target's group of the same displayName,
+// updated to follow the mappings, or creates the group; event gets what
+// was done.
+func (p *provisioningRun) matchOrCreateGroup(ctx context.Context, g scopeGroup, event *ProvisioningEvent) (string, error) {
+	var found scimFoundGroup
+	matched, err := p.scim.findOne(ctx, "Groups", "displayName", g.displayName, &found)
+	if err != nil {
+		return "", err
+	}
+	if !matched {
+		event.Action = ProvisioningCreated
+		id, err := p.scim.createGroup(ctx, g.displayName, g.id)
+		if err == nil {
+			p.exported++
+		}
+		return id, err
+	}
+	event.Action, event.TargetID = ProvisioningMatched, found.ID
+	return found.ID, p.update(ctx, "Groups", found.ID, groupReplacements(found, g), event)
 }
 
 // members adds to the group the users of memberIDs the job provisioned and

@@ -22,6 +22,10 @@ type ProvisioningEvent struct {
 	// object failed before anything was tried.
 	Action  string
 	Members int
+	// Updated names the attributes (SCIM paths) a matched object's PATCH
+	// replaced to make it follow the mappings, as "externalId"; empty when
+	// it followed them already (or the PATCH failed).
+	Updated []string
 	// Status is ProvisioningSuccess or ProvisioningFailure; a failure has
 	// an ErrorCode and a Reason that says what to fix.
 	Status    string
@@ -54,8 +58,8 @@ func (l *provisioningLog) add(e ProvisioningEvent) {
 }
 
 // ProvisioningLog returns what the provisioning engine did, oldest first:
-// one event per object created or matched, per PATCH of members, and per
-// failure. Objects a later cycle finds already provisioned add nothing.
+// one event per object created or matched (and updated), per PATCH of
+// members, and per failure. Objects a later cycle finds already provisioned add nothing.
 func (s *Sandbox) ProvisioningLog() []ProvisioningEvent {
 	sync := s.graph.sync
 	sync.mu.Lock()

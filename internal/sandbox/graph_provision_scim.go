@@ -117,24 +117,25 @@ func scimErrorDetail(body []byte) string {
 
 // scimList is the part of a ListResponse the engine reads.
 type scimList struct {
-	TotalResults *int `json:"totalResults"`
-	Resources    []struct {
-		ID string `json:"id"`
-	} `json:"Resources"`
+	TotalResults *int              `json:"totalResults"`
+	Resources    []json.RawMessage `json:"Resources"`
 }
 
-// findOne looks a resource up by an `eq` filter and returns its ID, or ""
-// when there is none.
-func (c *scimClient) findOne(ctx context.Context, resource, attribute, value string) (string, error) {
+// findOne looks a resource up by an `eq` filter and decodes the first match
+// into out; found is false when there is none.
+func (c *scimClient) findOne(ctx context.Context, resource, attribute, value string, out any) (found bool, err error) {
 	var list scimList
 	query := url.Values{"filter": {attribute + " eq " + strconv.Quote(value)}}
 	if err := c.do(ctx, http.MethodGet, "/"+resource, query, nil, &list); err != nil {
-		return "", err
+		return false, err
 	}
 	if len(list.Resources) == 0 {
-		return "", nil
+		return false, nil
 	}
-	return list.Resources[0].ID, nil
+	if err := json.Unmarshal(list.Resources[0], out); err != nil {
+		return false, &scimCallError{operation: "GET /" + resource, status: http.StatusOK, detail: "the answer is not the JSON expected: " + err.Error()}
+	}
+	return true, nil
 }
 
 // probe is validateCredentials' test: Entra asks for a user that cannot
@@ -173,6 +174,20 @@ type scimNewUserMail struct {
 	Primary bool   `json:"primary"`
 }
 
+// scimFoundUser is a user the engine looked up: its ID and the attributes
+// the mappings write, which are those it creates a user with.
+type scimFoundUser struct {
+	ID string `json:"id"`
+	scimNewUser
+}
+
+// scimFoundGroup is a group the engine looked up.
+type scimFoundGroup struct {
+	ID          string `json:"id"`
+	ExternalID  string `json:"externalId"`
+	DisplayName string `json:"displayName"`
+}
+
 func (c *scimClient) createUser(ctx context.Context, u scimNewUser) (string, error) {
 	var created struct {
 		ID string `json:"id"`
@@ -194,6 +209,20 @@ func (c *scimClient) createGroup(ctx context.Context, displayName, externalID st
 	return created.ID, nil
 }
 
+// scimPatchOperation is one operation of a PatchOp request.
+type scimPatchOperation struct {
+	Op    string `json:"op"`
+	Path  string `json:"path"`
+	Value any    `json:"value"`
+}
+
+// patch sends operations to one resource ("Users" or "Groups") in one
+// PatchOp request.
+func (c *scimClient) patch(ctx context.Context, resource, id string, operations []scimPatchOperation) error {
+	body := map[string]any{"schemas": []string{scimSchemaPatchOp}, "Operations": operations}
+	return c.do(ctx, http.MethodPatch, "/"+resource+"/"+url.PathEscape(id), nil, body, nil)
+}
+
 // addMembers adds users (at most scimMaxMemberChanges) to a group in one
 // PATCH. Adding a member the group has already is no change.
 func (c *scimClient) addMembers(ctx context.Context, groupID string, userIDs []string) error {
@@ -201,9 +230,5 @@ func (c *scimClient) addMembers(ctx context.Context, groupID string, userIDs []s
 	for i, id := range userIDs {
 		members[i] = map[string]string{"value": id}
 	}
-	body := map[string]any{
-		"schemas":    []string{scimSchemaPatchOp},
-		"Operations": []any{map[string]any{"op": "add", "path": "members", "value": members}},
-	}
-	return c.do(ctx, http.MethodPatch, "/Groups/"+url.PathEscape(groupID), nil, body, nil)
+	return c.patch(ctx, "Groups", groupID, []scimPatchOperation{{Op: "add", Path: "members", Value: members}})
 }
