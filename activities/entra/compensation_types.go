@@ -1,0 +1,52 @@
+package entra
+
+import "github.com/platformguide/ssocutover/internal/apicalls"
+
+// Activity names of the compensations of the cutover's Microsoft steps,
+// which a rollback runs newest first. Each is idempotent: what is already
+// gone counts as done.
+const (
+	StopProvisioningName          = "StopProvisioning"
+	RemoveAppGroupAssignmentsName = "RemoveAppGroupAssignments"
+	DeleteEnterpriseAppName       = "DeleteEnterpriseApp"
+)
+
+// StopProvisioningInput names the provisioning job to stop.
+type StopProvisioningInput struct {
+	App   EnterpriseApp `json:"app"`
+	JobID string        `json:"jobId"`
+}
+
+// StopProvisioningResult says what was done.
+type StopProvisioningResult struct {
+	// Stopped is false when the job (or the app) was already gone.
+	Stopped bool `json:"stopped"`
+	// SecretsCleared is true when the saved SCIM endpoint and token were
+	// removed from Entra.
+	SecretsCleared bool                      `json:"secretsCleared"`
+	APICalls       []apicalls.OperationCount `json:"apiCalls"`
+}
+
+// RemoveAppGroupAssignmentsInput names the app whose group assignments to
+// remove (all of them: the app is the cutover's own).
+type RemoveAppGroupAssignmentsInput struct {
+	App EnterpriseApp `json:"app"`
+}
+
+// RemoveAppGroupAssignmentsResult counts what was removed.
+type RemoveAppGroupAssignmentsResult struct {
+	Removed  int                       `json:"removed"`
+	APICalls []apicalls.OperationCount `json:"apiCalls"`
+}
+
+// DeleteEnterpriseAppInput names the app to delete.
+type DeleteEnterpriseAppInput struct {
+	App EnterpriseApp `json:"app"`
+}
+
+// DeleteEnterpriseAppResult says what was done.
+type DeleteEnterpriseAppResult struct {
+	// Deleted is false when the app was already gone.
+	Deleted  bool                      `json:"deleted"`
+	APICalls []apicalls.OperationCount `json:"apiCalls"`
+}
