@@ -10,12 +10,12 @@ package apicalls
 import (
 	"context"
 	"net/http"
-	"net/url"
 	"regexp"
 	"sort"
 	"strings"
 	"sync"
 
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"golang.org/x/time/rate"
 )
 
@@ -100,18 +100,27 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	return base.RoundTrip(req)
 }
 
-// Operation names the API operation a request calls: "identitystore:ListUsers"
-// for the AWS JSON protocol, "iam:CreateUser" for the Query protocol, and
-// "graph:GET /groups/{id}/members" for Microsoft Graph v1.0 and
-// "http:GET /scim/v2/Users" for anything else, with IDs replaced so that
-// calls to the same operation count together.
+// Operation names the API operation a request calls, so that calls to the
+// same operation count together:
+//
+//   - "iam:CreateUser", "identitystore:ListUsers", "sso-admin:ListInstances",
+//     "secretsmanager:GetSecretValue" for aws-sdk-go-v2, whatever the
+//     protocol (the Query protocol's Action is in a body a transport cannot
+//     re-read, so the name comes from the request's context, where the SDK
+//     puts it);
+//   - the same from the X-Amz-Target header of an AWS JSON request made
+//     without the SDK;
+//   - "graph:GET /groups/{id}/members" for Microsoft Graph v1.0;
+//   - "http:GET /scim/v2/Users" for anything else;
+//
+// with IDs in paths replaced by {id}.
 func Operation(req *http.Request) string {
+	if op := sdkOperation(req.Context()); op != "" {
+		return op
+	}
 	if target := req.Header.Get("X-Amz-Target"); target != "" {
 		prefix, op, _ := strings.Cut(target, ".")
-		return awsService(prefix) + ":" + op
-	}
-	if action := queryAction(req); action != "" {
-		return "iam:" + action
+		return awsTargetService(prefix) + ":" + op
 	}
 	if rest, ok := strings.CutPrefix(req.URL.Path, "/v1.0/"); ok {
 		return "graph:" + req.Method + " /" + normalizePath(rest)
@@ -119,7 +128,32 @@ func Operation(req *http.Request) string {
 	return "http:" + req.Method + " " + normalizePath(req.URL.Path)
 }
 
-func awsService(targetPrefix string) string {
+// sdkOperation is the operation aws-sdk-go-v2 is calling, read from the
+// context the SDK sends its request with (its middleware stack registers
+// the service and operation there before the request is built); "" for a
+// request the SDK did not make.
+func sdkOperation(ctx context.Context) string {
+	service, operation := awsmiddleware.GetServiceID(ctx), awsmiddleware.GetOperationName(ctx)
+	if service == "" || operation == "" {
+		return ""
+	}
+	return sdkServiceName(service) + ":" + operation
+}
+
+// sdkServiceName turns an SDK service ID ("SSO Admin") into the AWS CLI's
+// name of the service ("sso-admin"), the short name reports use. For the
+// services the cutover calls that is the ID lower-cased with dashes, except
+// for Secrets Manager.
+func sdkServiceName(serviceID string) string {
+	if serviceID == "Secrets Manager" {
+		return "secretsmanager"
+	}
+	return strings.ReplaceAll(strings.ToLower(serviceID), " ", "-")
+}
+
+// awsTargetService names the service of an X-Amz-Target prefix as
+// sdkServiceName does.
+func awsTargetService(targetPrefix string) string {
 	switch {
 	case strings.HasPrefix(targetPrefix, "AWSIdentityStore"):
 		return "identitystore"
@@ -129,26 +163,6 @@ func awsService(targetPrefix string) string {
 		return "secretsmanager"
 	}
 	return targetPrefix
-}
-
-// queryAction reads the Action of an AWS Query protocol request without
-// consuming its body: the SDK sets GetBody for requests it may retry.
-func queryAction(req *http.Request) string {
-	if req.Method != http.MethodPost || !strings.HasPrefix(req.Header.Get("Content-Type"), "application/x-www-form-urlencoded") || req.GetBody == nil {
-		return ""
-	}
-	body, err := req.GetBody()
-	if err != nil {
-		return ""
-	}
-	defer body.Close()
-	buf := make([]byte, 256)
-	n, _ := body.Read(buf)
-	values, err := url.ParseQuery(strings.SplitN(string(buf[:n]), "&", 3)[0])
-	if err != nil {
-		return ""
-	}
-	return values.Get("Action")
 }
 
 var idSegment = regexp.MustCompile(`^([0-9a-fA-F-]{16,}|[0-9]{6,}|[^/]*@[^/]*|d-[0-9a-f]+)$`)
