@@ -29,6 +29,14 @@ const (
 	// OpSubmitSCIM carries the SCIM endpoint and a reference to the token,
 	// which is kept in Secrets Manager.
 	OpSubmitSCIM = "submit-scim"
+	// OpRollback undoes what the cutover did, at a gate or while a step
+	// runs (it takes effect when the step ends). Needs a reason.
+	OpRollback = "rollback"
+	// OpRetry runs a failed step (or compensation) again.
+	OpRetry = "retry"
+	// OpSkip leaves a compensation that keeps failing to a person, who
+	// says in the reason what they did instead.
+	OpSkip = "skip"
 )
 
 // Gates: where the cutover waits for a person, in the order it meets them.
@@ -44,6 +52,20 @@ const (
 	// GateConfirmSignIn: the person checks that signing in through Entra
 	// works before the cutover is called done.
 	GateConfirmSignIn = "confirm-sign-in"
+)
+
+// Gates that open only when something goes wrong.
+const (
+	// GateStepFailed: a step failed in a way retries could not fix; a
+	// person retries it or rolls back.
+	GateStepFailed = "step-failed"
+	// GateCompensationFailed: a compensation keeps failing; a person
+	// retries it or does it by hand.
+	GateCompensationFailed = "compensation-failed"
+	// GateDeleteSCIMTokens and GateRevertIdentitySource: the console steps
+	// of a rollback, confirmed with approve.
+	GateDeleteSCIMTokens     = "rollback-delete-scim-tokens"
+	GateRevertIdentitySource = "rollback-revert-identity-source"
 )
 
 // Gates lists every gate in the order a cutover meets them.
@@ -63,6 +85,9 @@ const (
 	PhaseVerifying         = "verifying"
 	PhaseAwaitingSignIn    = "awaiting-sign-in-confirmation"
 	PhaseCompleted         = "completed"
+	PhaseStepFailed        = "step-failed"
+	PhaseRollingBack       = "rolling-back"
+	PhaseRolledBack        = "rolled-back"
 	// PhaseFailed: the workflow stopped on an error it cannot get past;
 	// Step says what failed and what to do.
 	PhaseFailed = "failed"
@@ -253,6 +278,34 @@ type CutoverStatus struct {
 	RefusedTotal int            `json:"refusedTotal"`
 	// Resources lists what the cutover created or configured so far.
 	Resources *Resources `json:"resources,omitempty"`
+	// PendingCompensations are what a rollback would undo now, oldest
+	// first (it runs them newest first).
+	PendingCompensations []string `json:"pendingCompensations,omitempty"`
+	// Rollback is the rollback's progress and report, once one started.
+	Rollback *RollbackReport `json:"rollback,omitempty"`
+}
+
+// RollbackReport says what a rollback undid and what is left to a person.
+type RollbackReport struct {
+	Trigger     string                `json:"trigger"`
+	RequestedBy string                `json:"requestedBy,omitempty"`
+	Reason      string                `json:"reason,omitempty"`
+	StartedAt   time.Time             `json:"startedAt"`
+	FinishedAt  time.Time             `json:"finishedAt,omitzero"`
+	Steps       []CompensationOutcome `json:"steps"`
+	// ByHand lists what a person must still do.
+	ByHand []string `json:"byHand,omitempty"`
+}
+
+// CompensationOutcome is one step of a rollback.
+type CompensationOutcome struct {
+	Undoes string `json:"undoes"`
+	// Kind is automated or person.
+	Kind    string    `json:"kind"`
+	Outcome string    `json:"outcome"`
+	By      string    `json:"by,omitempty"`
+	Detail  string    `json:"detail,omitempty"`
+	At      time.Time `json:"at"`
 }
 
 // MaxRefusedShown bounds CutoverStatus.Refused, so a script that keeps
@@ -269,4 +322,6 @@ type CutoverResult struct {
 	// secret ARNs; never a secret's value), what provisioning did and the
 	// verification of the account assignments.
 	Resources *Resources `json:"resources,omitempty"`
+	// Rollback is the report of the rollback, when the cutover was rolled back.
+	Rollback *RollbackReport `json:"rollback,omitempty"`
 }

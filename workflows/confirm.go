@@ -17,7 +17,7 @@ func (c *cutover) confirmSignIn(ctx workflow.Context) (*pendingDecision, error) 
 		name:         GateConfirmSignIn,
 		phase:        PhaseAwaitingSignIn,
 		instructions: confirmInstructions(c.status.WorkflowID, c.status.Resources),
-		operations:   []string{OpApprove, OpReject},
+		operations:   []string{OpApprove, OpReject, OpRollback},
 		check: func(op string, d GateDecision) error {
 			if op == OpApprove && !complete && !d.Override {
 				return fmt.Errorf("the verification did not find everything of the snapshot in Identity Center (%s): "+

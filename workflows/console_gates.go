@@ -10,6 +10,7 @@ import (
 
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/platformguide/ssocutover/activities/identitycenter"
 	"github.com/platformguide/ssocutover/internal/samlmeta"
 )
 
@@ -33,7 +34,7 @@ func (c *cutover) collectSPMetadata(ctx workflow.Context) (*pendingDecision, err
 		name:         GateAWSSPMetadata,
 		phase:        PhaseAwaitingSPMeta,
 		instructions: spMetadataInstructions(c.status.WorkflowID, c.status.Resources),
-		operations:   []string{OpSubmitSPMetadata, OpReject},
+		operations:   []string{OpSubmitSPMetadata, OpReject, OpRollback},
 		check: func(op string, d GateDecision) error {
 			if op != OpSubmitSPMetadata {
 				return nil
@@ -43,7 +44,7 @@ func (c *cutover) collectSPMetadata(ctx workflow.Context) (*pendingDecision, err
 		},
 	}
 	decision, err := c.waitAtGate(ctx, g)
-	if err != nil || decision.Action == OpReject {
+	if err != nil || decision.Action != OpSubmitSPMetadata {
 		return decision, err
 	}
 	// The gate's check parsed the same XML; parsing is deterministic.
@@ -52,7 +53,16 @@ func (c *cutover) collectSPMetadata(ctx workflow.Context) (*pendingDecision, err
 		return nil, err
 	}
 	c.resources().ServiceProvider = &accepted
-	c.publish(ctx)
+	// From here the person is changing the identity source: undoing that
+	// is theirs, and the assignments it may drop are restored afterwards.
+	c.compensate(ctx, compensation{
+		undoes:   "account assignments the identity source changes may drop (restored from the snapshot)",
+		activity: identitycenter.VerifyAssignmentsName,
+		input: identitycenter.VerifyAssignmentsInput{
+			InstanceARN: c.status.Preflight.InstanceARN, Snapshot: c.status.Preflight.AWSInventory, Restore: true,
+		},
+	})
+	c.compensate(ctx, compensation{undoes: "the identity source change in IAM Identity Center", gate: c.revertIdentitySourceGate()})
 	// The metadata was all this decision carried: it is carried out.
 	decision.carriedOut(nil)
 	return decision, nil
@@ -127,4 +137,36 @@ func isLoopback(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// revertIdentitySourceGate is the rollback's console step in AWS.
+func (c *cutover) revertIdentitySourceGate() *gate {
+	id := c.status.WorkflowID
+	return &gate{
+		name:  GateRevertIdentitySource,
+		phase: PhaseRollingBack,
+		instructions: "Change the identity source back to the Identity Center directory, in the AWS console in the instance's home Region " +
+			"(sign in with the break-glass IAM user if single sign-on does not work):\n\n" +
+			"1. IAM Identity Center > Settings > Identity source > Actions > Change identity source.\n" +
+			"2. Choose Identity Center directory, then Next; read the warnings, type ACCEPT and choose Change identity source.\n" +
+			"   If the change was never finished, choose Cancel on the pending change instead.\n\n" +
+			"Users, groups and their account assignments stay; the rollback checks the assignments against the snapshot next. When done:\n\n    " +
+			starterCommand(OpApprove, id, "--gate", GateRevertIdentitySource, "--by", "NAME") + "\n",
+		operations: []string{OpApprove},
+	}
+}
+
+// deleteSCIMTokensGate is the rollback's console step for the SCIM tokens.
+func (c *cutover) deleteSCIMTokensGate() *gate {
+	id := c.status.WorkflowID
+	return &gate{
+		name:  GateDeleteSCIMTokens,
+		phase: PhaseRollingBack,
+		instructions: "Disable automatic provisioning and delete the SCIM access tokens the cutover used, in the AWS console:\n\n" +
+			"1. IAM Identity Center > Settings > Identity source > Automatic provisioning.\n" +
+			"2. Under Access tokens, delete every token created for this cutover (Actions > Delete), then choose Disable.\n\n" +
+			"Entra's provisioning job is already stopped. When done:\n\n    " +
+			starterCommand(OpApprove, id, "--gate", GateDeleteSCIMTokens, "--by", "NAME") + "\n",
+		operations: []string{OpApprove},
+	}
 }

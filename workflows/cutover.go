@@ -66,44 +66,66 @@ func (c *cutover) run(ctx workflow.Context) (CutoverResult, error) {
 	}
 	c.carrying = decision
 
+	final, err := c.secondHalf(ctx)
+	if rb, ok := c.asRollback(err); ok {
+		if workflow.GetVersion(ctx, versionRollback, workflow.DefaultVersion, 1) != workflow.DefaultVersion {
+			return c.rollBack(ctx, rb), nil
+		}
+		// Before rollbacks existed, a cancelled cutover just ended, and a
+		// reject ended it with a list of what to undo by hand.
+		if rb.decision == nil {
+			return CutoverResult{}, err
+		}
+		return c.finish(ctx, rb.decision, PhaseRejected, rejectedMessage(rb.decision, c.status.Resources)), nil
+	}
+	if err != nil {
+		return CutoverResult{}, c.fail(ctx, err)
+	}
+	return c.finish(ctx, final, PhaseCompleted, completedMessage(final, c.status.Resources)), nil
+}
+
+// secondHalf carries out runbook steps 4 to 10 and gates G2 to G4 and
+// returns the approval at gate confirm-sign-in. A reject or rollback at a
+// gate, or a rollback asked for while a step ran, comes back as errRollback.
+func (c *cutover) secondHalf(ctx workflow.Context) (*pendingDecision, error) {
 	// Runbook step 4: a way into AWS that does not depend on single sign-on.
 	if err := c.ensureBreakGlassUser(ctx); err != nil {
-		return CutoverResult{}, c.fail(ctx, err)
+		return nil, err
 	}
 
 	// Gate G2, then runbook steps 5 to 7: the enterprise app in Entra.
-	if decision, err = c.collectSPMetadata(ctx); err != nil || decision.Action == OpReject {
-		return c.stopAt(ctx, decision, err)
+	decision, err := c.collectSPMetadata(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if rb := rollbackRequestedAt(decision); rb != nil {
+		return nil, rb
 	}
 	if err := c.setUpEnterpriseApp(ctx); err != nil {
-		return CutoverResult{}, c.fail(ctx, err)
+		return nil, err
 	}
 
 	// Gate G3, then runbook steps 8 to 10: provisioning and its verification.
-	if decision, err = c.provision(ctx); err != nil || decision != nil {
-		return c.stopAt(ctx, decision, err)
+	if decision, err = c.provision(ctx); err != nil {
+		return nil, err
+	}
+	if decision != nil {
+		return nil, rollbackRequestedAt(decision)
 	}
 
 	// Gate G4: a person confirms that signing in works.
-	decision, err = c.confirmSignIn(ctx)
-	if err != nil || decision.Action == OpReject {
-		return c.stopAt(ctx, decision, err)
+	if decision, err = c.confirmSignIn(ctx); err != nil {
+		return nil, err
 	}
-	return c.finish(ctx, decision, PhaseCompleted, completedMessage(decision, c.status.Resources)), nil
+	if rb := rollbackRequestedAt(decision); rb != nil {
+		return nil, rb
+	}
+	return decision, nil
 }
 
 // versionSecondHalf marks the workflow change that added runbook steps 4 to
 // 10 after the preflight gate.
 const versionSecondHalf = "second-half"
-
-// stopAt ends the cutover at a gate: with err when it failed, or after the
-// reject d.
-func (c *cutover) stopAt(ctx workflow.Context, d *pendingDecision, err error) (CutoverResult, error) {
-	if err != nil {
-		return CutoverResult{}, c.fail(ctx, err)
-	}
-	return c.finish(ctx, d, PhaseRejected, rejectedMessage(d, c.status.Resources)), nil
-}
 
 // checkRequest refuses a request the cutover cannot run, saying what to fix.
 // It also insists on the workflow ID derived from the identity store: that ID

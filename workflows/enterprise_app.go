@@ -27,7 +27,11 @@ func (c *cutover) setUpEnterpriseApp(ctx workflow.Context) error {
 		return err
 	}
 	res.App = &app.App
-	c.publish(ctx)
+	c.compensate(ctx, compensation{
+		undoes:   fmt.Sprintf("the enterprise app %q (deleted with its SAML setup and certificate)", name),
+		activity: entra.DeleteEnterpriseAppName,
+		input:    entra.DeleteEnterpriseAppInput{App: app.App},
+	})
 
 	var saml entra.ConfigureSAMLResult
 	err = c.runStep(ctx, stepOptions(ctx, "SAML single sign-on of "+name, 5*time.Minute, 0),
@@ -51,6 +55,12 @@ func (c *cutover) setUpEnterpriseApp(ctx workflow.Context) error {
 	res.IdPMetadata = &metadata
 	c.publish(ctx)
 
+	// Recorded before assigning: a step that fails half way leaves some.
+	c.compensate(ctx, compensation{
+		undoes:   fmt.Sprintf("the group assignments of %q", name),
+		activity: entra.RemoveAppGroupAssignmentsName,
+		input:    entra.RemoveAppGroupAssignmentsInput{App: app.App},
+	})
 	var assigned entra.AssignGroupsToAppResult
 	err = c.runStep(ctx, stepOptions(ctx, "Group assignments of "+name, time.Hour, 2*time.Minute),
 		PhaseEnterpriseApp, fmt.Sprintf("assigning the %d matched Entra groups to %q", c.status.Preflight.Summary.Stats.MatchedGroups, name),

@@ -89,6 +89,11 @@ func (c *cutover) accept(ctx workflow.Context, op string, in GateDecision) (*pen
 		At:       workflow.Now(ctx),
 	}}
 	c.status.Decisions = append(c.status.Decisions, d.Decision)
+	if c.gate == nil { // a rollback while a step runs (validate allowed it)
+		c.rollbackRequested = d
+		c.setStep(ctx, c.status.Phase, fmt.Sprintf("rollback asked for by %s; it starts when the running step ends (%s)", d.By, c.status.Step))
+		return d, nil
+	}
 	c.decision = d
 	c.gate = nil
 	c.status.Gate = nil
@@ -102,15 +107,16 @@ func (c *cutover) accept(ctx workflow.Context, op string, in GateDecision) (*pen
 // accepted). It only reads state. Each error says what to send instead.
 func (c *cutover) validate(op string, in GateDecision) error {
 	g := c.gate
-	if g == nil {
+	switch {
+	case g == nil && op == OpRollback && c.canRollBackNow():
+		// A rollback while a step runs; it names no gate.
+	case g == nil:
 		return fmt.Errorf("%s refused: no gate is open now (%s); wait until status shows an open gate, read what it says, then decide",
 			op, c.status.Step)
-	}
-	if in.Gate != g.name {
+	case in.Gate != g.name:
 		return fmt.Errorf("%s refused: gate %q is not open; the open gate is %q: send \"gate\": %q",
 			op, clip(in.Gate, 100), g.name, g.name)
-	}
-	if !slices.Contains(g.operations, op) {
+	case !slices.Contains(g.operations, op):
 		return fmt.Errorf("%s refused: gate %q takes %s", op, g.name, orList(g.operations))
 	}
 
@@ -125,8 +131,11 @@ func (c *cutover) validate(op string, in GateDecision) error {
 	if len(reason) > maxReasonLength {
 		problems = append(problems, fmt.Errorf(`"reason" is longer than %d characters: link to a ticket instead`, maxReasonLength))
 	}
-	if op == OpReject && reason == "" {
-		problems = append(problems, errors.New(`reject needs a "reason": say why the cutover stops`))
+	if (op == OpReject || op == OpRollback) && reason == "" {
+		problems = append(problems, fmt.Errorf(`%s needs a "reason": say why the cutover stops`, op))
+	}
+	if op == OpSkip && reason == "" {
+		problems = append(problems, errors.New(`skip needs a "reason": say what you did by hand instead`))
 	}
 	if in.Override && op != OpApprove {
 		problems = append(problems, fmt.Errorf(`"override" applies to approve only, not to %s`, op))
@@ -143,7 +152,7 @@ func (c *cutover) validate(op string, in GateDecision) error {
 	if len(problems) > 0 {
 		return fmt.Errorf("%s refused: %w", op, errors.Join(problems...))
 	}
-	if g.check != nil {
+	if g != nil && g.check != nil {
 		if err := g.check(op, in); err != nil {
 			return fmt.Errorf("%s refused: %w", op, err)
 		}
@@ -173,4 +182,10 @@ func clip(s string, n int) string {
 		end = i
 	}
 	return s[:end] + "..."
+}
+
+// canRollBackNow reports whether a rollback sent while no gate is open can
+// be taken: once the cutover has something to undo, and not twice.
+func (c *cutover) canRollBackNow() bool {
+	return len(c.compensations) > 0 && c.rollbackRequested == nil && c.status.Rollback == nil
 }

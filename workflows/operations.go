@@ -20,7 +20,7 @@ import (
 // task: their channels are read in this order, the first valid decision
 // closes the gate and the others are refused. So the most cautious decision
 // wins: a reject sent together with an approve stops the cutover.
-var gateOperations = []string{OpReject, OpRecheck, OpApprove, OpSubmitSPMetadata, OpSubmitSCIM}
+var gateOperations = []string{OpRollback, OpReject, OpSkip, OpRetry, OpRecheck, OpApprove, OpSubmitSPMetadata, OpSubmitSCIM}
 
 // listen installs the status query and every gate operation.
 func (c *cutover) listen(ctx workflow.Context) error {

@@ -24,7 +24,7 @@ func (c *cutover) provision(ctx workflow.Context) (*pendingDecision, error) {
 	problem := ""
 	for {
 		decision, err := c.collectSCIMCredentials(ctx, problem)
-		if err != nil || decision.Action == OpReject {
+		if err != nil || decision.Action != OpSubmitSCIM {
 			return decision, err
 		}
 		if err := c.startProvisioning(ctx); err != nil {
@@ -53,7 +53,7 @@ func (c *cutover) collectSCIMCredentials(ctx workflow.Context, problem string) (
 			name:         GateSCIMCredentials,
 			phase:        PhaseAwaitingSCIM,
 			instructions: scimInstructions(c.status.WorkflowID, req.IdentityStoreID, c.status.Resources, problem),
-			operations:   []string{OpSubmitSCIM, OpReject},
+			operations:   []string{OpSubmitSCIM, OpReject, OpRollback},
 			check: func(op string, d GateDecision) error {
 				if op != OpSubmitSCIM {
 					return nil
@@ -69,8 +69,13 @@ func (c *cutover) collectSCIMCredentials(ctx workflow.Context, problem string) (
 			},
 		}
 		decision, err := c.waitAtGate(ctx, g)
-		if err != nil || decision.Action == OpReject {
+		if err != nil || decision.Action != OpSubmitSCIM {
 			return decision, err
+		}
+		if !c.scimTokensCompensated {
+			// The person has enabled provisioning and made a token.
+			c.scimTokensCompensated = true
+			c.compensate(ctx, compensation{undoes: "automatic provisioning and the SCIM access tokens in IAM Identity Center", gate: c.deleteSCIMTokensGate()})
 		}
 		connection := &SCIMConnection{Endpoint: strings.TrimSuffix(decision.input.SCIMEndpoint, "/"), Token: *decision.input.SCIMToken}
 		refused, err := c.connectSCIM(ctx, connection)
@@ -117,7 +122,11 @@ func (c *cutover) connectSCIM(ctx workflow.Context, connection *SCIMConnection) 
 			return nil, err
 		}
 		res.Provisioning = &Provisioning{JobID: job.JobID, TemplateID: job.TemplateID}
-		c.publish(ctx)
+		c.compensate(ctx, compensation{
+			undoes:   fmt.Sprintf("Entra's provisioning job %s (stopped, its credentials cleared)", job.JobID),
+			activity: entra.StopProvisioningName,
+			input:    entra.StopProvisioningInput{App: *res.App, JobID: job.JobID},
+		})
 	}
 
 	var configured entra.ConfigureProvisioningResult
@@ -202,8 +211,12 @@ func (c *cutover) verifyProvisioning(ctx workflow.Context) (quarantined string, 
 		}
 		c.setStep(ctx, PhaseProvisioning, fmt.Sprintf("provisioning runs (job %s, last cycle %s); next check at %s, giving up at %s",
 			job.Code, orDash(job.LastExecutionState), workflow.Now(ctx).Add(interval).UTC().Format(time.RFC3339), giveUpAt.UTC().Format(time.RFC3339)))
-		if err := workflow.Sleep(ctx, interval); err != nil {
+		// A rollback asked for meanwhile cuts the wait short.
+		if _, err := workflow.AwaitWithTimeout(ctx, interval, func() bool { return c.rollbackRequested != nil }); err != nil {
 			return "", err
+		}
+		if d := c.rollbackRequested; d != nil {
+			return "", &errRollback{trigger: TriggerRollback, decision: d}
 		}
 	}
 }

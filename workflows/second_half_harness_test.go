@@ -32,6 +32,9 @@ var secondHalfActivities = map[string]any{
 	entra.StartProvisioningName:             placeholder[entra.StartProvisioningInput, entra.StartProvisioningResult](entra.StartProvisioningName),
 	entra.ProvisioningJobStatusName:         placeholder[entra.ProvisioningJobStatusInput, entra.ProvisioningJobStatusResult](entra.ProvisioningJobStatusName),
 	scim.VerifySCIMEndpointName:             placeholder[scim.VerifySCIMEndpointInput, scim.VerifySCIMEndpointResult](scim.VerifySCIMEndpointName),
+	entra.StopProvisioningName:              placeholder[entra.StopProvisioningInput, entra.StopProvisioningResult](entra.StopProvisioningName),
+	entra.RemoveAppGroupAssignmentsName:     placeholder[entra.RemoveAppGroupAssignmentsInput, entra.RemoveAppGroupAssignmentsResult](entra.RemoveAppGroupAssignmentsName),
+	entra.DeleteEnterpriseAppName:           placeholder[entra.DeleteEnterpriseAppInput, entra.DeleteEnterpriseAppResult](entra.DeleteEnterpriseAppName),
 }
 
 func placeholder[I, O any](name string) func(context.Context, I) (O, error) {
@@ -87,6 +90,8 @@ var (
 // given as lists are used in order, the last one repeating.
 type fakeSecondHalf struct {
 	appErr        error
+	// deleteAppErrs fail DeleteEnterpriseApp's first calls.
+	deleteAppErrs []error
 	scimErrs      []error
 	configureErrs []error
 	jobStatuses   []entra.ProvisioningJobStatusResult
@@ -99,6 +104,8 @@ type fakeSecondHalf struct {
 	saml       []entra.ConfigureSAMLInput
 	configure  []entra.ConfigureProvisioningInput
 	verify     []identitycenter.VerifyAssignmentsInput
+	// order is every activity call in order, by name.
+	order []string
 }
 
 func newFakeSecondHalf() *fakeSecondHalf {
@@ -122,6 +129,7 @@ func (f *fakeSecondHalf) called(name string) int {
 		f.calls = map[string]int{}
 	}
 	f.calls[name]++
+	f.order = append(f.order, name)
 	return f.calls[name]
 }
 
@@ -221,6 +229,30 @@ func (f *fakeSecondHalf) install(env *testsuite.TestWorkflowEnvironment) {
 			defer f.mu.Unlock()
 			return nth(f.jobStatuses, f.called(entra.ProvisioningJobStatusName)), nil
 		})
+	env.OnActivity(entra.StopProvisioningName, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in entra.StopProvisioningInput) (entra.StopProvisioningResult, error) {
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			f.called(entra.StopProvisioningName)
+			return entra.StopProvisioningResult{Stopped: true, SecretsCleared: true}, nil
+		})
+	env.OnActivity(entra.RemoveAppGroupAssignmentsName, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in entra.RemoveAppGroupAssignmentsInput) (entra.RemoveAppGroupAssignmentsResult, error) {
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			f.called(entra.RemoveAppGroupAssignmentsName)
+			return entra.RemoveAppGroupAssignmentsResult{Removed: 3}, nil
+		})
+	env.OnActivity(entra.DeleteEnterpriseAppName, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in entra.DeleteEnterpriseAppInput) (entra.DeleteEnterpriseAppResult, error) {
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			n := f.called(entra.DeleteEnterpriseAppName)
+			if n <= len(f.deleteAppErrs) && f.deleteAppErrs[n-1] != nil {
+				return entra.DeleteEnterpriseAppResult{}, f.deleteAppErrs[n-1]
+			}
+			return entra.DeleteEnterpriseAppResult{Deleted: true}, nil
+		})
 	env.OnActivity(identitycenter.VerifyAssignmentsName, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in identitycenter.VerifyAssignmentsInput) (identitycenter.VerifyAssignmentsResult, error) {
 			f.mu.Lock()
@@ -258,4 +290,15 @@ func submitSCIM(env *testsuite.TestWorkflowEnvironment) {
 
 func confirmSignIn(env *testsuite.TestWorkflowEnvironment) {
 	env.SignalWorkflow(OpApprove, GateDecision{Gate: GateConfirmSignIn, By: "bob"})
+}
+
+// calledInOrder is the order of the activity calls.
+func (f *fakeSecondHalf) calledInOrder() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.order...)
+}
+
+func confirmGate(env *testsuite.TestWorkflowEnvironment, gate string) {
+	env.SignalWorkflow(OpApprove, GateDecision{Gate: gate, By: "carol"})
 }

@@ -1,7 +1,6 @@
 package workflows
 
 import (
-	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -114,7 +113,7 @@ func TestBadServiceProviderMetadataIsRefusedAndChangesNothing(t *testing.T) {
 
 	env.ExecuteWorkflow(CutoverWorkflowName, testRequest())
 
-	wantErrors := []string{`"spMetadataXml" is required`, "AWS service provider metadata", "us-east-1", "takes submit-sp-metadata or reject", `"spMetadataXml" belongs to submit-sp-metadata`}
+	wantErrors := []string{`"spMetadataXml" is required`, "AWS service provider metadata", "us-east-1", "takes submit-sp-metadata, reject or rollback", `"spMetadataXml" belongs to submit-sp-metadata`}
 	for i, out := range outcomes {
 		require.Error(t, out.rejected, "update %d", i)
 		require.Contains(t, out.rejected.Error(), wantErrors[i], "update %d", i)
@@ -125,7 +124,8 @@ func TestBadServiceProviderMetadataIsRefusedAndChangesNothing(t *testing.T) {
 	require.Nil(t, afterSignal.Resources.ServiceProvider)
 	require.Zero(t, f.count(entra.EnsureEnterpriseAppName), "nothing was created in Entra")
 	res := result(t, env)
-	require.Equal(t, PhaseRejected, res.Outcome)
+	require.Equal(t, PhaseRolledBack, res.Outcome)
+	require.Empty(t, res.Rollback.Steps, "nothing but the break-glass user existed")
 	require.Contains(t, res.Message, "delete the break-glass IAM user "+BreakGlassUserName(testIdentityStoreID))
 }
 
@@ -252,40 +252,146 @@ func TestAnIncompleteVerificationNeedsAnOverrideToFinish(t *testing.T) {
 	require.True(t, res.Decisions[len(res.Decisions)-1].Override)
 }
 
-func TestRejectAtTheSCIMGateListsWhatToUndo(t *testing.T) {
-	env, _ := newCutoverEnv(t)
+func TestRejectAtTheSCIMGateRollsBackNewestFirst(t *testing.T) {
+	env, f := newCutoverEnv(t)
+	var atRevert CutoverStatus
 	at(env, time.Minute, func() { approvePreflight(env) })
 	at(env, 2*time.Minute, func() { submitSPMetadata(env, testSPMetadata(t)) })
 	at(env, 3*time.Minute, func() { rejectAt(env, GateSCIMCredentials) })
+	at(env, 4*time.Minute, func() { atRevert = queryStatus(t, env); confirmGate(env, GateRevertIdentitySource) })
 
 	env.ExecuteWorkflow(CutoverWorkflowName, testRequest())
 
 	res := result(t, env)
-	require.Equal(t, PhaseRejected, res.Outcome)
-	require.Contains(t, res.Message, "change the identity source back to the Identity Center directory")
-	require.Contains(t, res.Message, `delete the enterprise app "`+testApp.DisplayName+`"`)
-	require.Contains(t, res.Message, "break-glass IAM user")
+	require.Equal(t, PhaseRolledBack, res.Outcome)
+	require.Equal(t, TriggerReject, res.Rollback.Trigger)
+	require.Equal(t, "carol", res.Rollback.RequestedBy)
+	var undone []string
+	for _, step := range res.Rollback.Steps {
+		undone = append(undone, step.Kind+": "+step.Outcome)
+	}
+	require.Equal(t, []string{"automated: done", "automated: done", "person: confirmed by a person", "automated: done"}, undone)
+	require.Contains(t, res.Rollback.Steps[0].Undoes, "group assignments")
+	require.Contains(t, res.Rollback.Steps[1].Undoes, "enterprise app")
+	require.Contains(t, res.Rollback.Steps[2].Undoes, "identity source")
+	require.Contains(t, res.Rollback.Steps[3].Undoes, "account assignments")
+	calls := f.calledInOrder()
+	require.Equal(t, []string{entra.RemoveAppGroupAssignmentsName, entra.DeleteEnterpriseAppName, identitycenter.VerifyAssignmentsName}, calls[len(calls)-3:])
+	require.True(t, f.verify[len(f.verify)-1].Restore, "the snapshot's assignments are restored after the revert")
+	require.Equal(t, GateRevertIdentitySource, atRevert.Gate.Name)
+	require.Contains(t, atRevert.Gate.Instructions, "Identity Center directory")
+	require.Len(t, res.Rollback.ByHand, 1, "only the break-glass user is left to a person")
+	require.Empty(t, queryStatus(t, env).PendingCompensations)
 }
 
-func TestAPermanentFailureCreatingTheAppStopsSayingWhatExists(t *testing.T) {
+func TestAPermanentFailureCreatingTheAppAsksToRetryOrRollBack(t *testing.T) {
 	env, f := newCutoverEnv(t)
 	f.appErr = temporal.NewNonRetryableApplicationError("Graph refused: the worker's app lacks Application.ReadWrite.All; grant it", entra.ErrAccessDenied, nil)
+	var failed CutoverStatus
+	var retry *updateOutcome
 	at(env, time.Minute, func() { approvePreflight(env) })
 	at(env, 2*time.Minute, func() { submitSPMetadata(env, testSPMetadata(t)) })
+	at(env, 3*time.Minute, func() {
+		failed = queryStatus(t, env)
+		retry = sendUpdate(t, env, OpRetry, GateDecision{Gate: GateStepFailed, By: "alice"})
+	})
+	at(env, 4*time.Minute, func() {
+		env.SignalWorkflow(OpRollback, GateDecision{Gate: GateStepFailed, By: "alice", Reason: "permission not granted today"})
+	})
+	at(env, 5*time.Minute, func() { confirmGate(env, GateRevertIdentitySource) })
+
+	env.ExecuteWorkflow(CutoverWorkflowName, testRequest())
+
+	require.Equal(t, GateStepFailed, failed.Gate.Name)
+	require.Contains(t, failed.Gate.Instructions, "lacks Application.ReadWrite.All")
+	require.Contains(t, failed.Gate.Instructions, "starter retry")
+	require.True(t, retry.accepted)
+	require.Equal(t, 2, f.count(entra.EnsureEnterpriseAppName), "retried once")
+	res := result(t, env)
+	require.Equal(t, PhaseRolledBack, res.Outcome)
+	require.Equal(t, TriggerStepFailed, res.Rollback.Trigger)
+	require.Zero(t, f.count(entra.DeleteEnterpriseAppName), "no app was created, so none is deleted")
+	require.Len(t, res.Rollback.Steps, 2, "the identity source change and the assignments it may drop")
+}
+
+func TestARollbackWhileProvisioningRunsStopsAtTheNextCheck(t *testing.T) {
+	env, f := newCutoverEnv(t)
+	f.jobStatuses = []entra.ProvisioningJobStatusResult{notRunYet}
+	var answer *updateOutcome
+	at(env, time.Minute, func() { approvePreflight(env) })
+	at(env, 2*time.Minute, func() { submitSPMetadata(env, testSPMetadata(t)) })
+	at(env, 3*time.Minute, func() { submitSCIM(env) })
+	at(env, 6*time.Minute, func() {
+		answer = sendUpdate(t, env, OpRollback, GateDecision{By: "alice", Reason: "wrong tenant"})
+	})
+	at(env, 7*time.Minute, func() { confirmGate(env, GateDeleteSCIMTokens) })
+	at(env, 8*time.Minute, func() { confirmGate(env, GateRevertIdentitySource) })
+
+	env.ExecuteWorkflow(CutoverWorkflowName, testRequest())
+
+	require.True(t, answer.accepted, "%v", answer.rejected)
+	require.NoError(t, answer.err)
+	res := result(t, env)
+	require.Equal(t, PhaseRolledBack, res.Outcome)
+	require.Equal(t, TriggerRollback, res.Rollback.Trigger)
+	require.Equal(t, 1, f.count(entra.StopProvisioningName))
+	require.Len(t, res.Rollback.Steps, 6)
+	require.Equal(t, OutcomeConfirmed, res.Rollback.Steps[1].Outcome, "the SCIM tokens, by a person")
+}
+
+func TestCancellingTheWorkflowRollsBack(t *testing.T) {
+	env, f := newCutoverEnv(t)
+	f.jobStatuses = []entra.ProvisioningJobStatusResult{notRunYet}
+	at(env, time.Minute, func() { approvePreflight(env) })
+	at(env, 2*time.Minute, func() { submitSPMetadata(env, testSPMetadata(t)) })
+	at(env, 3*time.Minute, func() { submitSCIM(env) })
+	at(env, 6*time.Minute, func() { env.CancelWorkflow() })
+	at(env, 7*time.Minute, func() { confirmGate(env, GateDeleteSCIMTokens) })
+	at(env, 8*time.Minute, func() { confirmGate(env, GateRevertIdentitySource) })
 
 	env.ExecuteWorkflow(CutoverWorkflowName, testRequest())
 
 	require.True(t, env.IsWorkflowCompleted())
-	err := env.GetWorkflowError()
-	var app *temporal.ApplicationError
-	require.True(t, errors.As(err, &app))
-	require.Equal(t, ErrStepFailed, app.Type())
-	require.Contains(t, app.Error(), "lacks Application.ReadWrite.All")
-	require.Contains(t, app.Error(), "start the cutover again")
+	var res CutoverResult
+	if err := env.GetWorkflowError(); err == nil {
+		require.NoError(t, env.GetWorkflowResult(&res))
+	}
 	st := queryStatus(t, env)
-	require.Equal(t, PhaseFailed, st.Phase)
-	require.NotNil(t, st.Resources.BreakGlass)
-	require.NotNil(t, st.Resources.ServiceProvider)
+	require.Equal(t, PhaseRolledBack, st.Phase)
+	require.Equal(t, TriggerCancelled, st.Rollback.Trigger)
+	require.Len(t, st.Rollback.Steps, 6)
+	require.Equal(t, 1, f.count(entra.DeleteEnterpriseAppName))
+	require.Equal(t, 1, f.count(entra.StopProvisioningName))
+}
+
+func TestACompensationThatKeepsFailingAsksAPerson(t *testing.T) {
+	env, f := newCutoverEnv(t)
+	f.deleteAppErrs = []error{
+		temporal.NewNonRetryableApplicationError("403: the worker's app may not delete applications", entra.ErrAccessDenied, nil),
+		temporal.NewNonRetryableApplicationError("403: the worker's app may not delete applications", entra.ErrAccessDenied, nil),
+	}
+	var failed CutoverStatus
+	at(env, time.Minute, func() { approvePreflight(env) })
+	at(env, 2*time.Minute, func() { submitSPMetadata(env, testSPMetadata(t)) })
+	at(env, 3*time.Minute, func() { env.SignalWorkflow(OpRollback, GateDecision{Gate: GateSCIMCredentials, By: "carol", Reason: "stop"}) })
+	at(env, 4*time.Minute, func() {
+		failed = queryStatus(t, env)
+		env.SignalWorkflow(OpRetry, GateDecision{Gate: GateCompensationFailed, By: "carol"})
+	})
+	at(env, 5*time.Minute, func() {
+		env.SignalWorkflow(OpSkip, GateDecision{Gate: GateCompensationFailed, By: "carol", Reason: "deleted the app in the Entra portal"})
+	})
+	at(env, 6*time.Minute, func() { confirmGate(env, GateRevertIdentitySource) })
+
+	env.ExecuteWorkflow(CutoverWorkflowName, testRequest())
+
+	require.Equal(t, GateCompensationFailed, failed.Gate.Name)
+	require.Contains(t, failed.Gate.Instructions, "may not delete applications")
+	res := result(t, env)
+	require.Equal(t, 2, f.count(entra.DeleteEnterpriseAppName))
+	require.Equal(t, OutcomeSkipped, res.Rollback.Steps[1].Outcome)
+	require.Contains(t, res.Rollback.Steps[1].Detail, "deleted the app in the Entra portal")
+	require.Len(t, res.Rollback.ByHand, 2, "the skipped compensation and the break-glass user")
 }
 
 func TestSecretsTravelAsReferences(t *testing.T) {

@@ -23,6 +23,16 @@ type cutover struct {
 	// onDemandGroups are the Entra groups to provision on demand when the
 	// job starts (a few; the job's cycle provisions every assigned group).
 	onDemandGroups []string
+	// compensations undo the steps done so far (newest last).
+	compensations []compensation
+	// rollbackRequested is a rollback asked for while no gate was open; it
+	// takes effect when the running step ends.
+	rollbackRequested *pendingDecision
+	// retrying is the retry asked for at gate step-failed; its update
+	// answers when the step succeeds (or fails again and reopens the gate).
+	retrying *pendingDecision
+	// scimTokensCompensated is set once the SCIM tokens' removal is recorded.
+	scimTokensCompensated bool
 }
 
 func newCutover(ctx workflow.Context, req CutoverRequest) *cutover {
@@ -65,6 +75,13 @@ func (c *cutover) snapshot() CutoverStatus {
 		r := *s.Resources
 		s.Resources = &r
 	}
+	if s.Rollback != nil {
+		r := *s.Rollback
+		r.Steps = slices.Clone(r.Steps)
+		r.ByHand = slices.Clone(r.ByHand)
+		s.Rollback = &r
+	}
+	s.PendingCompensations = slices.Clone(s.PendingCompensations)
 	s.Decisions = slices.Clone(s.Decisions)
 	s.Refused = slices.Clone(s.Refused)
 	return s

@@ -33,19 +33,55 @@ func stepOptions(ctx workflow.Context, summary string, startToClose, heartbeat t
 }
 
 // runStep runs activity name as the step described by step (for status
-// and errors) and decodes its result into result.
+// and errors) and decodes its result into result. A failure that retries
+// could not fix opens gate step-failed, where a person retries the step or
+// rolls back (errRollback). A rollback asked for earlier stops the cutover
+// before the step starts.
 func (c *cutover) runStep(ctx workflow.Context, actx workflow.Context, phase, step, name string, input, result any) error {
-	if err := c.execute(ctx, actx, phase, step, name, input, result); err != nil {
-		return stepFailed(step, err)
+	for {
+		err := c.execute(ctx, actx, phase, step, name, input, result)
+		if err == nil || temporal.IsCanceledError(err) || isRollback(err) {
+			return err
+		}
+		if workflow.GetVersion(ctx, versionRollback, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+			return stepFailed(step, err)
+		}
+		decision, gateErr := c.waitAtGate(ctx, c.stepFailedGate(step, err))
+		if gateErr != nil {
+			return gateErr
+		}
+		if decision.Action == OpRollback {
+			return &errRollback{trigger: TriggerStepFailed, decision: decision}
+		}
+		// Retried: the update that asked answers when the step is done.
+		c.retrying = decision
 	}
-	return nil
 }
+
+// versionRollback marks the workflow change that added rollbacks: a failed
+// step asks a person instead of ending the cutover, and a reject after the
+// preflight undoes what was done.
+const versionRollback = "rollback"
 
 // execute is runStep returning the activity's error as it is, for a caller
 // that handles some errors itself.
 func (c *cutover) execute(ctx workflow.Context, actx workflow.Context, phase, step, name string, input, result any) error {
+	if d := c.rollbackRequested; d != nil && c.status.Rollback == nil {
+		return &errRollback{trigger: TriggerRollback, decision: d}
+	}
 	c.setStep(ctx, phase, step)
-	return workflow.ExecuteActivity(actx, name, input).Get(ctx, result)
+	err := workflow.ExecuteActivity(actx, name, input).Get(ctx, result)
+	if err == nil && c.retrying != nil {
+		// A retry asked for at gate step-failed is carried out.
+		c.retrying.carriedOut(nil)
+		c.retrying = nil
+	}
+	return err
+}
+
+func isRollback(err error) bool {
+	var rb *errRollback
+	return errors.As(err, &rb)
 }
 
 // stepFailed turns an activity failure into the error that ends the cutover.

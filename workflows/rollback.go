@@ -1,0 +1,224 @@
+package workflows
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+)
+
+// A rollback undoes what the cutover did, newest first. Each step that
+// changes something records its compensation (an activity, or a gate where
+// a person undoes a console step) when it starts to matter; a rollback runs
+// them in reverse and ends in a report of what was undone and what a person
+// must still do. The break-glass user stays: it is the way in if anything
+// goes wrong, and a person removes it when no longer needed.
+
+// compensation undoes one step of the cutover.
+type compensation struct {
+	// undoes names what is undone, for status and the report.
+	undoes string
+	// activity and input undo it automatically; or gate asks a person to.
+	activity string
+	input    any
+	gate     *gate
+}
+
+// errRollback stops the cutover's forward steps because decision asked for
+// a rollback (reject or rollback at a gate, or rollback while a step ran),
+// or because the workflow was cancelled (decision nil).
+type errRollback struct {
+	trigger  string
+	decision *pendingDecision
+}
+
+func (e *errRollback) Error() string { return "rollback requested: " + e.trigger }
+
+// Rollback triggers, as the report names them.
+const (
+	TriggerReject     = "reject"
+	TriggerRollback   = "rollback"
+	TriggerStepFailed = "step-failed"
+	TriggerCancelled  = "cancelled"
+)
+
+// Outcomes of a compensation in the rollback report.
+const (
+	OutcomeDone      = "done"
+	OutcomeConfirmed = "confirmed by a person"
+	OutcomeSkipped   = "skipped by a person; to do by hand"
+)
+
+// compensate records how to undo a step, when the step starts to matter.
+func (c *cutover) compensate(ctx workflow.Context, comp compensation) {
+	c.compensations = append(c.compensations, comp)
+	c.status.PendingCompensations = append(c.status.PendingCompensations, comp.undoes)
+	c.publish(ctx)
+}
+
+// rollBack runs the recorded compensations newest first and returns the
+// result the cutover ends with. It runs to the end even when the workflow
+// was cancelled; a compensation that keeps failing becomes a gate where a
+// person retries it or takes it over.
+func (c *cutover) rollBack(ctx workflow.Context, why *errRollback) CutoverResult {
+	if why.trigger == TriggerCancelled {
+		// Cancelling the workflow asks for the rollback; it must still run.
+		ctx, _ = workflow.NewDisconnectedContext(ctx)
+	}
+	c.gate, c.status.Gate = nil, nil
+	report := &RollbackReport{Trigger: why.trigger, StartedAt: workflow.Now(ctx), Steps: []CompensationOutcome{}}
+	if d := why.decision; d != nil {
+		report.RequestedBy, report.Reason = d.By, d.Reason
+	}
+	c.status.Rollback = report
+	c.setStep(ctx, PhaseRollingBack, fmt.Sprintf("rolling back (%s): %d steps to undo", why.trigger, len(c.compensations)))
+	if why.decision != nil {
+		why.decision.carriedOut(nil)
+	}
+
+	for len(c.compensations) > 0 {
+		comp := c.compensations[len(c.compensations)-1]
+		outcome := c.runCompensation(ctx, comp)
+		report.Steps = append(report.Steps, outcome)
+		if outcome.Outcome == OutcomeSkipped {
+			report.ByHand = append(report.ByHand, comp.undoes+": "+outcome.Detail)
+		}
+		c.compensations = c.compensations[:len(c.compensations)-1]
+		c.status.PendingCompensations = c.status.PendingCompensations[:len(c.status.PendingCompensations)-1]
+		c.publish(ctx)
+	}
+	if b := c.resources().BreakGlass; b != nil {
+		report.ByHand = append(report.ByHand, fmt.Sprintf("when no longer needed, delete the break-glass IAM user %s and the secret %s",
+			b.UserName, b.Password.ARN))
+	}
+	report.FinishedAt = workflow.Now(ctx)
+
+	message := fmt.Sprintf("The cutover was rolled back (%s", why.trigger)
+	if why.decision != nil {
+		message += fmt.Sprintf(" at gate %s by %s: %s", why.decision.Gate, why.decision.By, why.decision.Reason)
+	}
+	message += fmt.Sprintf("). %s undone.", count(len(report.Steps), "step"))
+	if len(report.ByHand) > 0 {
+		message += " Still to do by hand: " + strings.Join(report.ByHand, "; ") + "."
+	}
+	c.status.Phase, c.status.Step = PhaseRolledBack, message
+	c.publish(ctx)
+	return CutoverResult{
+		Outcome:   PhaseRolledBack,
+		Message:   message,
+		Preflight: c.status.Preflight,
+		Decisions: c.status.Decisions,
+		Resources: c.status.Resources,
+		Rollback:  report,
+	}
+}
+
+// runCompensation runs one compensation to an outcome: an activity with
+// retries, then a person's choice at gate compensation-failed; or a gate
+// where a person confirms they did it.
+func (c *cutover) runCompensation(ctx workflow.Context, comp compensation) CompensationOutcome {
+	outcome := CompensationOutcome{Undoes: comp.undoes}
+	if comp.gate != nil {
+		outcome.Kind = "person"
+		d, err := c.waitAtGate(ctx, comp.gate)
+		if err != nil { // only a workflow that is ending gets here
+			outcome.Outcome, outcome.Detail = OutcomeSkipped, describeError(err)
+		} else {
+			outcome.Outcome, outcome.By = OutcomeConfirmed, d.By
+			d.carriedOut(nil)
+		}
+		outcome.At = workflow.Now(ctx)
+		return outcome
+	}
+	outcome.Kind = "automated"
+	for {
+		var result any
+		err := c.execute(ctx, compensationOptions(ctx, comp.undoes), PhaseRollingBack, "undoing: "+comp.undoes, comp.activity, comp.input, &result)
+		if err == nil {
+			outcome.Outcome, outcome.At = OutcomeDone, workflow.Now(ctx)
+			return outcome
+		}
+		d, gateErr := c.waitAtGate(ctx, c.compensationFailedGate(comp, err))
+		if gateErr != nil {
+			outcome.Outcome, outcome.Detail, outcome.At = OutcomeSkipped, describeError(err), workflow.Now(ctx)
+			return outcome
+		}
+		d.carriedOut(nil)
+		if d.Action == OpSkip {
+			outcome.Outcome, outcome.By, outcome.Detail, outcome.At = OutcomeSkipped, d.By, describeError(err)+" ("+d.Reason+")", workflow.Now(ctx)
+			return outcome
+		}
+	}
+}
+
+// compensationOptions retry a compensation for up to half an hour before
+// asking a person: compensations are idempotent, so retrying is safe.
+func compensationOptions(ctx workflow.Context, undoes string) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		Summary:                "Rollback: " + undoes,
+		StartToCloseTimeout:    10 * time.Minute,
+		ScheduleToCloseTimeout: 30 * time.Minute,
+		HeartbeatTimeout:       2 * time.Minute,
+		RetryPolicy:            stepRetryPolicy,
+	})
+}
+
+func (c *cutover) compensationFailedGate(comp compensation, err error) *gate {
+	id := c.status.WorkflowID
+	args := []string{"--gate", GateCompensationFailed, "--by", "NAME"}
+	return &gate{
+		name:  GateCompensationFailed,
+		phase: PhaseRollingBack,
+		instructions: fmt.Sprintf("The rollback could not undo %s: %s\n\nFix the cause and retry:\n\n    %s\n\n"+
+			"Or undo it by hand and tell the rollback to go on (recorded as done by hand):\n\n    %s\n",
+			comp.undoes, describeError(err),
+			starterCommand(OpRetry, id, args...),
+			starterCommand(OpSkip, id, append(args, "--reason", `"WHAT WAS DONE"`)...)),
+		operations: []string{OpRetry, OpSkip},
+	}
+}
+
+// stepFailedGate asks a person what to do about a step that failed in a way
+// retries could not fix: retry it (after fixing the cause) or roll back.
+func (c *cutover) stepFailedGate(step string, err error) *gate {
+	id := c.status.WorkflowID
+	args := []string{"--gate", GateStepFailed, "--by", "NAME"}
+	return &gate{
+		name:  GateStepFailed,
+		phase: PhaseStepFailed,
+		instructions: fmt.Sprintf("The cutover stopped while %s: %s\n\nFix the cause, then retry the step:\n\n    %s\n\n"+
+			"Or undo everything the cutover did so far:\n\n    %s\n",
+			step, activityFailure(err),
+			starterCommand(OpRetry, id, args...),
+			starterCommand(OpRollback, id, append(args, "--reason", `"WHY"`)...)),
+		operations: []string{OpRetry, OpRollback},
+	}
+}
+
+// rollbackRequestedAt turns a decision at a gate into the rollback it asks
+// for, or nil when it does not ask for one.
+func rollbackRequestedAt(d *pendingDecision) *errRollback {
+	switch d.Action {
+	case OpReject:
+		return &errRollback{trigger: TriggerReject, decision: d}
+	case OpRollback:
+		return &errRollback{trigger: TriggerRollback, decision: d}
+	}
+	return nil
+}
+
+// asRollback reports whether err stops the cutover for a rollback: asked
+// for, or the workflow cancelled once something was changed.
+func (c *cutover) asRollback(err error) (*errRollback, bool) {
+	var rb *errRollback
+	if errors.As(err, &rb) {
+		return rb, true
+	}
+	if temporal.IsCanceledError(err) && len(c.compensations) > 0 {
+		return &errRollback{trigger: TriggerCancelled}, true
+	}
+	return nil, false
+}
