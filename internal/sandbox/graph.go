@@ -146,6 +146,10 @@ func (s *graphServer) route(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	segments := strings.Split(strings.TrimSuffix(path, "/"), "/")
+	if s.opts.forbidden(r.Method, segments) {
+		writeGraphError(w, &graphError{Status: http.StatusForbidden, Code: "Authorization_RequestDenied", Message: "Insufficient privileges to complete the operation."})
+		return
+	}
 	// Enterprise applications and their provisioning have their own state
 	// and lock (graph_apps*.go, graph_sync*.go).
 	if len(segments) >= 4 && segments[0] == "servicePrincipals" && segments[2] == "synchronization" {

@@ -1,6 +1,9 @@
 package sandbox
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // GraphOptions configure the Microsoft half of the sandbox.
 type GraphOptions struct {
@@ -17,6 +20,40 @@ type GraphOptions struct {
 	// ProvisioningInterval is the time from one provisioning cycle of a
 	// started job to the next; 0 means DefaultProvisioningInterval.
 	ProvisioningInterval time.Duration
+
+	// ForbiddenPaths are answered 403 Authorization_RequestDenied, as
+	// Graph answers a caller without the permission: a request whose
+	// method and path (below /v1.0) match one of these, such as
+	// "POST /applicationTemplates/*/instantiate" ('*' is one segment).
+	ForbiddenPaths []string
+}
+
+// forbidden reports whether o forbids method on the path segments seg.
+func (o GraphOptions) forbidden(method string, seg []string) bool {
+	for _, rule := range o.ForbiddenPaths {
+		ruleMethod, rulePath, ok := strings.Cut(rule, " ")
+		if !ok || !strings.EqualFold(ruleMethod, method) {
+			continue
+		}
+		if segmentsMatch(strings.Split(strings.Trim(rulePath, "/"), "/"), seg) {
+			return true
+		}
+	}
+	return false
+}
+
+// segmentsMatch reports whether path segments seg match pattern, where "*"
+// matches any one segment.
+func segmentsMatch(pattern, seg []string) bool {
+	if len(pattern) != len(seg) {
+		return false
+	}
+	for i := range pattern {
+		if pattern[i] != "*" && pattern[i] != seg[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // DefaultInstantiateDelay is the InstantiateDelay of a sandbox that sets none.

@@ -490,3 +490,27 @@ func do(t *testing.T, req *http.Request) (int, []byte) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+func TestForbiddenPathsAnswer403(t *testing.T) {
+	sb, err := sandbox.Start(world.Sample(), sandbox.Options{Graph: sandbox.GraphOptions{
+		ForbiddenPaths: []string{"POST /applicationTemplates/*/instantiate"},
+	}})
+	require.NoError(t, err)
+	defer sb.Close()
+	call := func(method, path string) int {
+		req, err := http.NewRequest(method, sb.GraphURL+"/v1.0"+path, strings.NewReader(`{"displayName":"x"}`))
+		require.NoError(t, err)
+		req.Header.Set("Authorization", "Bearer "+graphTestToken)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		if resp.StatusCode == http.StatusForbidden {
+			body, _ := io.ReadAll(resp.Body)
+			require.Contains(t, string(body), "Authorization_RequestDenied")
+		}
+		return resp.StatusCode
+	}
+	require.Equal(t, http.StatusForbidden, call("POST", "/applicationTemplates/21ed01d2-ec13-4e9e-86c1-cd546719ebc4/instantiate"))
+	require.NotEqual(t, http.StatusForbidden, call("GET", "/applicationTemplates/21ed01d2-ec13-4e9e-86c1-cd546719ebc4"))
+}
