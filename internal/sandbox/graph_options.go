@@ -20,6 +20,10 @@ type GraphOptions struct {
 	// ProvisioningInterval is the time from one provisioning cycle of a
 	// started job to the next; 0 means DefaultProvisioningInterval.
 	ProvisioningInterval time.Duration
+	// FirstCycleDelay is how long a started job waits before its first
+	// cycle (Entra takes a while; 0 runs it at once). Tests use it to
+	// catch a cutover while provisioning runs.
+	FirstCycleDelay time.Duration
 
 	// ForbiddenPaths are answered 403 Authorization_RequestDenied, as
 	// Graph answers a caller without the permission: a request whose

@@ -236,6 +236,13 @@ func (s *syncState) launchRunner(job *syncJob) {
 // with it, as in Entra.
 func (s *syncState) run(job *syncJob, generation int) {
 	interval := s.graph.opts.provisioningInterval()
+	if delay := s.graph.opts.FirstCycleDelay; delay > 0 {
+		select {
+		case <-s.ctx.Done():
+			return
+		case <-time.After(delay):
+		}
+	}
 	for s.current(job, generation) {
 		if !s.directory().servicePrincipalExists(job.servicePrincipalID) {
 			s.deleteJob(job)
