@@ -25,8 +25,12 @@ type decision struct {
 
 var decisionHelp = map[string]string{
 	workflows.OpApprove: "Approve the open gate (with --override and --reason to go on despite blockers)",
-	workflows.OpReject:  "Reject the cutover at the open gate (--reason required); nothing more is done",
+	workflows.OpReject:  "Reject the cutover at the open gate (--reason required); after the preflight gate this rolls back what was done",
 	workflows.OpRecheck: "Run the preflight again (after fixing findings) and come back to the gate",
+	workflows.OpRollback: "Undo what the cutover did, newest first (--reason required); without --gate, while a step runs " +
+		"(the rollback starts when the step ends)",
+	workflows.OpRetry: "Run a failed step (gate step-failed) or compensation (gate compensation-failed) again, after fixing the cause",
+	workflows.OpSkip:  "Leave a compensation that keeps failing to a person (gate compensation-failed); --reason says what you did by hand",
 }
 
 func (c *cli) decideCommand(op string) *cobra.Command {
@@ -53,12 +57,14 @@ a refused one only shows under "Refused signals" in 'starter status'.`,
 	d.target.register(cmd.Flags())
 	cmd.Flags().StringVar(&d.gate, "gate", "", "the gate you decide at, as status shows it (e.g. preflight): a decision meant for one gate is never taken at another")
 	cmd.Flags().StringVar(&d.by, "by", d.by, "who decides (default $USER)")
-	cmd.Flags().StringVar(&d.reason, "reason", "", "why; required to reject and to override")
+	cmd.Flags().StringVar(&d.reason, "reason", "", "why; required to reject, roll back, skip and override")
 	if op == workflows.OpApprove {
 		cmd.Flags().BoolVar(&d.override, "override", false, "approve despite blockers; needs --reason")
 	}
 	cmd.Flags().BoolVar(&d.signal, "signal", false, "send a signal instead of an update (no immediate answer)")
-	_ = cmd.MarkFlagRequired("gate")
+	if op != workflows.OpRollback {
+		_ = cmd.MarkFlagRequired("gate")
+	}
 	return cmd
 }
 
