@@ -89,7 +89,7 @@ var (
 // fakeSecondHalf plays the activities after the preflight gate. Answers
 // given as lists are used in order, the last one repeating.
 type fakeSecondHalf struct {
-	appErr        error
+	appErr error
 	// deleteAppErrs fail DeleteEnterpriseApp's first calls.
 	deleteAppErrs []error
 	scimErrs      []error

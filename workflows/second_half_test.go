@@ -373,7 +373,9 @@ func TestACompensationThatKeepsFailingAsksAPerson(t *testing.T) {
 	var failed CutoverStatus
 	at(env, time.Minute, func() { approvePreflight(env) })
 	at(env, 2*time.Minute, func() { submitSPMetadata(env, testSPMetadata(t)) })
-	at(env, 3*time.Minute, func() { env.SignalWorkflow(OpRollback, GateDecision{Gate: GateSCIMCredentials, By: "carol", Reason: "stop"}) })
+	at(env, 3*time.Minute, func() {
+		env.SignalWorkflow(OpRollback, GateDecision{Gate: GateSCIMCredentials, By: "carol", Reason: "stop"})
+	})
 	at(env, 4*time.Minute, func() {
 		failed = queryStatus(t, env)
 		env.SignalWorkflow(OpRetry, GateDecision{Gate: GateCompensationFailed, By: "carol"})
