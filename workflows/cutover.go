@@ -88,6 +88,7 @@ func (c *cutover) run(ctx workflow.Context) (CutoverResult, error) {
 // returns the approval at gate confirm-sign-in. A reject or rollback at a
 // gate, or a rollback asked for while a step ran, comes back as errRollback.
 func (c *cutover) secondHalf(ctx workflow.Context) (*pendingDecision, error) {
+	c.changing = true
 	// Runbook step 4: a way into AWS that does not depend on single sign-on.
 	if err := c.ensureBreakGlassUser(ctx); err != nil {
 		return nil, err

@@ -187,5 +187,5 @@ func clip(s string, n int) string {
 // canRollBackNow reports whether a rollback sent while no gate is open can
 // be taken: once the cutover has something to undo, and not twice.
 func (c *cutover) canRollBackNow() bool {
-	return len(c.compensations) > 0 && c.rollbackRequested == nil && c.status.Rollback == nil
+	return c.changing && c.rollbackRequested == nil && c.status.Rollback == nil
 }

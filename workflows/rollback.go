@@ -217,7 +217,7 @@ func (c *cutover) asRollback(err error) (*errRollback, bool) {
 	if errors.As(err, &rb) {
 		return rb, true
 	}
-	if temporal.IsCanceledError(err) && len(c.compensations) > 0 {
+	if temporal.IsCanceledError(err) && c.changing {
 		return &errRollback{trigger: TriggerCancelled}, true
 	}
 	return nil, false

@@ -23,6 +23,9 @@ type cutover struct {
 	// onDemandGroups are the Entra groups to provision on demand when the
 	// job starts (a few; the job's cycle provisions every assigned group).
 	onDemandGroups []string
+	// changing is set once the cutover starts changing things (after the
+	// preflight gate): from then on a cancellation rolls back.
+	changing bool
 	// compensations undo the steps done so far (newest last).
 	compensations []compensation
 	// rollbackRequested is a rollback asked for while no gate was open; it
