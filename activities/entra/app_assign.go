@@ -181,80 +181,72 @@ func (r *assignRun) userRole(ctx context.Context) (string, error) {
 // assignedGroups returns the (lower-case) IDs of the principals assigned to
 // roleID on the app.
 func (r *assignRun) assignedGroups(ctx context.Context, roleID string) (map[string]bool, error) {
+	assigned := map[string]bool{}
+	err := r.eachAssignment(ctx, func(as models.AppRoleAssignmentable) {
+		if as.GetAppRoleId() != nil && strings.EqualFold(as.GetAppRoleId().String(), roleID) && as.GetPrincipalId() != nil {
+			assigned[strings.ToLower(as.GetPrincipalId().String())] = true
+		}
+	})
+	if err != nil {
+		return nil, whenGone(r.app, err)
+	}
+	return assigned, nil
+}
+
+// eachAssignment gives keep every app role assignment of the app, of any
+// role and principal, 999 a page. A 404 (the app is gone) is a
+// *notFoundError.
+func (r *assignRun) eachAssignment(ctx context.Context, keep func(models.AppRoleAssignmentable)) error {
 	what := fmt.Sprintf("list the assignments of %q", r.app.DisplayName)
 	builder := r.servicePrincipal().AppRoleAssignedTo()
 	page, err := builder.Get(ctx, &serviceprincipals.ItemAppRoleAssignedToRequestBuilderGetRequestConfiguration{
 		QueryParameters: &serviceprincipals.ItemAppRoleAssignedToRequestBuilderGetQueryParameters{
-			Select: []string{"id", "principalId", "appRoleId"},
+			Select: []string{"id", "principalId", "principalDisplayName", "appRoleId"},
 			Top:    ptr(int32(assignmentsPageSize)),
 		},
 	})
-	assigned := map[string]bool{}
 	r.progress.Start("read the app's assignments", 0)
 	for {
 		if err != nil {
-			return nil, whenGone(r.app, appCallError(what, err))
+			return appCallError(what, err)
 		}
 		for _, as := range page.GetValue() {
-			if as.GetAppRoleId() != nil && strings.EqualFold(as.GetAppRoleId().String(), roleID) && as.GetPrincipalId() != nil {
-				assigned[strings.ToLower(as.GetPrincipalId().String())] = true
-			}
+			keep(as)
 		}
 		r.progress.More(len(page.GetValue()))
 		r.progress.Add(len(page.GetValue()))
 		next := page.GetOdataNextLink()
 		if next == nil {
-			return assigned, nil
+			return nil
 		}
 		page, err = builder.WithUrl(*next).Get(ctx, nil)
 	}
 }
 
-// assignmentPost is the request that assigns one group, and its retries.
-type assignmentPost struct {
-	group     assignTarget
-	info      *abstractions.RequestInformation
-	attempt   int
-	notBefore time.Time
-	lastError string
-}
-
-// assign posts an assignment for every group, 20 to a $batch. Requests
-// throttled or failed on their own are sent again in the next round, after
-// their Retry-After.
+// assign posts an assignment for every group, 20 to a $batch.
 func (r *assignRun) assign(ctx context.Context, roleID string, groups []assignTarget) error {
 	r.progress.Start("assign groups to the app", len(groups))
-	pending := make([]*assignmentPost, 0, len(groups))
+	posts := make([]*assignmentWrite, 0, len(groups))
 	for _, g := range groups {
 		post, err := r.newPost(ctx, roleID, g)
 		if err != nil {
 			return err
 		}
-		pending = append(pending, post)
+		posts = append(posts, post)
 	}
-	for len(pending) > 0 {
-		if err := sleepUntil(ctx, latestPostNotBefore(pending)); err != nil {
-			return err
-		}
-		var again []*assignmentPost
-		var mu sync.Mutex
-		calls := (len(pending) + maxBatchRequests - 1) / maxBatchRequests
-		err := progress.ForEach(ctx, r.concurrency, calls, func(ctx context.Context, c int) error {
-			retry, err := r.postBatch(ctx, pending[c*maxBatchRequests:min(len(pending), (c+1)*maxBatchRequests)])
-			mu.Lock()
-			again = append(again, retry...)
-			mu.Unlock()
-			return err
-		})
-		if err != nil {
-			return err
-		}
-		pending = again
-	}
-	return nil
+	return r.writes().send(ctx, posts)
 }
 
-func (r *assignRun) newPost(ctx context.Context, roleID string, g assignTarget) (*assignmentPost, error) {
+// writes sends this run's assignment writes.
+func (r *assignRun) writes() assignmentWrites {
+	return assignmentWrites{
+		graph:       r.graph,
+		concurrency: r.concurrency,
+		refused:     func(what string, err error) error { return assignCallError(r.app, what, err) },
+	}
+}
+
+func (r *assignRun) newPost(ctx context.Context, roleID string, g assignTarget) (*assignmentWrite, error) {
 	principal, err := uuid.Parse(g.ID)
 	if err != nil {
 		return nil, temporal.NewNonRetryableApplicationError(fmt.Sprintf("the Entra inventory names group %q with ID %q, which is not an Entra object ID: run the preflight again", g.DisplayName, g.ID), ErrInvalidRequest, err)
@@ -275,46 +267,8 @@ func (r *assignRun) newPost(ctx context.Context, roleID string, g assignTarget) 
 	if err != nil {
 		return nil, fmt.Errorf("build the assignment of group %q: %w", g.DisplayName, err)
 	}
-	if info.PathParameters["baseurl"] == "" {
-		info.PathParameters["baseurl"] = r.graph.Adapter.GetBaseUrl()
-	}
-	return &assignmentPost{group: g, info: info}, nil
-}
-
-// postBatch sends one $batch of posts and returns those to send again.
-func (r *assignRun) postBatch(ctx context.Context, posts []*assignmentPost) ([]*assignmentPost, error) {
-	batch := msgraphcore.NewBatchRequest(r.graph.Adapter)
-	ids := make([]string, len(posts))
-	for i, p := range posts {
-		item, err := batch.AddBatchRequestStep(*p.info)
-		if err != nil {
-			return nil, fmt.Errorf("assign group %q: build the batch request: %w", p.group.DisplayName, err)
-		}
-		ids[i] = *item.GetId()
-	}
-	resp, err := sendBatch(ctx, r.graph.Adapter, batch)
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		if status := statusOf(err); status != 0 && !retryableStatus(status) {
-			return nil, assignCallError(r.app, fmt.Sprintf("assign groups to %q (group %q, ...)", r.app.DisplayName, posts[0].group.DisplayName), err)
-		}
-		return r.again(posts, func(*assignmentPost) (time.Duration, string) {
-			return 0, "an error to the whole batch (" + err.Error() + ")"
-		})
-	}
-
-	var retry []*assignmentPost
-	for i, p := range posts {
-		item := resp.GetResponseById(ids[i])
-		if item == nil || item.GetStatus() == nil {
-			retry = append(retry, p)
-			p.lastError = "no answer in the batch response"
-			continue
-		}
-		status := int(*item.GetStatus())
-		code, message := subResponseError(item)
+	what := fmt.Sprintf("assign group %q (%s) to %q", g.DisplayName, g.ID, r.app.DisplayName)
+	return &assignmentWrite{what: what, info: info, answered: func(status int, code, message string) error {
 		switch {
 		case status < 300:
 			r.count(1)
@@ -322,39 +276,13 @@ func (r *assignRun) postBatch(ctx context.Context, posts []*assignmentPost) ([]*
 			// Assigned since the listing: by a lost answer's request, or
 			// by a person. Either way it is there.
 			r.count(0)
-		case retryableStatus(status):
-			wait, _ := retryAfter(item.GetHeaders())
-			p.notBefore = time.Now().Add(wait)
-			p.lastError = fmt.Sprintf("HTTP %d", status)
-			retry = append(retry, p)
 		case status == 404:
-			return nil, r.notFound(p, code, message)
+			return r.notFound(g, code, message)
 		default:
-			return nil, assignCallError(r.app, fmt.Sprintf("assign group %q (%s) to %q", p.group.DisplayName, p.group.ID, r.app.DisplayName),
-				&graphStatusError{status: status, code: code, message: message})
+			return assignCallError(r.app, what, &graphStatusError{status: status, code: code, message: message})
 		}
-	}
-	return r.again(retry, nil)
-}
-
-// again counts an attempt of each post and returns them to send again,
-// or an error once one has been tried maxAttempts times. reason, when set,
-// gives the wait and the reason for all of them.
-func (r *assignRun) again(posts []*assignmentPost, reason func(*assignmentPost) (time.Duration, string)) ([]*assignmentPost, error) {
-	for _, p := range posts {
-		if reason != nil {
-			wait, why := reason(p)
-			p.notBefore, p.lastError = time.Now().Add(wait), why
-		}
-		p.attempt++
-		if p.attempt >= maxAttempts {
-			return nil, fmt.Errorf("assign group %q to %q: Microsoft Graph still answered %s after %d attempts; the activity is retried", p.group.DisplayName, r.app.DisplayName, p.lastError, p.attempt)
-		}
-		if wait := backoff(p.attempt - 1); time.Until(p.notBefore) < wait {
-			p.notBefore = time.Now().Add(wait)
-		}
-	}
-	return posts, nil
+		return nil
+	}}, nil
 }
 
 // count records one group done, created (1) or found assigned (0).
@@ -378,21 +306,149 @@ func assignCallError(app EnterpriseApp, what string, err error) error {
 }
 
 // notFound explains a 404 to an assignment: the app or the group is gone.
-func (r *assignRun) notFound(p *assignmentPost, code, message string) error {
+func (r *assignRun) notFound(g assignTarget, code, message string) error {
 	err := &graphStatusError{status: 404, code: code, message: message}
 	if strings.Contains(message, r.app.ServicePrincipalID) {
 		return appGone(r.app, err)
 	}
 	return temporal.NewNonRetryableApplicationError(fmt.Sprintf(
 		"Entra group %q (%s) no longer exists (%s: %s). Run the preflight again (recheck) so that the cutover assigns the groups that exist",
-		p.group.DisplayName, p.group.ID, code, message), ErrInvalidRequest, err)
+		g.DisplayName, g.ID, code, message), ErrInvalidRequest, err)
 }
 
-func latestPostNotBefore(posts []*assignmentPost) time.Time {
+// assignmentWrite is one write of an app role assignment (the POST that
+// makes it, the DELETE that removes it) and its retries.
+type assignmentWrite struct {
+	// what names the write for errors: "assign group ...".
+	what string
+	info *abstractions.RequestInformation
+	// answered takes the write's answer and returns nil when the write is
+	// done, or the activity's error. Throttling and server errors never
+	// reach it: the write is sent again.
+	answered func(status int, code, message string) error
+
+	attempt   int
+	notBefore time.Time
+	lastError string
+}
+
+// assignmentWrites sends assignment writes 20 to a $batch, a bounded number
+// of calls at once, so ten thousand take some hundred calls. Graph answers
+// each write of a batch on its own: one throttled or met by a server error
+// is sent again in the next round, after its Retry-After.
+type assignmentWrites struct {
+	graph       *graphclient.Client
+	concurrency int
+	// refused makes the activity's error of an error to a whole $batch
+	// call that sending it again cannot fix (a 403, say).
+	refused func(what string, err error) error
+}
+
+// send sends every write until each has an answer its answered accepts.
+func (s assignmentWrites) send(ctx context.Context, writes []*assignmentWrite) error {
+	for _, w := range writes {
+		// The batch resolves the URL on a copy that shares the path
+		// parameters: resolve it on the write, so a resend keeps it.
+		if w.info.PathParameters["baseurl"] == "" {
+			w.info.PathParameters["baseurl"] = s.graph.Adapter.GetBaseUrl()
+		}
+	}
+	pending := writes
+	for len(pending) > 0 {
+		if err := sleepUntil(ctx, latestWriteNotBefore(pending)); err != nil {
+			return err
+		}
+		var again []*assignmentWrite
+		var mu sync.Mutex
+		calls := (len(pending) + maxBatchRequests - 1) / maxBatchRequests
+		err := progress.ForEach(ctx, s.concurrency, calls, func(ctx context.Context, c int) error {
+			retry, err := s.sendBatch(ctx, pending[c*maxBatchRequests:min(len(pending), (c+1)*maxBatchRequests)])
+			mu.Lock()
+			again = append(again, retry...)
+			mu.Unlock()
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		pending = again
+	}
+	return nil
+}
+
+// sendBatch sends one $batch of writes and returns those to send again.
+func (s assignmentWrites) sendBatch(ctx context.Context, writes []*assignmentWrite) ([]*assignmentWrite, error) {
+	batch := msgraphcore.NewBatchRequest(s.graph.Adapter)
+	ids := make([]string, len(writes))
+	for i, w := range writes {
+		item, err := batch.AddBatchRequestStep(*w.info)
+		if err != nil {
+			return nil, fmt.Errorf("%s: build the batch request: %w", w.what, err)
+		}
+		ids[i] = *item.GetId()
+	}
+	resp, err := sendBatch(ctx, s.graph.Adapter, batch)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		if status := statusOf(err); status != 0 && !retryableStatus(status) {
+			return nil, s.refused(writes[0].what+" (and the rest of its batch)", err)
+		}
+		return retryWrites(writes, func(*assignmentWrite) (time.Duration, string) {
+			return 0, "an error to the whole batch (" + err.Error() + ")"
+		})
+	}
+
+	var retry []*assignmentWrite
+	for i, w := range writes {
+		item := resp.GetResponseById(ids[i])
+		if item == nil || item.GetStatus() == nil {
+			retry = append(retry, w)
+			w.lastError = "no answer in the batch response"
+			continue
+		}
+		status := int(*item.GetStatus())
+		if retryableStatus(status) {
+			wait, _ := retryAfter(item.GetHeaders())
+			w.notBefore = time.Now().Add(wait)
+			w.lastError = fmt.Sprintf("HTTP %d", status)
+			retry = append(retry, w)
+			continue
+		}
+		code, message := subResponseError(item)
+		if err := w.answered(status, code, message); err != nil {
+			return nil, err
+		}
+	}
+	return retryWrites(retry, nil)
+}
+
+// retryWrites counts an attempt of each write and returns them to send again,
+// or an error once one has been tried maxAttempts times. reason, when set,
+// gives the wait and the reason for all of them.
+func retryWrites(writes []*assignmentWrite, reason func(*assignmentWrite) (time.Duration, string)) ([]*assignmentWrite, error) {
+	for _, w := range writes {
+		if reason != nil {
+			wait, why := reason(w)
+			w.notBefore, w.lastError = time.Now().Add(wait), why
+		}
+		w.attempt++
+		if w.attempt >= maxAttempts {
+			return nil, fmt.Errorf("%s: Microsoft Graph still answered %s after %d attempts; the activity is retried", w.what, w.lastError, w.attempt)
+		}
+		if wait := backoff(w.attempt - 1); time.Until(w.notBefore) < wait {
+			w.notBefore = time.Now().Add(wait)
+		}
+	}
+	return writes, nil
+}
+
+func latestWriteNotBefore(writes []*assignmentWrite) time.Time {
 	var latest time.Time
-	for _, p := range posts {
-		if p.notBefore.After(latest) {
-			latest = p.notBefore
+	for _, w := range writes {
+		if w.notBefore.After(latest) {
+			latest = w.notBefore
 		}
 	}
 	return latest
