@@ -130,6 +130,14 @@ type CutoverRequest struct {
 	// asking a person ("4h" when empty). Go durations.
 	VerifyInterval string `json:"verifyInterval,omitempty" yaml:"verifyInterval,omitempty"`
 	VerifyDeadline string `json:"verifyDeadline,omitempty" yaml:"verifyDeadline,omitempty"`
+	// GateTimeout is how long a gate may wait for a person ("72h"; empty:
+	// no limit). Halfway the cutover reminds (log, status, UI); at the end
+	// it acts as OnGateTimeout says.
+	GateTimeout string `json:"gateTimeout,omitempty" yaml:"gateTimeout,omitempty"`
+	// OnGateTimeout is "remind" (the default: remind again and keep
+	// waiting) or "rollback" (undo the cutover). Gates of a rollback only
+	// ever remind.
+	OnGateTimeout string `json:"onGateTimeout,omitempty" yaml:"onGateTimeout,omitempty"`
 	// Sandbox marks a cutover of the local sandbox (the demo, the tests):
 	// SCIM endpoints on the loopback interface are accepted.
 	Sandbox bool `json:"sandbox,omitempty" yaml:"sandbox,omitempty"`
@@ -140,6 +148,33 @@ const (
 	DefaultVerifyInterval = 5 * time.Minute
 	DefaultVerifyDeadline = 4 * time.Hour
 )
+
+// Actions at a gate's timeout.
+const (
+	OnGateTimeoutRemind   = "remind"
+	OnGateTimeoutRollback = "rollback"
+)
+
+// gateTimeout is the request's gate timeout, 0 for none.
+func (r CutoverRequest) gateTimeout() (time.Duration, error) {
+	var errs []error
+	switch r.OnGateTimeout {
+	case "", OnGateTimeoutRemind, OnGateTimeoutRollback:
+	default:
+		errs = append(errs, fmt.Errorf("onGateTimeout %q: want %s or %s", r.OnGateTimeout, OnGateTimeoutRemind, OnGateTimeoutRollback))
+	}
+	var d time.Duration
+	if r.GateTimeout != "" {
+		var err error
+		if d, err = time.ParseDuration(r.GateTimeout); err != nil || d < time.Minute {
+			errs = append(errs, fmt.Errorf("gateTimeout %q: want a duration of at least 1m, such as 72h", r.GateTimeout))
+		}
+	}
+	if len(errs) > 0 {
+		return 0, errors.Join(errs...)
+	}
+	return d, nil
+}
 
 // verifyTiming is the request's verification interval and deadline.
 func (r CutoverRequest) verifyTiming() (interval, deadline time.Duration, err error) {
@@ -189,6 +224,9 @@ func (r CutoverRequest) Validate() error {
 		}
 	}
 	if _, _, err := r.verifyTiming(); err != nil {
+		errs = append(errs, err)
+	}
+	if _, err := r.gateTimeout(); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
@@ -246,6 +284,8 @@ type GateStatus struct {
 	Instructions string    `json:"instructions"`
 	Operations   []string  `json:"operations"`
 	OpenedAt     time.Time `json:"openedAt"`
+	// RemindedAt is when the cutover last reminded that the gate waits.
+	RemindedAt time.Time `json:"remindedAt,omitzero"`
 }
 
 // PreflightResult is what history keeps of a preflight run: counts, a

@@ -14,10 +14,11 @@ func (c *cutover) confirmSignIn(ctx workflow.Context) (*pendingDecision, error) 
 	verification := c.resources().Verification
 	complete := verification != nil && verification.Complete()
 	return c.waitAtGate(ctx, &gate{
-		name:         GateConfirmSignIn,
-		phase:        PhaseAwaitingSignIn,
-		instructions: confirmInstructions(c.status.WorkflowID, c.status.Resources),
-		operations:   []string{OpApprove, OpReject, OpRollback},
+		name:               GateConfirmSignIn,
+		phase:              PhaseAwaitingSignIn,
+		instructions:       confirmInstructions(c.status.WorkflowID, c.status.Resources),
+		operations:         []string{OpApprove, OpReject, OpRollback},
+		rollsBackOnTimeout: true,
 		check: func(op string, d GateDecision) error {
 			if op == OpApprove && !complete && !d.Override {
 				return fmt.Errorf("the verification did not find everything of the snapshot in Identity Center (%s): "+

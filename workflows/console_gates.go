@@ -31,10 +31,11 @@ const (
 func (c *cutover) collectSPMetadata(ctx workflow.Context) (*pendingDecision, error) {
 	req := c.status.Request
 	g := &gate{
-		name:         GateAWSSPMetadata,
-		phase:        PhaseAwaitingSPMeta,
-		instructions: spMetadataInstructions(c.status.WorkflowID, c.status.Resources),
-		operations:   []string{OpSubmitSPMetadata, OpReject, OpRollback},
+		name:               GateAWSSPMetadata,
+		phase:              PhaseAwaitingSPMeta,
+		instructions:       spMetadataInstructions(c.status.WorkflowID, c.status.Resources),
+		operations:         []string{OpSubmitSPMetadata, OpReject, OpRollback},
+		rollsBackOnTimeout: true,
 		check: func(op string, d GateDecision) error {
 			if op != OpSubmitSPMetadata {
 				return nil

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"go.temporal.io/sdk/workflow"
 )
@@ -23,6 +24,9 @@ type gate struct {
 	// check refuses a decision this gate cannot take, beyond the rules every
 	// gate has (see validate). Nil accepts. It must only read state.
 	check func(op string, d GateDecision) error
+	// rollsBackOnTimeout lets the request's onGateTimeout roll back when
+	// the gate waits too long; other gates only remind.
+	rollsBackOnTimeout bool
 }
 
 // pendingDecision is a decision the workflow accepted and is carrying out.
@@ -66,12 +70,49 @@ func (c *cutover) waitAtGate(ctx workflow.Context, g *gate) (*pendingDecision, e
 		c.carrying = nil
 	}
 
-	if err := workflow.Await(ctx, func() bool { return c.decision != nil }); err != nil {
+	if err := c.awaitDecision(ctx, g); err != nil {
 		return nil, err
 	}
 	d := c.decision
 	c.decision = nil
 	return d, nil
+}
+
+// awaitDecision waits for a decision at g. With a gate timeout in the
+// request it reminds halfway and at the timeout, then rolls back if the
+// request says so and the gate allows it, or keeps waiting.
+func (c *cutover) awaitDecision(ctx workflow.Context, g *gate) error {
+	decided := func() bool { return c.decision != nil }
+	timeout, _ := c.status.Request.gateTimeout() // checkRequest validated it
+	if timeout == 0 {
+		return workflow.Await(ctx, decided)
+	}
+	for _, wait := range []time.Duration{timeout / 2, timeout - timeout/2} {
+		ok, err := workflow.AwaitWithTimeout(ctx, wait, decided)
+		if err != nil || ok {
+			return err
+		}
+		c.remind(ctx, g, timeout)
+	}
+	if g.rollsBackOnTimeout && c.status.Request.OnGateTimeout == OnGateTimeoutRollback {
+		c.gate, c.status.Gate = nil, nil
+		return &errRollback{trigger: TriggerGateTimeout}
+	}
+	for {
+		ok, err := workflow.AwaitWithTimeout(ctx, timeout, decided)
+		if err != nil || ok {
+			return err
+		}
+		c.remind(ctx, g, timeout)
+	}
+}
+
+// remind says, in the log, status and the UI, that g still waits.
+func (c *cutover) remind(ctx workflow.Context, g *gate, timeout time.Duration) {
+	waited := workflow.Now(ctx).Sub(c.status.Gate.OpenedAt)
+	workflow.GetLogger(ctx).Warn("A gate waits for a person", "gate", g.name, "waited", waited.String(), "timeout", timeout.String())
+	c.status.Gate.RemindedAt = workflow.Now(ctx)
+	c.setStep(ctx, g.phase, fmt.Sprintf("REMINDER: gate %s has waited %s for a person to %s", g.name, waited.Round(time.Minute), orList(g.operations)))
 }
 
 // accept validates a decision and, if it is valid, records it and closes the

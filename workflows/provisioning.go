@@ -50,10 +50,11 @@ func (c *cutover) collectSCIMCredentials(ctx workflow.Context, problem string) (
 	req := c.status.Request
 	for {
 		g := &gate{
-			name:         GateSCIMCredentials,
-			phase:        PhaseAwaitingSCIM,
-			instructions: scimInstructions(c.status.WorkflowID, req.IdentityStoreID, c.status.Resources, problem),
-			operations:   []string{OpSubmitSCIM, OpReject, OpRollback},
+			name:               GateSCIMCredentials,
+			phase:              PhaseAwaitingSCIM,
+			instructions:       scimInstructions(c.status.WorkflowID, req.IdentityStoreID, c.status.Resources, problem),
+			operations:         []string{OpSubmitSCIM, OpReject, OpRollback},
+			rollsBackOnTimeout: true,
 			check: func(op string, d GateDecision) error {
 				if op != OpSubmitSCIM {
 					return nil

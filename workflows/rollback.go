@@ -43,6 +43,9 @@ const (
 	TriggerRollback   = "rollback"
 	TriggerStepFailed = "step-failed"
 	TriggerCancelled  = "cancelled"
+	// TriggerGateTimeout: a gate waited past the request's gateTimeout and
+	// onGateTimeout says rollback.
+	TriggerGateTimeout = "gate-timeout"
 )
 
 // Outcomes of a compensation in the rollback report.
@@ -194,7 +197,8 @@ func (c *cutover) stepFailedGate(step string, err error) *gate {
 			step, activityFailure(err),
 			starterCommand(OpRetry, id, args...),
 			starterCommand(OpRollback, id, append(args, "--reason", `"WHY"`)...)),
-		operations: []string{OpRetry, OpRollback},
+		operations:         []string{OpRetry, OpRollback},
+		rollsBackOnTimeout: true,
 	}
 }
 

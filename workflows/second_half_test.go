@@ -406,3 +406,47 @@ func TestSecretsTravelAsReferences(t *testing.T) {
 	}
 	require.NoError(t, testTokenRef.Validate())
 }
+
+func TestAGateLeftUnansweredRemindsThenRollsBack(t *testing.T) {
+	env, _ := newCutoverEnv(t)
+	req := testRequest()
+	req.GateTimeout, req.OnGateTimeout = "72h", OnGateTimeoutRollback
+	var reminded CutoverStatus
+	at(env, time.Minute, func() { approvePreflight(env) })
+	at(env, 2*time.Minute, func() { submitSPMetadata(env, testSPMetadata(t)) })
+	at(env, 40*time.Hour, func() { reminded = queryStatus(t, env) })
+	at(env, 80*time.Hour, func() { confirmGate(env, GateRevertIdentitySource) })
+
+	env.ExecuteWorkflow(CutoverWorkflowName, req)
+
+	require.Equal(t, GateSCIMCredentials, reminded.Gate.Name)
+	require.False(t, reminded.Gate.RemindedAt.IsZero(), "reminded halfway")
+	require.Contains(t, reminded.Step, "REMINDER: gate scim-credentials has waited 36h")
+	res := result(t, env)
+	require.Equal(t, PhaseRolledBack, res.Outcome)
+	require.Equal(t, TriggerGateTimeout, res.Rollback.Trigger)
+}
+
+func TestAGateLeftUnansweredOnlyRemindsByDefault(t *testing.T) {
+	env, _ := newCutoverEnv(t)
+	req := testRequest()
+	req.GateTimeout = "2h"
+	var later CutoverStatus
+	at(env, time.Minute, func() { approvePreflight(env) })
+	at(env, 10*time.Hour, func() { later = queryStatus(t, env) })
+	at(env, 11*time.Hour, func() { rejectAt(env, GateAWSSPMetadata) })
+
+	env.ExecuteWorkflow(CutoverWorkflowName, req)
+
+	require.Equal(t, GateAWSSPMetadata, later.Gate.Name, "still waiting after five timeouts")
+	require.Contains(t, later.Step, "REMINDER")
+	require.Equal(t, TriggerReject, result(t, env).Rollback.Trigger)
+}
+
+func TestGateTimeoutsAreChecked(t *testing.T) {
+	req := testRequest()
+	req.GateTimeout, req.OnGateTimeout = "10s", "explode"
+	err := req.Validate()
+	require.ErrorContains(t, err, "gateTimeout")
+	require.ErrorContains(t, err, "onGateTimeout")
+}
