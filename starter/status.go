@@ -306,6 +306,19 @@ func renderStatus(w io.Writer, v statusView, link string, now time.Time) {
 		}
 	}
 
+	if s.Resources != nil {
+		fmt.Fprintf(w, "\nCreated so far:\n")
+		for _, line := range workflows.ResourceLines(s.Resources) {
+			fmt.Fprintf(w, "  %s\n", line)
+		}
+	}
+	if s.Rollback != nil {
+		fmt.Fprintf(w, "\nRollback:\n")
+		for _, line := range workflows.RollbackLines(s.Rollback, s.PendingCompensations) {
+			fmt.Fprintf(w, "  %s\n", line)
+		}
+	}
+
 	if s.RefusedTotal > 0 {
 		fmt.Fprintf(w, "\nRefused signals: %d", s.RefusedTotal)
 		if s.RefusedTotal > len(s.Refused) {

@@ -38,7 +38,23 @@ func renderDetails(s CutoverStatus) string {
 
 	if s.Resources != nil {
 		b.WriteString("### Created so far\n\n")
-		b.WriteString(renderResources(s.Resources))
+		for _, line := range ResourceLines(s.Resources) {
+			fmt.Fprintf(&b, "- %s\n", line)
+		}
+		b.WriteString("\n")
+	}
+	if len(s.PendingCompensations) > 0 && s.Rollback == nil {
+		b.WriteString("### A rollback would undo, newest first\n\n")
+		for i := len(s.PendingCompensations) - 1; i >= 0; i-- {
+			fmt.Fprintf(&b, "- %s\n", s.PendingCompensations[i])
+		}
+		b.WriteString("\n")
+	}
+	if s.Rollback != nil {
+		b.WriteString("### Rollback\n\n")
+		for _, line := range RollbackLines(s.Rollback, s.PendingCompensations) {
+			fmt.Fprintf(&b, "- %s\n", line)
+		}
 		b.WriteString("\n")
 	}
 
@@ -78,39 +94,3 @@ func orDash(s string) string {
 	return s
 }
 
-// renderResources lists what the cutover created, one line each.
-func renderResources(r *Resources) string {
-	var b strings.Builder
-	if g := r.BreakGlass; g != nil {
-		fmt.Fprintf(&b, "- Break-glass IAM user `%s`, password in secret `%s`\n", g.UserName, g.Password.ARN)
-	}
-	if sp := r.ServiceProvider; sp != nil {
-		fmt.Fprintf(&b, "- AWS service provider `%s`\n", sp.EntityID)
-	}
-	if a := r.App; a != nil {
-		fmt.Fprintf(&b, "- Enterprise app %q: app ID `%s`, service principal `%s`\n", a.DisplayName, a.AppID, a.ServicePrincipalID)
-	}
-	if c := r.SigningCertificate; c != nil {
-		fmt.Fprintf(&b, "- SAML signing certificate `%s`, expires %s\n", c.Thumbprint, c.Expires.UTC().Format(time.DateOnly))
-	}
-	if m := r.IdPMetadata; m != nil {
-		fmt.Fprintf(&b, "- Federation metadata for `%s` (write it out with `starter metadata`)\n", m.EntityID)
-	}
-	if g := r.GroupAssignments; g != nil {
-		fmt.Fprintf(&b, "- %s assigned to the app's User role (%d now, %d before)\n", count(g.Groups, "group"), g.Assigned, g.AlreadyAssigned)
-	}
-	if s := r.SCIM; s != nil {
-		fmt.Fprintf(&b, "- SCIM endpoint `%s`, token in secret `%s`\n", s.Endpoint, s.Token.ARN)
-	}
-	if p := r.Provisioning; p != nil {
-		fmt.Fprintf(&b, "- Provisioning job `%s`", p.JobID)
-		if p.Last != nil {
-			fmt.Fprintf(&b, ": %s, last cycle %s", p.Last.Code, orDash(p.Last.LastExecutionState))
-		}
-		b.WriteString("\n")
-	}
-	if r.Verification != nil {
-		fmt.Fprintf(&b, "- Verification: %s\n", verificationLine(r))
-	}
-	return b.String()
-}

@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/platformguide/ssocutover/activities/entra"
@@ -89,4 +90,70 @@ func SCIMTokenSecretName(identityStoreID string) string {
 // EnterpriseAppName is the display name of the Entra enterprise app.
 func EnterpriseAppName(identityStoreID string) string {
 	return "AWS IAM Identity Center (" + identityStoreID + ")"
+}
+
+// ResourceLines lists what the cutover created, one line each, for status
+// in the UI and the starter. No secret value is in it, only secret ARNs.
+func ResourceLines(r *Resources) []string {
+	var lines []string
+	add := func(format string, args ...any) { lines = append(lines, fmt.Sprintf(format, args...)) }
+	if g := r.BreakGlass; g != nil {
+		add("Break-glass IAM user %s, password in secret %s", g.UserName, g.Password.ARN)
+	}
+	if sp := r.ServiceProvider; sp != nil {
+		add("AWS service provider %s", sp.EntityID)
+	}
+	if a := r.App; a != nil {
+		add("Enterprise app %q: app ID %s, service principal %s", a.DisplayName, a.AppID, a.ServicePrincipalID)
+	}
+	if c := r.SigningCertificate; c != nil {
+		add("SAML signing certificate %s, expires %s", c.Thumbprint, c.Expires.UTC().Format(time.DateOnly))
+	}
+	if m := r.IdPMetadata; m != nil {
+		add("Federation metadata for %s (write it out with starter metadata)", m.EntityID)
+	}
+	if g := r.GroupAssignments; g != nil {
+		add("%s assigned to the app's User role (%d now, %d before)", count(g.Groups, "group"), g.Assigned, g.AlreadyAssigned)
+	}
+	if s := r.SCIM; s != nil {
+		add("SCIM endpoint %s, token in secret %s", s.Endpoint, s.Token.ARN)
+	}
+	if p := r.Provisioning; p != nil {
+		line := "Provisioning job " + p.JobID
+		if p.Last != nil {
+			line += fmt.Sprintf(": %s, last cycle %s", p.Last.Code, orDash(p.Last.LastExecutionState))
+		}
+		add("%s", line)
+	}
+	if r.Verification != nil {
+		add("Verification: %s", verificationLine(r))
+	}
+	return lines
+}
+
+// RollbackLines describes a rollback: each step undone with its outcome,
+// what is still to undo (pending, oldest first) and what is left to a person.
+func RollbackLines(r *RollbackReport, pending []string) []string {
+	trigger := "Triggered by " + r.Trigger
+	if r.RequestedBy != "" {
+		trigger += " (" + r.RequestedBy + ": " + oneLine(r.Reason) + ")"
+	}
+	lines := []string{trigger}
+	for _, step := range r.Steps {
+		line := fmt.Sprintf("Undone (%s): %s: %s", step.Kind, step.Undoes, step.Outcome)
+		if step.By != "" {
+			line += " by " + step.By
+		}
+		if step.Detail != "" {
+			line += ": " + oneLine(step.Detail)
+		}
+		lines = append(lines, line)
+	}
+	for i := len(pending) - 1; i >= 0; i-- {
+		lines = append(lines, "To undo: "+pending[i])
+	}
+	for _, todo := range r.ByHand {
+		lines = append(lines, "By hand: "+todo)
+	}
+	return lines
 }

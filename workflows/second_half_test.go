@@ -279,9 +279,17 @@ func TestRejectAtTheSCIMGateRollsBackNewestFirst(t *testing.T) {
 	require.Equal(t, []string{entra.RemoveAppGroupAssignmentsName, entra.DeleteEnterpriseAppName, identitycenter.VerifyAssignmentsName}, calls[len(calls)-3:])
 	require.True(t, f.verify[len(f.verify)-1].Restore, "the snapshot's assignments are restored after the revert")
 	require.Equal(t, GateRevertIdentitySource, atRevert.Gate.Name)
+	require.Equal(t, PhaseRollingBack, atRevert.Phase)
+	require.Len(t, atRevert.Rollback.Steps, 2, "status shows the rollback's progress")
+	require.Len(t, atRevert.PendingCompensations, 2)
 	require.Contains(t, atRevert.Gate.Instructions, "Identity Center directory")
 	require.Len(t, res.Rollback.ByHand, 1, "only the break-glass user is left to a person")
 	require.Empty(t, queryStatus(t, env).PendingCompensations)
+	details := currentDetails(t, env)
+	require.Contains(t, details, "### Rollback")
+	require.Contains(t, details, "Triggered by reject (carol: change window closed)")
+	require.Contains(t, details, "Undone (person): the identity source change in IAM Identity Center: confirmed by a person by carol")
+	require.Contains(t, details, "By hand: when no longer needed, delete the break-glass IAM user")
 }
 
 func TestAPermanentFailureCreatingTheAppAsksToRetryOrRollBack(t *testing.T) {
