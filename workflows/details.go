@@ -93,4 +93,3 @@ func orDash(s string) string {
 	}
 	return s
 }
-
