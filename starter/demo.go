@@ -250,9 +250,13 @@ func runDemo(ctx context.Context, opts demoOptions, stdout io.Writer) error {
 		}
 		if opts.Interactive {
 			say("\nThe cutover waits at gate %s. Run, from another terminal in %s:\n", view.Gate.Name, dataDir)
-			for _, command := range interactiveCommands(view.Gate.Name, id, flags, sb.AWSURL,
-				sandboxAWSEnv(sb.AWSURL, w.AWS.Region, app.SandboxAccessKeyID, app.SandboxSecretAccessKey)) {
+			commands := interactiveCommands(view.Gate.Name, id, flags, sb.AWSURL,
+				sandboxAWSEnv(sb.AWSURL, w.AWS.Region, app.SandboxAccessKeyID, app.SandboxSecretAccessKey))
+			for _, command := range commands {
 				say("    %s", command)
+			}
+			if len(commands) == 0 { // the gates of a rollback or of a failure
+				say("%s", indentLines(view.Gate.Instructions, "    "))
 			}
 			say("")
 			opened := view.Gate.OpenedAt
