@@ -85,8 +85,8 @@ func (a *Activities) AssignGroupsToApp(ctx context.Context, in AssignGroupsToApp
 	return AssignGroupsToAppResult{
 		AppRoleID:       roleID,
 		Groups:          len(groups),
-		Assigned:        run.created,
-		AlreadyAssigned: len(groups) - run.created,
+		Assigned:        run.changed,
+		AlreadyAssigned: len(groups) - run.changed,
 		GroupIDs:        ids,
 		Skipped:         skipped,
 		APICalls:        calls.Counts(),
@@ -143,8 +143,8 @@ type assignRun struct {
 	progress    *progress.Reporter
 
 	mu sync.Mutex
-	// created counts the assignments this run made.
-	created int
+	// changed counts the assignments this run made (or removed).
+	changed int
 }
 
 func (r *assignRun) servicePrincipal() *serviceprincipals.ServicePrincipalItemRequestBuilder {
@@ -285,10 +285,11 @@ func (r *assignRun) newPost(ctx context.Context, roleID string, g assignTarget) 
 	}}, nil
 }
 
-// count records one group done, created (1) or found assigned (0).
-func (r *assignRun) count(created int) {
+// count records one write done: it changed an assignment (1), or found
+// it as the write would leave it (0).
+func (r *assignRun) count(changed int) {
 	r.mu.Lock()
-	r.created += created
+	r.changed += changed
 	r.mu.Unlock()
 	r.progress.Add(1)
 }
