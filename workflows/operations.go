@@ -104,7 +104,10 @@ func (c *cutover) updateHandler(op string) func(workflow.Context, json.RawMessag
 			workflow.GetLogger(ctx).Warn("Gate update refused after validation", "operation", op, "error", err)
 			return CutoverStatus{}, err
 		}
-		if err := workflow.Await(ctx, func() bool { return d.done }); err != nil {
+		// Disconnected: after a cancellation the rollback's gates still
+		// take decisions, and their senders still get answers.
+		waitCtx, _ := workflow.NewDisconnectedContext(ctx)
+		if err := workflow.Await(waitCtx, func() bool { return d.done }); err != nil {
 			return CutoverStatus{}, err
 		}
 		// The workflow coroutine has moved on (to the next gate, or to its

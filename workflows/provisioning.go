@@ -79,7 +79,11 @@ func (c *cutover) collectSCIMCredentials(ctx workflow.Context, problem string) (
 			c.compensate(ctx, compensation{undoes: "automatic provisioning and the SCIM access tokens in IAM Identity Center", gate: c.deleteSCIMTokensGate()})
 		}
 		connection := &SCIMConnection{Endpoint: strings.TrimSuffix(decision.input.SCIMEndpoint, "/"), Token: *decision.input.SCIMToken}
+		// If a step fails for good on the way, the gate step-failed that
+		// opens answers the sender (with the status that shows it).
+		c.carrying = decision
 		refused, err := c.connectSCIM(ctx, connection)
+		c.carrying = nil
 		if err != nil {
 			decision.carriedOut(err)
 			return nil, err
@@ -103,14 +107,16 @@ func (c *cutover) connectSCIM(ctx workflow.Context, connection *SCIMConnection) 
 	res := c.resources()
 	var verified scim.VerifySCIMEndpointResult
 	step := "checking the SCIM endpoint " + connection.Endpoint + " with the submitted token"
-	err = c.execute(ctx, stepOptions(ctx, "Check of the SCIM endpoint", 2*time.Minute, 0),
+	refusals := []string{scim.ErrTokenRejected, scim.ErrEndpointInvalid, scim.ErrSecretUnreadable}
+	err = c.runStepExcept(ctx, stepOptions(ctx, "Check of the SCIM endpoint", 2*time.Minute, 0),
 		PhaseProvisioning, step,
-		scim.VerifySCIMEndpointName, scim.VerifySCIMEndpointInput{Endpoint: connection.Endpoint, Token: connection.Token}, &verified)
-	if hasErrorType(err, scim.ErrTokenRejected, scim.ErrEndpointInvalid, scim.ErrSecretUnreadable) {
+		scim.VerifySCIMEndpointName, scim.VerifySCIMEndpointInput{Endpoint: connection.Endpoint, Token: connection.Token}, &verified,
+		refusals...)
+	if hasErrorType(err, refusals...) {
 		return err, nil
 	}
 	if err != nil {
-		return nil, stepFailed(step, err)
+		return nil, err
 	}
 	connection.UsersAtVerification = verified.Users
 
@@ -132,16 +138,17 @@ func (c *cutover) connectSCIM(ctx workflow.Context, connection *SCIMConnection) 
 
 	var configured entra.ConfigureProvisioningResult
 	step = "saving the SCIM endpoint and token as the provisioning job's credentials and testing them"
-	err = c.execute(ctx, stepOptions(ctx, "Provisioning credentials", 5*time.Minute, 0),
+	refusals = []string{entra.ErrSCIMCredentialsRejected, scim.ErrSecretUnreadable}
+	err = c.runStepExcept(ctx, stepOptions(ctx, "Provisioning credentials", 5*time.Minute, 0),
 		PhaseProvisioning, step,
 		entra.ConfigureProvisioningName,
 		entra.ConfigureProvisioningInput{App: *res.App, JobID: res.Provisioning.JobID, SCIMEndpoint: connection.Endpoint, SCIMToken: connection.Token},
-		&configured)
-	if hasErrorType(err, entra.ErrSCIMCredentialsRejected, scim.ErrSecretUnreadable) {
+		&configured, refusals...)
+	if hasErrorType(err, refusals...) {
 		return err, nil
 	}
 	if err != nil {
-		return nil, stepFailed(step, err)
+		return nil, err
 	}
 	res.SCIM = connection
 	c.publish(ctx)

@@ -353,13 +353,18 @@ func TestCancellingTheWorkflowRollsBack(t *testing.T) {
 	at(env, time.Minute, func() { approvePreflight(env) })
 	at(env, 2*time.Minute, func() { submitSPMetadata(env, testSPMetadata(t)) })
 	at(env, 3*time.Minute, func() { submitSCIM(env) })
+	var byUpdate *updateOutcome
 	at(env, 6*time.Minute, func() { env.CancelWorkflow() })
-	at(env, 7*time.Minute, func() { confirmGate(env, GateDeleteSCIMTokens) })
+	at(env, 7*time.Minute, func() {
+		byUpdate = sendUpdate(t, env, OpApprove, GateDecision{Gate: GateDeleteSCIMTokens, By: "carol"})
+	})
 	at(env, 8*time.Minute, func() { confirmGate(env, GateRevertIdentitySource) })
 
 	env.ExecuteWorkflow(CutoverWorkflowName, testRequest())
 
 	require.True(t, env.IsWorkflowCompleted())
+	require.True(t, byUpdate.completed)
+	require.NoError(t, byUpdate.err, "an update still gets its answer after the cancellation")
 	var res CutoverResult
 	if err := env.GetWorkflowError(); err == nil {
 		require.NoError(t, env.GetWorkflowResult(&res))

@@ -38,9 +38,15 @@ func stepOptions(ctx workflow.Context, summary string, startToClose, heartbeat t
 // rolls back (errRollback). A rollback asked for earlier stops the cutover
 // before the step starts.
 func (c *cutover) runStep(ctx workflow.Context, actx workflow.Context, phase, step, name string, input, result any) error {
+	return c.runStepExcept(ctx, actx, phase, step, name, input, result)
+}
+
+// runStepExcept is runStep returning the errors of the given types as they
+// are, for a caller that handles them itself.
+func (c *cutover) runStepExcept(ctx workflow.Context, actx workflow.Context, phase, step, name string, input, result any, errorTypes ...string) error {
 	for {
 		err := c.execute(ctx, actx, phase, step, name, input, result)
-		if err == nil || temporal.IsCanceledError(err) || isRollback(err) {
+		if err == nil || temporal.IsCanceledError(err) || isRollback(err) || hasErrorType(err, errorTypes...) {
 			return err
 		}
 		if workflow.GetVersion(ctx, versionRollback, workflow.DefaultVersion, 1) == workflow.DefaultVersion {

@@ -56,6 +56,12 @@ type env struct {
 
 func startEnv(t testing.TB, w *world.World, faults sandbox.Faults, workerEnv ...string) *env {
 	t.Helper()
+	return startEnvWith(t, w, sandbox.Options{Faults: faults}, workerEnv...)
+}
+
+// startEnvWith is startEnv with every sandbox option.
+func startEnvWith(t testing.TB, w *world.World, opts sandbox.Options, workerEnv ...string) *env {
+	t.Helper()
 	cli, err := app.FindTemporalCLI("", os.Getenv)
 	require.NoError(t, err, "the Temporal CLI is built by `make test` into bin/temporal")
 	dir := t.TempDir()
@@ -66,7 +72,7 @@ func startEnv(t testing.TB, w *world.World, faults sandbox.Faults, workerEnv ...
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = server.Stop() })
 
-	sb, err := sandbox.Start(w, sandbox.Options{Faults: faults})
+	sb, err := sandbox.Start(w, opts)
 	require.NoError(t, err)
 	t.Cleanup(sb.Close)
 
@@ -137,10 +143,14 @@ func (e *env) temporal(t testing.TB, args ...string) string {
 
 // request writes the cutover request of the world to a YAML file.
 func (e *env) request(t testing.TB) string {
+	return e.requestWith(t, "verifyInterval: 2s\nverifyDeadline: 2m\n")
+}
+
+// requestWith is request with more YAML lines.
+func (e *env) requestWith(t testing.TB, more string) string {
 	path := filepath.Join(t.TempDir(), "request.yaml")
-	body := fmt.Sprintf("identityStoreId: %s\nregion: %s\nentraTenantId: %s\nrequestedBy: e2e-requester\nticket: CHG-1\n"+
-		"sandbox: true\nverifyInterval: 2s\nverifyDeadline: 2m\n",
-		e.world.AWS.IdentityStoreID, e.world.AWS.Region, e.world.Entra.TenantID)
+	body := fmt.Sprintf("identityStoreId: %s\nregion: %s\nentraTenantId: %s\nrequestedBy: e2e-requester\nticket: CHG-1\nsandbox: true\n",
+		e.world.AWS.IdentityStoreID, e.world.AWS.Region, e.world.Entra.TenantID) + more
 	require.NoError(t, os.WriteFile(path, []byte(body), 0o600))
 	return path
 }

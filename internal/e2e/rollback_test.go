@@ -1,0 +1,135 @@
+package e2e
+
+import (
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/platformguide/ssocutover/internal/sandbox"
+	"github.com/platformguide/ssocutover/internal/world"
+	"github.com/platformguide/ssocutover/workflows"
+)
+
+// Rollbacks against a real dev server and the sandbox: the world must end
+// as it started, apart from the break-glass user and what the report says
+// a person must still do.
+
+func TestRejectAtSCIMCredentialsRollsBack(t *testing.T) {
+	e := startEnv(t, world.Sample(), sandbox.Faults{})
+	id := e.startAndApprove(t, e.request(t))
+	e.passSPMetadataGate(t, id)
+	e.waitForGate(t, id, workflows.GateSCIMCredentials)
+	idp := filepath.Join(t.TempDir(), "idp.xml")
+	e.starter(t, "metadata", "--workflow-id", id, "-o", idp)
+	e.starter(t, "console", "upload-idp-metadata", "--file", idp)
+
+	e.starter(t, "reject", "--workflow-id", id, "--gate", workflows.GateSCIMCredentials, "--by", "e2e-operator", "--reason", "change window closed")
+	e.revertIdentitySource(t, id)
+
+	st := e.waitForEnd(t, id)
+	require.Equal(t, workflows.PhaseRolledBack, st.Phase)
+	require.Equal(t, workflows.TriggerReject, st.Rollback.Trigger)
+	e.assertBackToTheStart(t, st)
+}
+
+func TestCancelDuringProvisioningRollsBack(t *testing.T) {
+	// Entra's first provisioning cycle never comes, so the cutover is
+	// still provisioning when it is cancelled.
+	e := startEnvWith(t, world.Sample(), sandbox.Options{Graph: sandbox.GraphOptions{FirstCycleDelay: time.Hour}})
+	id := e.startAndApprove(t, e.requestWith(t, "verifyInterval: 2s\nverifyDeadline: 1h\n"))
+	e.passSPMetadataGate(t, id)
+	e.passSCIMGate(t, id)
+	e.waitFor(t, id, time.Minute, func(s statusJSON) bool {
+		return s.Phase == workflows.PhaseProvisioning && s.Resources.Provisioning != nil && !s.Resources.Provisioning.StartedAt.IsZero()
+	})
+
+	e.temporal(t, "workflow", "cancel", "--workflow-id", id)
+	e.waitForGate(t, id, workflows.GateDeleteSCIMTokens)
+	for _, token := range e.sandbox.ListSCIMTokens() {
+		e.starter(t, "console", "delete-token", token.ID)
+	}
+	e.starter(t, "approve", "--workflow-id", id, "--gate", workflows.GateDeleteSCIMTokens, "--by", "e2e-operator")
+	e.revertIdentitySource(t, id)
+
+	st := e.waitForEnd(t, id)
+	require.Equal(t, workflows.PhaseRolledBack, st.Phase)
+	require.Equal(t, workflows.TriggerCancelled, st.Rollback.Trigger)
+	require.Empty(t, e.sandbox.ListSCIMTokens())
+	e.assertBackToTheStart(t, st)
+}
+
+func TestAPermanentFailureCreatingTheAppRollsBack(t *testing.T) {
+	// The worker's Entra app may not instantiate applications.
+	e := startEnvWith(t, world.Sample(), sandbox.Options{Graph: sandbox.GraphOptions{
+		ForbiddenPaths: []string{"POST /applicationTemplates/*/instantiate"},
+	}})
+	id := e.startAndApprove(t, e.request(t))
+	e.passSPMetadataGate(t, id)
+
+	st := e.waitForGate(t, id, workflows.GateStepFailed)
+	require.Contains(t, st.Gate.Instructions, "Authorization_RequestDenied")
+	// A retry without fixing the cause fails again and comes back here.
+	_ = e.run(t, false, filepath.Join(binDir, "starter"), "retry", "--workflow-id", id, "--gate", workflows.GateStepFailed, "--by", "e2e-operator")
+	e.waitForGate(t, id, workflows.GateStepFailed)
+	e.temporal(t, "workflow", "signal", "--workflow-id", id, "--name", workflows.OpRollback,
+		"--input", `{"gate":"step-failed","by":"e2e-operator","reason":"no permission today"}`)
+	e.revertIdentitySource(t, id)
+
+	st = e.waitForEnd(t, id)
+	require.Equal(t, workflows.PhaseRolledBack, st.Phase)
+	require.Equal(t, workflows.TriggerStepFailed, st.Rollback.Trigger)
+	e.assertBackToTheStart(t, st)
+}
+
+// startAndApprove starts a cutover of the sample and approves its
+// preflight over the sample's blockers.
+func (e *env) startAndApprove(t *testing.T, request string) string {
+	id := workflows.CutoverWorkflowID(e.world.AWS.IdentityStoreID)
+	e.starter(t, "start", "-f", request)
+	e.waitForGate(t, id, workflows.GatePreflight)
+	e.starter(t, "approve", "--workflow-id", id, "--gate", workflows.GatePreflight, "--by", "e2e-approver", "--override", "--reason", "e2e")
+	return id
+}
+
+func (e *env) passSPMetadataGate(t *testing.T, id string) {
+	e.waitForGate(t, id, workflows.GateAWSSPMetadata)
+	sp := filepath.Join(t.TempDir(), "sp.xml")
+	e.starter(t, "console", "switch-identity-source", "-o", sp)
+	e.starter(t, "submit-sp-metadata", "--workflow-id", id, "--file", sp, "--by", "e2e-operator")
+}
+
+func (e *env) passSCIMGate(t *testing.T, id string) {
+	e.waitForGate(t, id, workflows.GateSCIMCredentials)
+	dir := t.TempDir()
+	idp, token := filepath.Join(dir, "idp.xml"), filepath.Join(dir, "scim-token")
+	e.starter(t, "metadata", "--workflow-id", id, "-o", idp)
+	e.starter(t, "console", "upload-idp-metadata", "--file", idp)
+	out := e.starter(t, "console", "enable-provisioning", "--token-file", token)
+	endpoint := regexp.MustCompile(`SCIM endpoint: (\S+)`).FindStringSubmatch(out)[1]
+	e.starter(t, "submit-scim", "--workflow-id", id, "--endpoint", endpoint, "--token-file", token, "--by", "e2e-operator")
+}
+
+// revertIdentitySource plays the person at the rollback's console gate.
+func (e *env) revertIdentitySource(t *testing.T, id string) {
+	e.waitForGate(t, id, workflows.GateRevertIdentitySource)
+	e.starter(t, "console", "revert")
+	e.starter(t, "approve", "--workflow-id", id, "--gate", workflows.GateRevertIdentitySource, "--by", "e2e-operator")
+}
+
+func (e *env) waitForGate(t *testing.T, id, gate string) statusJSON {
+	return e.waitFor(t, id, 2*time.Minute, func(s statusJSON) bool { return s.Gate != nil && s.Gate.Name == gate })
+}
+
+func (e *env) waitForEnd(t *testing.T, id string) statusJSON {
+	return e.waitFor(t, id, 2*time.Minute, func(s statusJSON) bool { return !strings.EqualFold(s.Execution.Status, "running") })
+}
+
+// assertBackToTheStart checks the sandbox against the world it started from.
+func (e *env) assertBackToTheStart(t *testing.T, st statusJSON) {
+	t.Helper()
+	assertWorldRestored(t, e.sandbox, e.world, st.CutoverStatus)
+}
