@@ -181,6 +181,11 @@ func (r *inProcessCutover) answer(t *testing.T, ctx context.Context, st workflow
 		r.decide(workflows.OpApprove, workflows.GateDecision{Gate: gate, By: "tester", Override: true, Reason: "test"})
 	case workflows.GateStepFailed:
 		r.decide(workflows.OpRollback, workflows.GateDecision{Gate: gate, By: "tester", Reason: "the step cannot be fixed today"})
+	case workflows.GateCompensationFailed:
+		// The permission a step lacked may be what the compensation needs
+		// too: the person grants it and retries.
+		r.sandbox.SetGraphForbiddenPaths(nil)
+		r.decide(workflows.OpRetry, workflows.GateDecision{Gate: gate, By: "tester"})
 	case workflows.GateDeleteSCIMTokens:
 		for _, token := range r.sandbox.ListSCIMTokens() {
 			require.NoError(t, r.sandbox.DeleteSCIMToken(token.ID))

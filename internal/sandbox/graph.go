@@ -103,11 +103,14 @@ type graphServer struct {
 	apps *appState
 	sync *syncState
 	opts GraphOptions
+	// forbidden starts as opts.ForbiddenPaths.
+	forbidden forbiddenPaths
 }
 
 // newGraphServer serves w's Entra tenant over Microsoft Graph v1.0.
 func newGraphServer(w *world.World, opts GraphOptions) *graphServer {
 	s := &graphServer{state: newGraphState(w), opts: opts}
+	s.forbidden.set(opts.ForbiddenPaths)
 	s.apps = newAppState(s, w.Entra.TenantID)
 	s.sync = newSyncState(s)
 	return s
@@ -146,7 +149,7 @@ func (s *graphServer) route(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	segments := strings.Split(strings.TrimSuffix(path, "/"), "/")
-	if s.opts.forbidden(r.Method, segments) {
+	if s.forbidden.forbidden(r.Method, segments) {
 		writeGraphError(w, &graphError{Status: http.StatusForbidden, Code: "Authorization_RequestDenied", Message: "Insufficient privileges to complete the operation."})
 		return
 	}

@@ -1,7 +1,9 @@
 package sandbox
 
 import (
+	"slices"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -32,9 +34,24 @@ type GraphOptions struct {
 	ForbiddenPaths []string
 }
 
-// forbidden reports whether o forbids method on the path segments seg.
-func (o GraphOptions) forbidden(method string, seg []string) bool {
-	for _, rule := range o.ForbiddenPaths {
+// forbiddenPaths holds the ForbiddenPaths of a running sandbox, which a
+// test may change (a person granting the missing permission).
+type forbiddenPaths struct {
+	mu    sync.RWMutex
+	rules []string
+}
+
+func (f *forbiddenPaths) set(rules []string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.rules = slices.Clone(rules)
+}
+
+// forbidden reports whether a rule forbids method on the path segments seg.
+func (f *forbiddenPaths) forbidden(method string, seg []string) bool {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	for _, rule := range f.rules {
 		ruleMethod, rulePath, ok := strings.Cut(rule, " ")
 		if !ok || !strings.EqualFold(ruleMethod, method) {
 			continue

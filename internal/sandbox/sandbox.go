@@ -281,3 +281,9 @@ func (s *Sandbox) RevertToBuiltInDirectory() error {
 func (s *Sandbox) IdentitySource() IdentitySourceStatus {
 	return s.console.status()
 }
+
+// SetGraphForbiddenPaths replaces GraphOptions.ForbiddenPaths of the running
+// sandbox: nil grants every permission again.
+func (s *Sandbox) SetGraphForbiddenPaths(paths []string) {
+	s.graph.forbidden.set(paths)
+}
