@@ -51,6 +51,7 @@ type env struct {
 	dataDir   string
 	cli       string
 	worker    *exec.Cmd
+	workerEnv []string
 	workerLog *bytes.Buffer
 }
 
@@ -76,11 +77,8 @@ func startEnvWith(t testing.TB, w *world.World, opts sandbox.Options, workerEnv 
 	require.NoError(t, err)
 	t.Cleanup(sb.Close)
 
-	e := &env{world: w, server: server, sandbox: sb, dataDir: filepath.Join(dir, "data"), cli: cli, workerLog: &bytes.Buffer{}}
-	e.worker = exec.Command(filepath.Join(binDir, "worker"))
-	e.worker.Env = append(e.environ(), workerEnv...)
-	e.worker.Stdout, e.worker.Stderr = e.workerLog, e.workerLog
-	require.NoError(t, e.worker.Start())
+	e := &env{world: w, server: server, sandbox: sb, dataDir: filepath.Join(dir, "data"), cli: cli, workerLog: &bytes.Buffer{}, workerEnv: workerEnv}
+	e.startWorker(t)
 	t.Cleanup(func() {
 		_ = e.worker.Process.Signal(os.Interrupt)
 		_ = e.worker.Wait()
@@ -89,6 +87,21 @@ func startEnvWith(t testing.TB, w *world.World, opts sandbox.Options, workerEnv 
 		}
 	})
 	return e
+}
+
+func (e *env) startWorker(t testing.TB) {
+	e.worker = exec.Command(filepath.Join(binDir, "worker"))
+	e.worker.Env = append(e.environ(), e.workerEnv...)
+	e.worker.Stdout, e.worker.Stderr = e.workerLog, e.workerLog
+	require.NoError(t, e.worker.Start())
+}
+
+// crashWorker kills the worker without letting it finish anything and
+// starts a new one, as a machine that dies and a new one that takes over.
+func (e *env) crashWorker(t testing.TB) {
+	require.NoError(t, e.worker.Process.Kill())
+	_ = e.worker.Wait()
+	e.startWorker(t)
 }
 
 // environ is what the worker, the starter and the temporal CLI see: the

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -28,12 +29,20 @@ func TestRejectAtSCIMCredentialsRollsBack(t *testing.T) {
 	e.starter(t, "console", "upload-idp-metadata", "--file", idp)
 
 	e.starter(t, "reject", "--workflow-id", id, "--gate", workflows.GateSCIMCredentials, "--by", "e2e-operator", "--reason", "change window closed")
+	// The worker dies in the middle of the rollback; another takes over.
+	st := e.waitForGate(t, id, workflows.GateRevertIdentitySource)
+	require.Len(t, st.Rollback.Steps, 2, "group assignments and the app undone so far")
+	e.crashWorker(t)
 	e.revertIdentitySource(t, id)
 
-	st := e.waitForEnd(t, id)
+	st = e.waitForEnd(t, id)
 	require.Equal(t, workflows.PhaseRolledBack, st.Phase)
 	require.Equal(t, workflows.TriggerReject, st.Rollback.Trigger)
 	e.assertBackToTheStart(t, st)
+	if dir := os.Getenv("SSOCUTOVER_RECORD_HISTORY"); dir != "" {
+		history := e.temporal(t, "workflow", "show", "--workflow-id", id, "--output", "json")
+		require.NoError(t, os.WriteFile(filepath.Join(dir, "cutover-rolled-back.json"), []byte(history), 0o644))
+	}
 }
 
 func TestCancelDuringProvisioningRollsBack(t *testing.T) {
