@@ -84,7 +84,7 @@ func (p *demoPerson) enableProvisioning(ctx context.Context, view statusView) er
 	if err != nil {
 		return err
 	}
-	ref, err := storeSCIMToken(ctx, p.secrets, view.Request, creds.Token)
+	ref, err := storeSCIMToken(ctx, p.secrets, view.Request, secretstore.NewValue(creds.Token))
 	if err != nil {
 		return err
 	}

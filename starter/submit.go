@@ -122,23 +122,23 @@ func (c *cli) submitSCIM(ctx context.Context, t target, endpoint, tokenFile, by 
 }
 
 // readToken reads a token file; a token is one line of printable text.
-func readToken(file string) (string, error) {
+func readToken(file string) (secretstore.Value, error) {
 	data, err := os.ReadFile(file)
 	if err != nil {
-		return "", fmt.Errorf("read the token file: %w", err)
+		return secretstore.Value{}, fmt.Errorf("read the token file: %w", err)
 	}
 	token := strings.TrimSpace(string(data))
 	switch {
 	case token == "":
-		return "", fmt.Errorf("the token file %s is empty: paste the access token the console showed into it", file)
+		return secretstore.Value{}, fmt.Errorf("the token file %s is empty: paste the access token the console showed into it", file)
 	case strings.ContainsAny(token, " \t\r\n"):
-		return "", fmt.Errorf("the token file %s holds more than one line or word: keep only the access token in it", file)
+		return secretstore.Value{}, fmt.Errorf("the token file %s holds more than one line or word: keep only the access token in it", file)
 	}
-	return token, nil
+	return secretstore.NewValue(token), nil
 }
 
 // storeSCIMToken keeps token as a new version of the cutover's token secret.
-func storeSCIMToken(ctx context.Context, secrets secretstore.API, req workflows.CutoverRequest, token string) (secretref.Ref, error) {
+func storeSCIMToken(ctx context.Context, secrets secretstore.API, req workflows.CutoverRequest, token secretstore.Value) (secretref.Ref, error) {
 	// A new version per submission: a fresh request token, unrelated to the
 	// token's value.
 	var requestToken [16]byte

@@ -77,7 +77,7 @@ func newUndoFixture(t *testing.T) *undoFixture {
 	// Gate G3 and step 9: the console shows an endpoint and token, which
 	// Entra is given (through the counting proxy) and starts provisioning to.
 	scim := enableAutomaticProvisioning(t, sb, w.Entra.TenantID)
-	tokenRef, err := secretstore.Put(ctx, secrets, "ssocutover/cutover-d-1234567890/scim-token", scim.Token, "22222222-2222-4222-8222-222222222222", nil)
+	tokenRef, err := secretstore.Put(ctx, secrets, "ssocutover/cutover-d-1234567890/scim-token", secretstore.NewValue(scim.Token), "22222222-2222-4222-8222-222222222222", nil)
 	require.NoError(t, err)
 	var job entra.EnsureProvisioningJobResult
 	require.NoError(t, execute(t, f.acts, entra.EnsureProvisioningJobName, entra.EnsureProvisioningJobInput{App: f.app}, &job))

@@ -192,10 +192,10 @@ func checkSCIMEndpoint(endpoint string) error {
 }
 
 // saveCredentials PUTs the provisioning secrets.
-func (a *Activities) saveCredentials(ctx context.Context, in ConfigureProvisioningInput, token string) error {
+func (a *Activities) saveCredentials(ctx context.Context, in ConfigureProvisioningInput, token secretstore.Value) error {
 	secrets := []models.SynchronizationSecretKeyStringValuePairable{
 		secretPair(models.BASEADDRESS_SYNCHRONIZATIONSECRET, in.SCIMEndpoint),
-		secretPair(models.SECRETTOKEN_SYNCHRONIZATIONSECRET, token),
+		secretPair(models.SECRETTOKEN_SYNCHRONIZATIONSECRET, token.Reveal()),
 		secretPair(models.SYNCALL_SYNCHRONIZATIONSECRET, "false"),
 	}
 	if in.NotificationEmail != "" {
@@ -244,11 +244,11 @@ func (a *Activities) validateSavedCredentials(ctx context.Context, in ConfigureP
 // withoutSecret makes sure an error does not carry the secret: should a
 // message ever echo it, the error is replaced by one that says the same
 // without it (and without the original as cause, which would carry it).
-func withoutSecret(err error, secret string) error {
-	if err == nil || secret == "" || !strings.Contains(err.Error(), secret) {
+func withoutSecret(err error, secret secretstore.Value) error {
+	if err == nil || secret.IsZero() || !strings.Contains(err.Error(), secret.Reveal()) {
 		return err
 	}
-	message := strings.ReplaceAll(err.Error(), secret, "[the SCIM token]")
+	message := strings.ReplaceAll(err.Error(), secret.Reveal(), "[the SCIM token]")
 	var app *temporal.ApplicationError
 	if errors.As(err, &app) && app.NonRetryable() {
 		return temporal.NewNonRetryableApplicationError(message, app.Type(), nil)

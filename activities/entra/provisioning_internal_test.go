@@ -6,15 +6,17 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/temporal"
+
+	"github.com/platformguide/ssocutover/internal/secretstore"
 )
 
 func TestWithoutSecretRewritesAnErrorThatCarriesTheSecret(t *testing.T) {
 	const token = "scim-token-value-0123456789"
 	plain := errors.New("PUT secrets: the server said " + token + " is wrong")
-	require.Equal(t, "PUT secrets: the server said [the SCIM token] is wrong", withoutSecret(plain, token).Error())
+	require.Equal(t, "PUT secrets: the server said [the SCIM token] is wrong", withoutSecret(plain, secretstore.NewValue(token)).Error())
 
 	final := temporal.NewNonRetryableApplicationError("refused "+token, ErrSCIMCredentialsRejected, plain)
-	rewritten := withoutSecret(final, token)
+	rewritten := withoutSecret(final, secretstore.NewValue(token))
 	require.NotContains(t, rewritten.Error(), token)
 	var app *temporal.ApplicationError
 	require.True(t, errors.As(rewritten, &app))
@@ -23,6 +25,6 @@ func TestWithoutSecretRewritesAnErrorThatCarriesTheSecret(t *testing.T) {
 	require.Nil(t, errors.Unwrap(rewritten), "the cause, which carries the token, is dropped")
 
 	clean := errors.New("nothing secret here")
-	require.Same(t, clean, withoutSecret(clean, token))
-	require.NoError(t, withoutSecret(nil, token))
+	require.Same(t, clean, withoutSecret(clean, secretstore.NewValue(token)))
+	require.NoError(t, withoutSecret(nil, secretstore.NewValue(token)))
 }

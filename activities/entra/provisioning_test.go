@@ -129,7 +129,7 @@ func newProvFixture(t *testing.T) *provFixture {
 	)
 	require.NoError(t, err)
 	f.secrets = secretsmanager.NewFromConfig(cfg)
-	f.tokenRef, err = secretstore.Put(ctx, f.secrets, "ssocutover/cutover-d-1234567890/scim-token", f.scim.Token, "11111111-1111-4111-8111-111111111111", nil)
+	f.tokenRef, err = secretstore.Put(ctx, f.secrets, "ssocutover/cutover-d-1234567890/scim-token", secretstore.NewValue(f.scim.Token), "11111111-1111-4111-8111-111111111111", nil)
 	require.NoError(t, err)
 	f.acts = &entra.Activities{Graph: graph, Secrets: f.secrets}
 	return f

@@ -224,16 +224,16 @@ func iamTag(tags []iamtypes.Tag, key string) string {
 // ensurePassword returns the console password and the secret version that
 // holds it: the stored one when the secret exists, else a new one, stored
 // before it is used anywhere. created says whether it stored a new one.
-func (b *breakGlassRun) ensurePassword(ctx context.Context) (ref secretref.Ref, password string, created bool, err error) {
+func (b *breakGlassRun) ensurePassword(ctx context.Context) (ref secretref.Ref, password secretstore.Value, created bool, err error) {
 	secret, err := secretstore.Describe(ctx, b.a.Secrets, b.in.SecretName)
 	switch {
 	case errors.Is(err, secretstore.ErrNotFound):
 		return b.storeNewPassword(ctx)
 	case err != nil:
-		return secretref.Ref{}, "", false, b.callError(err, "look up secret "+b.in.SecretName)
+		return secretref.Ref{}, secretstore.Value{}, false, b.callError(err, "look up secret "+b.in.SecretName)
 	}
 	if owner := secret.Tags[TagWorkflowID]; owner != b.in.WorkflowID {
-		return secretref.Ref{}, "", false, temporal.NewNonRetryableApplicationError(
+		return secretref.Ref{}, secretstore.Value{}, false, temporal.NewNonRetryableApplicationError(
 			fmt.Sprintf("secret %s already exists and is not this cutover's (its tag %s is %q, want %q), so its value is not used as the break-glass password. "+
 				"If it is left over from an earlier cutover and no longer needed, delete it (aws secretsmanager delete-secret --secret-id %s --force-delete-without-recovery); "+
 				"to adopt it instead, tag it %s=%s (its value becomes the console password). Then retry the step",
@@ -241,7 +241,7 @@ func (b *breakGlassRun) ensurePassword(ctx context.Context) (ref secretref.Ref, 
 			ErrNameTaken, nil)
 	}
 	if secret.ScheduledForDeletion {
-		return secretref.Ref{}, "", false, temporal.NewNonRetryableApplicationError(
+		return secretref.Ref{}, secretstore.Value{}, false, temporal.NewNonRetryableApplicationError(
 			fmt.Sprintf("secret %s, which holds the break-glass password, is scheduled for deletion. Restore it to keep the password (aws secretsmanager restore-secret --secret-id %s), "+
 				"or delete it for good so a new password is made (aws secretsmanager delete-secret --secret-id %s --force-delete-without-recovery). Then retry the step",
 				secret.ARN, secret.ARN, secret.ARN),
@@ -254,19 +254,20 @@ func (b *breakGlassRun) ensurePassword(ctx context.Context) (ref secretref.Ref, 
 	ref = secret.Current()
 	password, err = secretstore.Read(ctx, b.a.Secrets, ref)
 	if err != nil {
-		return secretref.Ref{}, "", false, b.callError(err, "read secret "+secret.ARN)
+		return secretref.Ref{}, secretstore.Value{}, false, b.callError(err, "read secret "+secret.ARN)
 	}
 	return ref, password, false, nil
 }
 
-func (b *breakGlassRun) storeNewPassword(ctx context.Context) (secretref.Ref, string, bool, error) {
-	password, err := generatePassword()
+func (b *breakGlassRun) storeNewPassword(ctx context.Context) (secretref.Ref, secretstore.Value, bool, error) {
+	generated, err := generatePassword()
+	password := secretstore.NewValue(generated)
 	if err != nil {
-		return secretref.Ref{}, "", false, fmt.Errorf("generate the break-glass password: %w", err)
+		return secretref.Ref{}, secretstore.Value{}, false, fmt.Errorf("generate the break-glass password: %w", err)
 	}
 	ref, err := secretstore.Put(ctx, b.a.Secrets, b.in.SecretName, password, passwordRequestToken(b.in), b.tags())
 	if err != nil {
-		return secretref.Ref{}, "", false, b.callError(err, "store the break-glass password in secret "+b.in.SecretName)
+		return secretref.Ref{}, secretstore.Value{}, false, b.callError(err, "store the break-glass password in secret "+b.in.SecretName)
 	}
 	return ref, password, true, nil
 }
@@ -283,7 +284,7 @@ func passwordRequestToken(in EnsureBreakGlassUserInput) string {
 
 // ensureLoginProfile gives the user the stored password as its console
 // password (see EnsureBreakGlassUser, step 3) and reports whether it set it.
-func (b *breakGlassRun) ensureLoginProfile(ctx context.Context, user *iamtypes.User, ref secretref.Ref, password string) (bool, error) {
+func (b *breakGlassRun) ensureLoginProfile(ctx context.Context, user *iamtypes.User, ref secretref.Ref, password secretstore.Value) (bool, error) {
 	err := b.createLoginProfile(ctx, password)
 	var exists *iamtypes.EntityAlreadyExistsException
 	switch {
@@ -309,10 +310,10 @@ func (b *breakGlassRun) ensureLoginProfile(ctx context.Context, user *iamtypes.U
 	return true, b.tagPasswordVersion(ctx, ref)
 }
 
-func (b *breakGlassRun) createLoginProfile(ctx context.Context, password string) error {
+func (b *breakGlassRun) createLoginProfile(ctx context.Context, password secretstore.Value) error {
 	_, err := b.a.IAM.CreateLoginProfile(ctx, &iam.CreateLoginProfileInput{
 		UserName:              aws.String(b.in.UserName),
-		Password:              aws.String(password),
+		Password:              aws.String(password.Reveal()),
 		PasswordResetRequired: false, // the person who breaks the glass must get in at once
 	})
 	return err

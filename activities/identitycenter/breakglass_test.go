@@ -167,7 +167,7 @@ func storedPassword(t *testing.T, w *awsWorld, res EnsureBreakGlassUserResult) s
 	t.Helper()
 	password, err := secretstore.Read(context.Background(), w.a.Secrets, res.Password)
 	require.NoError(t, err)
-	return password
+	return password.Reveal()
 }
 
 // requireBreakGlassReady checks the end state: one user tagged for the
@@ -331,7 +331,7 @@ func TestBreakGlassLeavesWhatIsNotItsOwn(t *testing.T) {
 	})
 	t.Run("secret", func(t *testing.T) {
 		w := startAWS(t, world.Sample(), 0)
-		_, err := secretstore.Put(ctx, w.a.Secrets, in.SecretName, "not-a-password-of-ours", "33333333-3333-3333-3333-333333333333", map[string]string{"team": "payments"})
+		_, err := secretstore.Put(ctx, w.a.Secrets, in.SecretName, secretstore.NewValue("not-a-password-of-ours"), "33333333-3333-3333-3333-333333333333", map[string]string{"team": "payments"})
 		require.NoError(t, err)
 		_, err = ensureBreakGlass(t, w, in)
 		requireNonRetryable(t, err, ErrNameTaken, in.SecretName, "--force-delete-without-recovery")

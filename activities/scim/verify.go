@@ -129,7 +129,7 @@ func (a *Activities) readToken(ctx context.Context, ref secretref.Ref) (string, 
 	case err != nil:
 		return "", fmt.Errorf("read the SCIM token (the activity is retried): %w", err)
 	}
-	token := strings.TrimSpace(value) // a line break copied along with the token
+	token := strings.TrimSpace(value.Reveal()) // a line break copied along with the token
 	if token == "" || strings.IndexFunc(token, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0 {
 		return "", unreadable("the secret %s does not hold a SCIM access token (it is empty or has spaces or line breaks inside): store only the token the console showed, then submit again", ref)
 	}

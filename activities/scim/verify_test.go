@@ -121,7 +121,7 @@ func newFixture(t *testing.T) *fixture {
 // storeToken keeps value in a new secret and returns its reference.
 func (f *fixture) storeToken(t *testing.T, name, value string) secretref.Ref {
 	t.Helper()
-	ref, err := secretstore.Put(context.Background(), f.secrets, name, value, requestTok1, nil)
+	ref, err := secretstore.Put(context.Background(), f.secrets, name, secretstore.NewValue(value), requestTok1, nil)
 	require.NoError(t, err)
 	return ref
 }

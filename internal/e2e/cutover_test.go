@@ -215,5 +215,5 @@ func (e *env) secretValue(t *testing.T, arn string) string {
 	require.NoError(t, err)
 	value, err := secretstore.Read(context.Background(), secretsmanager.NewFromConfig(cfg), secretref.Ref{ARN: arn})
 	require.NoError(t, err)
-	return value
+	return value.Reveal()
 }

@@ -173,7 +173,7 @@ func (r *inProcessCutover) answer(t *testing.T, ctx context.Context, st workflow
 		require.NoError(t, r.sandbox.UploadIdPMetadata([]byte(st.Resources.IdPMetadata.MetadataXML)))
 		creds, err := r.sandbox.EnableAutomaticProvisioning()
 		require.NoError(t, err)
-		ref, err := secretstore.Put(ctx, r.secrets, workflows.SCIMTokenSecretName(st.Request.IdentityStoreID), creds.Token,
+		ref, err := secretstore.Put(ctx, r.secrets, workflows.SCIMTokenSecretName(st.Request.IdentityStoreID), secretstore.NewValue(creds.Token),
 			strings.Repeat("a", 32), nil)
 		require.NoError(t, err)
 		r.decide(workflows.OpSubmitSCIM, workflows.GateDecision{Gate: gate, By: "tester", SCIMEndpoint: creds.SCIMEndpoint, SCIMToken: &ref})

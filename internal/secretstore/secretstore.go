@@ -87,7 +87,7 @@ func Describe(ctx context.Context, api API, nameOrARN string) (Secret, error) {
 // (with tags) when it does not exist yet, and returns the version's
 // reference. requestToken makes the write idempotent: the same token
 // always names the same version, so a retry never adds a second one.
-func Put(ctx context.Context, api API, name, value, requestToken string, tags map[string]string) (secretref.Ref, error) {
+func Put(ctx context.Context, api API, name string, value Value, requestToken string, tags map[string]string) (secretref.Ref, error) {
 	// The SDK makes up a random token only when none is set; an empty one
 	// would be sent as is and refused, and a random one would defeat the
 	// idempotence callers rely on.
@@ -96,7 +96,7 @@ func Put(ctx context.Context, api API, name, value, requestToken string, tags ma
 	}
 	created, err := api.CreateSecret(ctx, &secretsmanager.CreateSecretInput{
 		Name:               aws.String(name),
-		SecretString:       aws.String(value),
+		SecretString:       aws.String(value.Reveal()),
 		ClientRequestToken: aws.String(requestToken),
 		Tags:               toTags(tags),
 	})
@@ -109,7 +109,7 @@ func Put(ctx context.Context, api API, name, value, requestToken string, tags ma
 	}
 	put, err := api.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{
 		SecretId:           aws.String(name),
-		SecretString:       aws.String(value),
+		SecretString:       aws.String(value.Reveal()),
 		ClientRequestToken: aws.String(requestToken),
 	})
 	if err != nil {
@@ -121,7 +121,7 @@ func Put(ctx context.Context, api API, name, value, requestToken string, tags ma
 // Read returns the value of the secret version ref names (the current
 // version when ref has no VersionID). A secret or version that does not
 // exist is ErrNotFound.
-func Read(ctx context.Context, api API, ref secretref.Ref) (string, error) {
+func Read(ctx context.Context, api API, ref secretref.Ref) (Value, error) {
 	in := &secretsmanager.GetSecretValueInput{SecretId: aws.String(ref.ARN)}
 	if ref.VersionID != "" {
 		in.VersionId = aws.String(ref.VersionID)
@@ -130,14 +130,14 @@ func Read(ctx context.Context, api API, ref secretref.Ref) (string, error) {
 	if err != nil {
 		var notFound *smtypes.ResourceNotFoundException
 		if errors.As(err, &notFound) {
-			return "", fmt.Errorf("read %s: %w", ref, ErrNotFound)
+			return Value{}, fmt.Errorf("read %s: %w", ref, ErrNotFound)
 		}
-		return "", fmt.Errorf("read secret %s from Secrets Manager: %w", ref, err)
+		return Value{}, fmt.Errorf("read secret %s from Secrets Manager: %w", ref, err)
 	}
 	if out.SecretString == nil {
-		return "", fmt.Errorf("read %s: %w", ref, ErrNotText)
+		return Value{}, fmt.Errorf("read %s: %w", ref, ErrNotText)
 	}
-	return *out.SecretString, nil
+	return NewValue(*out.SecretString), nil
 }
 
 func toTags(m map[string]string) []smtypes.Tag {

@@ -43,14 +43,14 @@ func TestPutCreatesTheSecretAndReadGivesItBack(t *testing.T) {
 	ctx := context.Background()
 	api := client(t)
 
-	ref, err := Put(ctx, api, "ssocutover/scim-token", "token-value-1", tokenA, map[string]string{"owner": "cutover-1"})
+	ref, err := Put(ctx, api, "ssocutover/scim-token", NewValue("token-value-1"), tokenA, map[string]string{"owner": "cutover-1"})
 	require.NoError(t, err)
 	require.NoError(t, ref.Validate(), "the reference has the shape the workflow checks")
 	require.Equal(t, tokenA, ref.VersionID, "the version is named by the request token")
 
 	value, err := Read(ctx, api, ref)
 	require.NoError(t, err)
-	require.Equal(t, "token-value-1", value)
+	require.Equal(t, "token-value-1", value.Reveal())
 
 	secret, err := Describe(ctx, api, "ssocutover/scim-token")
 	require.NoError(t, err)
@@ -61,9 +61,9 @@ func TestPutCreatesTheSecretAndReadGivesItBack(t *testing.T) {
 func TestPutWithTheSameTokenAddsNoVersion(t *testing.T) {
 	ctx := context.Background()
 	api := client(t)
-	first, err := Put(ctx, api, "s", "v", tokenA, nil)
+	first, err := Put(ctx, api, "s", NewValue("v"), tokenA, nil)
 	require.NoError(t, err)
-	again, err := Put(ctx, api, "s", "v", tokenA, nil)
+	again, err := Put(ctx, api, "s", NewValue("v"), tokenA, nil)
 	require.NoError(t, err)
 	require.Equal(t, first, again)
 
@@ -75,19 +75,19 @@ func TestPutWithTheSameTokenAddsNoVersion(t *testing.T) {
 func TestPutWithAnotherTokenAddsTheCurrentVersion(t *testing.T) {
 	ctx := context.Background()
 	api := client(t)
-	old, err := Put(ctx, api, "s", "old-value", tokenA, nil)
+	old, err := Put(ctx, api, "s", NewValue("old-value"), tokenA, nil)
 	require.NoError(t, err)
-	rotated, err := Put(ctx, api, "s", "new-value", tokenB, nil)
+	rotated, err := Put(ctx, api, "s", NewValue("new-value"), tokenB, nil)
 	require.NoError(t, err)
 	require.Equal(t, old.ARN, rotated.ARN)
 	require.Equal(t, tokenB, rotated.VersionID)
 
 	current, err := Read(ctx, api, secretref.Ref{ARN: old.ARN})
 	require.NoError(t, err)
-	require.Equal(t, "new-value", current, "no version ID means the current one")
+	require.Equal(t, "new-value", current.Reveal(), "no version ID means the current one")
 	pinned, err := Read(ctx, api, old)
 	require.NoError(t, err)
-	require.Equal(t, "old-value", pinned, "a pinned version still reads its own value")
+	require.Equal(t, "old-value", pinned.Reveal(), "a pinned version still reads its own value")
 
 	secret, err := Describe(ctx, api, old.ARN)
 	require.NoError(t, err)
@@ -98,7 +98,7 @@ func TestPutRefusesATokenThatCannotBeAVersionID(t *testing.T) {
 	ctx := context.Background()
 	api := client(t)
 	for _, token := range []string{"", "short"} {
-		_, err := Put(ctx, api, "s", "the-secret-value", token, nil)
+		_, err := Put(ctx, api, "s", NewValue("the-secret-value"), token, nil)
 		require.ErrorContains(t, err, "32 to 64 characters")
 		require.NotContains(t, err.Error(), "the-secret-value")
 	}
@@ -112,7 +112,7 @@ func TestNotFound(t *testing.T) {
 	_, err := Describe(ctx, api, "missing")
 	require.ErrorIs(t, err, ErrNotFound)
 
-	ref, err := Put(ctx, api, "s", "v", tokenA, nil)
+	ref, err := Put(ctx, api, "s", NewValue("v"), tokenA, nil)
 	require.NoError(t, err)
 	_, err = Read(ctx, api, secretref.Ref{ARN: ref.ARN + "x"})
 	require.ErrorIs(t, err, ErrNotFound)
@@ -123,7 +123,7 @@ func TestNotFound(t *testing.T) {
 func TestScheduledForDeletion(t *testing.T) {
 	ctx := context.Background()
 	api := client(t)
-	ref, err := Put(ctx, api, "s", "the-secret-value", tokenA, nil)
+	ref, err := Put(ctx, api, "s", NewValue("the-secret-value"), tokenA, nil)
 	require.NoError(t, err)
 	_, err = api.DeleteSecret(ctx, &secretsmanager.DeleteSecretInput{SecretId: aws.String(ref.ARN)})
 	require.NoError(t, err)
@@ -135,7 +135,7 @@ func TestScheduledForDeletion(t *testing.T) {
 	_, err = Read(ctx, api, ref)
 	require.Error(t, err)
 	require.False(t, errors.Is(err, ErrNotFound), "it exists, and can be restored")
-	_, err = Put(ctx, api, "s", "the-secret-value", tokenB, nil)
+	_, err = Put(ctx, api, "s", NewValue("the-secret-value"), tokenB, nil)
 	require.Error(t, err)
 	require.NotContains(t, err.Error(), "the-secret-value", "errors name the secret, never its value")
 }
