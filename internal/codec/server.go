@@ -1,0 +1,134 @@
+package codec
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/converter"
+)
+
+// The codec server speaks Temporal's remote codec protocol: POST /encode and
+// POST /decode (also under a namespace prefix, /{namespace}/decode, as the
+// CLI's --codec-endpoint template makes them) with a body
+// {"payloads":[...]} of payloads in protobuf JSON, answered in kind. The
+// Temporal UI calls it from the browser, so it answers CORS preflights for
+// the UI's origin; it also sends X-Namespace, and Authorization when a token
+// is configured.
+
+// MaxRequestBytes bounds a request body: a history's payloads are at most
+// a few MiB each (the server refuses larger ones).
+const MaxRequestBytes = 64 << 20
+
+// ServerOptions configure the codec server.
+type ServerOptions struct {
+	Codec *Codec
+	// AllowedOrigins are the origins (scheme://host:port) of Temporal UIs
+	// that may call from a browser, such as the dev server's
+	// http://127.0.0.1:8233. A request from any other origin is refused;
+	// the CLI sends none.
+	AllowedOrigins []string
+	// BearerToken, when set, must come as "Authorization: Bearer <token>"
+	// with every encode and decode (temporal --codec-auth 'Bearer <token>').
+	BearerToken string
+}
+
+// NewHandler returns the codec server's HTTP handler.
+func NewHandler(opts ServerOptions) http.Handler {
+	return &handler{opts: opts, codec: converter.NewPayloadCodecHTTPHandler(opts.Codec)}
+}
+
+type handler struct {
+	opts  ServerOptions
+	codec http.Handler
+}
+
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if origin := r.Header.Get("Origin"); origin != "" {
+		if !slices.Contains(h.opts.AllowedOrigins, origin) {
+			http.Error(w, fmt.Sprintf("origin %s may not call this codec server: start it with --ui-origin %s", origin, origin), http.StatusForbidden)
+			return
+		}
+		w.Header().Set("Access-Control-Allow-Origin", origin)
+		w.Header().Set("Access-Control-Allow-Credentials", "true")
+		w.Header().Add("Vary", "Origin")
+	}
+	if r.Method == http.MethodOptions {
+		w.Header().Set("Access-Control-Allow-Methods", "POST, OPTIONS")
+		w.Header().Set("Access-Control-Allow-Headers", "Content-Type, X-Namespace, Authorization")
+		w.Header().Set("Access-Control-Max-Age", "600")
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	if !strings.HasSuffix(r.URL.Path, "/encode") && !strings.HasSuffix(r.URL.Path, "/decode") {
+		http.Error(w, "this codec server answers POST /encode and POST /decode", http.StatusNotFound)
+		return
+	}
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", "POST, OPTIONS")
+		http.Error(w, "use POST", http.StatusMethodNotAllowed)
+		return
+	}
+	if !h.authorized(r) {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="ssocutover codec"`)
+		http.Error(w, "this codec server needs Authorization: Bearer <token> (temporal --codec-auth 'Bearer <token>')", http.StatusUnauthorized)
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, MaxRequestBytes)
+	h.codec.ServeHTTP(w, r)
+}
+
+// authorized checks the bearer token in constant time, when there is one.
+func (h *handler) authorized(r *http.Request) bool {
+	if h.opts.BearerToken == "" {
+		return true
+	}
+	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	return ok && subtle.ConstantTimeCompare([]byte(got), []byte(h.opts.BearerToken)) == 1
+}
+
+// Server is a running codec server.
+type Server struct {
+	// URL is its base URL, http://host:port.
+	URL  string
+	http *http.Server
+	done chan error
+}
+
+// Listen starts a codec server on addr (host:port; port 0 picks a free one).
+func Listen(addr string, opts ServerOptions) (*Server, error) {
+	if opts.Codec == nil {
+		return nil, errors.New("the codec server needs a codec")
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("the codec server cannot listen on %s: %w (pick another with --listen)", addr, err)
+	}
+	s := &Server{
+		URL: "http://" + ln.Addr().String(),
+		http: &http.Server{
+			Handler:           NewHandler(opts),
+			ReadHeaderTimeout: 10 * time.Second,
+		},
+		done: make(chan error, 1),
+	}
+	go func() { s.done <- s.http.Serve(ln) }()
+	return s, nil
+}
+
+// Close stops the server, letting requests in flight finish for a moment.
+func (s *Server) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err := s.http.Shutdown(ctx)
+	if serveErr := <-s.done; !errors.Is(serveErr, http.ErrServerClosed) && err == nil {
+		err = serveErr
+	}
+	return err
+}
