@@ -18,8 +18,13 @@ import (
 	"time"
 
 	"github.com/spf13/pflag"
+	commonpb "go.temporal.io/api/common/v1"
+	"go.temporal.io/api/proxy"
+	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 	"go.uber.org/zap"
+	"google.golang.org/grpc"
 
 	"github.com/platformguide/ssocutover/internal/logging"
 )
@@ -69,6 +74,10 @@ type Options struct {
 	// ConnectTimeout bounds the first connection and health check, so a
 	// server that is not there is reported at once instead of retried.
 	ConnectTimeout time.Duration
+	// Codec, when set, encodes every payload the client writes and decodes
+	// every payload it reads (internal/codec encrypts them). It has no flag
+	// nor variable here: its keys are the codec package's business.
+	Codec converter.PayloadCodec
 }
 
 // FromEnv returns the options the environment sets, defaults elsewhere.
@@ -168,7 +177,40 @@ func (o Options) ClientOptions(logger *zap.Logger) (client.Options, error) {
 	if o.APIKey != "" {
 		opts.Credentials = client.NewAPIKeyStaticCredentials(o.APIKey)
 	}
+	if o.Codec != nil {
+		opts.DataConverter = converter.NewCodecDataConverter(converter.GetDefaultDataConverter(), o.Codec)
+		opts.ConnectionOptions.DialOptions = append(opts.ConnectionOptions.DialOptions,
+			grpc.WithChainUnaryInterceptor(decodeDescribeInterceptor(o.Codec)))
+	}
 	return opts, nil
+}
+
+// decodeDescribeInterceptor decodes the payloads of DescribeWorkflowExecution
+// answers with codec. The SDK hands that answer over raw, so without it the
+// pending activities' heartbeat details (their progress, which the starter
+// shows) would stay encrypted. Every other call's payloads go through the
+// data converter. Decoding is idempotent for a codec that passes plain
+// payloads through, as internal/codec does.
+func decodeDescribeInterceptor(codec converter.PayloadCodec) grpc.UnaryClientInterceptor {
+	decode := proxy.VisitPayloadsOptions{
+		Visitor: func(_ *proxy.VisitPayloadsContext, payloads []*commonpb.Payload) ([]*commonpb.Payload, error) {
+			return codec.Decode(payloads)
+		},
+		SkipSearchAttributes: true,
+	}
+	return func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+		if err := invoker(ctx, method, req, reply, cc, opts...); err != nil {
+			return err
+		}
+		describe, ok := reply.(*workflowservice.DescribeWorkflowExecutionResponse)
+		if !ok {
+			return nil
+		}
+		if err := proxy.VisitPayloads(ctx, describe, decode); err != nil {
+			return fmt.Errorf("decode the payloads of the workflow's description: %w", err)
+		}
+		return nil
+	}
 }
 
 // Dial connects to the server and checks that it answers, within

@@ -22,6 +22,12 @@ import (
 
 	"github.com/spf13/pflag"
 	"github.com/stretchr/testify/require"
+	workflowpb "go.temporal.io/api/workflow/v1"
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/converter"
+	"google.golang.org/grpc"
+
+	"github.com/platformguide/ssocutover/internal/codec"
 )
 
 func env(vars map[string]string) func(string) string {
@@ -304,4 +310,58 @@ func newTestPKI(t *testing.T) testPKI {
 	p.clientCertFile = write("client.pem", clientCertPEM)
 	p.clientKeyFile = write("client.key", clientKeyPEM)
 	return p
+}
+
+func TestCodecBecomesTheDataConverter(t *testing.T) {
+	c := newTestCodec(t)
+	opts, err := Options{Address: "127.0.0.1:7233", Codec: c}.ClientOptions(nil)
+	require.NoError(t, err)
+	require.NotNil(t, opts.DataConverter)
+	p, err := opts.DataConverter.ToPayload(map[string]string{"requestedBy": "alice"})
+	require.NoError(t, err)
+	require.True(t, codec.IsEncrypted(p))
+	require.NotContains(t, string(p.Data), "alice")
+	require.NotEmpty(t, opts.ConnectionOptions.DialOptions, "the describe decoder is installed")
+
+	opts, err = Options{Address: "127.0.0.1:7233"}.ClientOptions(nil)
+	require.NoError(t, err)
+	require.Nil(t, opts.DataConverter, "no codec: the SDK's default")
+}
+
+// The SDK hands DescribeWorkflowExecution answers over raw: the interceptor
+// decodes their payloads (heartbeat details), and leaves plain ones alone.
+func TestDescribeAnswersAreDecoded(t *testing.T) {
+	c := newTestCodec(t)
+	encrypted, err := c.DataConverter().ToPayloads(map[string]any{"step": "users", "done": 3})
+	require.NoError(t, err)
+	plain, err := converter.GetDefaultDataConverter().ToPayloads("plain")
+	require.NoError(t, err)
+
+	intercept := decodeDescribeInterceptor(c)
+	invoker := func(_ context.Context, _ string, _, reply any, _ *grpc.ClientConn, _ ...grpc.CallOption) error {
+		reply.(*workflowservice.DescribeWorkflowExecutionResponse).PendingActivities = []*workflowpb.PendingActivityInfo{
+			{ActivityId: "1", HeartbeatDetails: encrypted},
+			{ActivityId: "2", HeartbeatDetails: plain},
+		}
+		return nil
+	}
+	var reply workflowservice.DescribeWorkflowExecutionResponse
+	require.NoError(t, intercept(context.Background(), workflowservice.WorkflowService_DescribeWorkflowExecution_FullMethodName,
+		&workflowservice.DescribeWorkflowExecutionRequest{}, &reply, nil, invoker))
+
+	var progress map[string]any
+	require.NoError(t, converter.GetDefaultDataConverter().FromPayloads(reply.PendingActivities[0].HeartbeatDetails, &progress))
+	require.Equal(t, "users", progress["step"])
+	var s string
+	require.NoError(t, converter.GetDefaultDataConverter().FromPayloads(reply.PendingActivities[1].HeartbeatDetails, &s))
+	require.Equal(t, "plain", s)
+}
+
+func newTestCodec(t *testing.T) *codec.Codec {
+	t.Helper()
+	line, err := codec.NewKeyLine(time.Now())
+	require.NoError(t, err)
+	keys, err := codec.ParseKeys(line, "test")
+	require.NoError(t, err)
+	return codec.New(keys)
 }
