@@ -8,6 +8,10 @@
 // AZURE_CLIENT_ID, AZURE_CLIENT_SECRET), and a data directory shared by every
 // worker and by `starter report` (SSOCUTOVER_DATA_DIR, default .data).
 //
+// Every payload it writes to Temporal is encrypted (internal/codec): it
+// refuses to start without a key (SSOCUTOVER_CODEC_KEYS or
+// SSOCUTOVER_CODEC_KEY_FILE; `starter codec-key` makes one).
+//
 // It stops on SIGINT or SIGTERM, letting running activities finish first.
 package main
 
@@ -23,6 +27,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/platformguide/ssocutover/internal/app"
+	"github.com/platformguide/ssocutover/internal/codec"
 	"github.com/platformguide/ssocutover/internal/logging"
 	"github.com/platformguide/ssocutover/internal/temporalclient"
 )
@@ -42,6 +47,7 @@ func main() {
 
 func newCommand(stderr io.Writer, getenv func(string) string) (*cobra.Command, error) {
 	conn := temporalclient.FromEnv(getenv)
+	keys := codec.KeySourceFromEnv(getenv)
 	cfg, err := app.ConfigFromEnv(getenv)
 	if err != nil {
 		return nil, err
@@ -57,7 +63,12 @@ Every flag has an environment variable; AWS settings come from the AWS SDK's
 usual chain (AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL, ...), Entra's from
 AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET (the secret has no
 flag: flags show in the process list). Stop it with Ctrl-C or SIGTERM: running
-activities get time to finish.`,
+activities get time to finish.
+
+Every payload it writes to Temporal is encrypted with AES-256-GCM; it refuses
+to start without a key: ` + codec.EnvKeys + `=id:base64key[,older keys] or a
+key file (` + codec.EnvKeyFile + `, --codec-key-file). 'starter codec-key'
+makes a key; every worker and starter of a namespace needs the same keys.`,
 		Args:          cobra.NoArgs,
 		SilenceUsage:  true,
 		SilenceErrors: true,
@@ -67,20 +78,26 @@ activities get time to finish.`,
 				return err
 			}
 			defer func() { _ = logger.Sync() }()
-			return run(cmd.Context(), conn, cfg, logger)
+			payloads, err := keys.LoadCodec()
+			if err != nil {
+				return err
+			}
+			return run(cmd.Context(), conn, cfg, payloads, logger)
 		},
 	}
 	cmd.SetErr(stderr)
 	flags := cmd.Flags()
 	conn.RegisterFlags(flags)
 	cfg.RegisterFlags(flags)
+	keys.RegisterFlags(flags)
 	flags.StringVar(&logFormat, "log-format", or(getenv(logging.EnvFormat), logging.FormatJSON), "log format: json or console (env "+logging.EnvFormat+")")
 	flags.StringVar(&logLevel, "log-level", or(getenv(logging.EnvLevel), "info"), "log level: debug, info, warn or error (env "+logging.EnvLevel+")")
 	return cmd, nil
 }
 
-func run(ctx context.Context, conn temporalclient.Options, cfg app.Config, logger *zap.Logger) error {
-	logger.Info("Connecting to Temporal", zap.Stringer("temporal", conn))
+func run(ctx context.Context, conn temporalclient.Options, cfg app.Config, payloads *codec.Codec, logger *zap.Logger) error {
+	logger.Info("Connecting to Temporal", zap.Stringer("temporal", conn), zap.String("payloadKeyID", payloads.CurrentKeyID()))
+	conn.Codec = payloads
 	c, err := conn.Dial(ctx, logger)
 	if err != nil {
 		return err

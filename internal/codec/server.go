@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"go.temporal.io/sdk/converter"
@@ -40,18 +41,36 @@ type ServerOptions struct {
 }
 
 // NewHandler returns the codec server's HTTP handler.
-func NewHandler(opts ServerOptions) http.Handler {
-	return &handler{opts: opts, codec: converter.NewPayloadCodecHTTPHandler(opts.Codec)}
+func NewHandler(opts ServerOptions) *Handler {
+	return &Handler{opts: opts, codec: converter.NewPayloadCodecHTTPHandler(opts.Codec)}
 }
 
-type handler struct {
+// Handler is the codec server's HTTP handler.
+type Handler struct {
 	opts  ServerOptions
 	codec http.Handler
+
+	mu           sync.RWMutex
+	laterOrigins []string
 }
 
-func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+// AllowOrigin lets one more UI origin call, for a UI whose address is known
+// only once the codec server runs (the demo's dev server).
+func (h *Handler) AllowOrigin(origin string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.laterOrigins = append(h.laterOrigins, origin)
+}
+
+func (h *Handler) allowed(origin string) bool {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return slices.Contains(h.opts.AllowedOrigins, origin) || slices.Contains(h.laterOrigins, origin)
+}
+
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if origin := r.Header.Get("Origin"); origin != "" {
-		if !slices.Contains(h.opts.AllowedOrigins, origin) {
+		if !h.allowed(origin) {
 			http.Error(w, fmt.Sprintf("origin %s may not call this codec server: start it with --ui-origin %s", origin, origin), http.StatusForbidden)
 			return
 		}
@@ -85,7 +104,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // authorized checks the bearer token in constant time, when there is one.
-func (h *handler) authorized(r *http.Request) bool {
+func (h *Handler) authorized(r *http.Request) bool {
 	if h.opts.BearerToken == "" {
 		return true
 	}
@@ -96,9 +115,10 @@ func (h *handler) authorized(r *http.Request) bool {
 // Server is a running codec server.
 type Server struct {
 	// URL is its base URL, http://host:port.
-	URL  string
-	http *http.Server
-	done chan error
+	URL     string
+	Handler *Handler
+	http    *http.Server
+	done    chan error
 }
 
 // Listen starts a codec server on addr (host:port; port 0 picks a free one).
@@ -110,13 +130,12 @@ func Listen(addr string, opts ServerOptions) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("the codec server cannot listen on %s: %w (pick another with --listen)", addr, err)
 	}
+	h := NewHandler(opts)
 	s := &Server{
-		URL: "http://" + ln.Addr().String(),
-		http: &http.Server{
-			Handler:           NewHandler(opts),
-			ReadHeaderTimeout: 10 * time.Second,
-		},
-		done: make(chan error, 1),
+		URL:     "http://" + ln.Addr().String(),
+		Handler: h,
+		http:    &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second},
+		done:    make(chan error, 1),
 	}
 	go func() { s.done <- s.http.Serve(ln) }()
 	return s, nil

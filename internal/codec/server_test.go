@@ -136,6 +136,12 @@ func TestServerCORS(t *testing.T) {
 	require.Equal(t, http.StatusForbidden, resp.StatusCode)
 	require.Contains(t, string(body), "--ui-origin http://evil.example")
 	require.NotContains(t, string(body), sample.RequestedBy)
+
+	// An origin allowed later, once the UI's address is known.
+	srv.Handler.AllowOrigin("http://127.0.0.1:18233")
+	resp = post(t, srv.URL+"/decode", []*commonpb.Payload{written}, map[string]string{"Origin": "http://127.0.0.1:18233"})
+	require.Equal(t, "http://127.0.0.1:18233", resp.Header.Get("Access-Control-Allow-Origin"))
+	require.Len(t, payloadsOf(t, resp), 1)
 }
 
 func TestServerBearerToken(t *testing.T) {
