@@ -141,6 +141,31 @@ type CutoverRequest struct {
 	// Sandbox marks a cutover of the local sandbox (the demo, the tests):
 	// SCIM endpoints on the loopback interface are accepted.
 	Sandbox bool `json:"sandbox,omitempty" yaml:"sandbox,omitempty"`
+
+	// Approvers are the people whose signed decisions the gates named in
+	// RequiredApprovals take (see README, Signed approvals). Without
+	// approvers any decision is taken unsigned, as in the demo.
+	Approvers []Approver `json:"approvers,omitempty" yaml:"approvers,omitempty"`
+	// RequiredApprovals names the gates that need signed decisions, and
+	// how many distinct approvers must approve each: a gate needing 2
+	// stays open after the first signed approve and closes at the second
+	// from another approver. Any other decision at such a gate (reject,
+	// rollback, ...) needs one approver's signature.
+	RequiredApprovals map[string]int `json:"requiredApprovals,omitempty" yaml:"requiredApprovals,omitempty"`
+	// SeparateRequester: the person named in RequestedBy cannot approve at
+	// the gates of RequiredApprovals (four eyes); they can still reject or
+	// roll back.
+	SeparateRequester bool `json:"separateRequester,omitempty" yaml:"separateRequester,omitempty"`
+}
+
+// Approver is a person who may sign gate decisions.
+type Approver struct {
+	// Name is how the person is named in decisions and, with
+	// separateRequester, compared with requestedBy.
+	Name string `json:"name" yaml:"name"`
+	// PublicKey is the person's SSH public key as an authorized_keys line
+	// (the content of ~/.ssh/id_ed25519.pub).
+	PublicKey string `json:"publicKey" yaml:"publicKey"`
 }
 
 // Defaults of the request's verification timing.
@@ -229,6 +254,9 @@ func (r CutoverRequest) Validate() error {
 	if _, err := r.gateTimeout(); err != nil {
 		errs = append(errs, err)
 	}
+	if _, err := r.approvers(); err != nil {
+		errs = append(errs, err)
+	}
 	return errors.Join(errs...)
 }
 
@@ -257,6 +285,17 @@ type GateDecision struct {
 	// Secrets Manager secret that holds the token (never the token).
 	SCIMEndpoint string         `json:"scimEndpoint,omitempty"`
 	SCIMToken    *secretref.Ref `json:"scimToken,omitempty"`
+
+	// Signature is an approver's armored SSH signature (ssh-keygen -Y sign
+	// -n ssocutover) of the decision's statement, which names the
+	// workflow, its run, the gate, the operation, override and SignedAt
+	// (see approval.Statement). Required at the gates the request's
+	// requiredApprovals names; elsewhere optional, but checked when sent.
+	Signature string `json:"signature,omitempty"`
+	// SignedAt is the time the statement names, in UTC to the second
+	// (2026-05-01T09:30:00Z). It must be after the gate opened and at most
+	// MaxSignatureAge before the workflow takes the decision.
+	SignedAt string `json:"signedAt,omitempty"`
 }
 
 // Decision is a gate decision the workflow accepted.
@@ -267,6 +306,21 @@ type Decision struct {
 	Reason   string    `json:"reason,omitempty"`
 	Override bool      `json:"override,omitempty"`
 	At       time.Time `json:"at"`
+	// Signer is the approver who signed this decision, when it was signed.
+	Signer *Signer `json:"signer,omitempty"`
+	// Approval counts signed approvals at a gate that needs several
+	// ("1 of 2"); the gate closes at the last.
+	Approval string `json:"approval,omitempty"`
+	// ApprovedBy names every approver whose signed approval closed the gate.
+	ApprovedBy []string `json:"approvedBy,omitempty"`
+}
+
+// Signer is an approver whose signature the workflow verified.
+type Signer struct {
+	Name string `json:"name"`
+	// Fingerprint is the key's SHA256 fingerprint, as ssh-keygen -l shows it.
+	Fingerprint string    `json:"fingerprint"`
+	SignedAt    time.Time `json:"signedAt"`
 }
 
 // RefusedInput is a signal the workflow ignored, with why.
@@ -286,6 +340,11 @@ type GateStatus struct {
 	OpenedAt     time.Time `json:"openedAt"`
 	// RemindedAt is when the cutover last reminded that the gate waits.
 	RemindedAt time.Time `json:"remindedAt,omitzero"`
+	// ApprovalsNeeded is how many distinct approvers must sign an approve
+	// here (0: the gate takes unsigned decisions); Approvals are the
+	// signed approvals it has so far.
+	ApprovalsNeeded int      `json:"approvalsNeeded,omitempty"`
+	Approvals       []Signer `json:"approvals,omitempty"`
 }
 
 // PreflightResult is what history keeps of a preflight run: counts, a
@@ -305,13 +364,15 @@ type PreflightResult struct {
 
 // CutoverStatus is the answer to the status query.
 type CutoverStatus struct {
-	WorkflowID string           `json:"workflowId"`
-	Request    CutoverRequest   `json:"request"`
-	Phase      string           `json:"phase"`
-	Step       string           `json:"step"`
-	Gate       *GateStatus      `json:"gate,omitempty"`
-	Preflight  *PreflightResult `json:"preflight,omitempty"`
-	Decisions  []Decision       `json:"decisions"`
+	WorkflowID string `json:"workflowId"`
+	// RunID is the run a signed decision's statement names.
+	RunID     string           `json:"runId,omitempty"`
+	Request   CutoverRequest   `json:"request"`
+	Phase     string           `json:"phase"`
+	Step      string           `json:"step"`
+	Gate      *GateStatus      `json:"gate,omitempty"`
+	Preflight *PreflightResult `json:"preflight,omitempty"`
+	Decisions []Decision       `json:"decisions"`
 	// Refused holds the newest refused signals (at most MaxRefusedShown);
 	// RefusedTotal counts them all.
 	Refused      []RefusedInput `json:"refused"`

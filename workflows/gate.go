@@ -63,6 +63,8 @@ func (c *cutover) waitAtGate(ctx workflow.Context, g *gate) (*pendingDecision, e
 		Instructions: g.instructions,
 		Operations:   g.operations,
 		OpenedAt:     workflow.Now(ctx),
+		// Signed approvals count at this opening of the gate only.
+		ApprovalsNeeded: c.status.Request.RequiredApprovals[g.name],
 	}
 	c.setStep(ctx, g.phase, fmt.Sprintf("waiting at gate %s for a person to %s", g.name, orList(g.operations)))
 	if c.carrying != nil {
@@ -116,9 +118,11 @@ func (c *cutover) remind(ctx workflow.Context, g *gate, timeout time.Duration) {
 }
 
 // accept validates a decision and, if it is valid, records it and closes the
-// gate. Signals and updates both come through here.
+// gate. Signals and updates both come through here. A signed approve at a
+// gate that needs more approvers is recorded and leaves the gate open.
 func (c *cutover) accept(ctx workflow.Context, op string, in GateDecision) (*pendingDecision, error) {
-	if err := c.validate(op, in); err != nil {
+	signed, err := c.validate(workflow.Now(ctx), op, in)
+	if err != nil {
 		return nil, err
 	}
 	d := &pendingDecision{input: in, Decision: Decision{
@@ -129,7 +133,16 @@ func (c *cutover) accept(ctx workflow.Context, op string, in GateDecision) (*pen
 		Override: in.Override,
 		At:       workflow.Now(ctx),
 	}}
+	complete := c.recordSignature(d, signed)
 	c.status.Decisions = append(c.status.Decisions, d.Decision)
+	if !complete {
+		d.carriedOut(nil) // its update answers now, with the gate still open
+		g := c.status.Gate
+		c.setStep(ctx, c.status.Phase, fmt.Sprintf("approve at gate %s by %s recorded (%s); the gate waits for %d more approver(s) to approve",
+			in.Gate, d.By, d.Approval, g.ApprovalsNeeded-len(g.Approvals)))
+		workflow.GetLogger(ctx).Info("Signed approval recorded", "gate", in.Gate, "by", d.By, "approval", d.Approval)
+		return d, nil
+	}
 	if c.gate == nil { // a rollback while a step runs (validate allowed it)
 		c.rollbackRequested = d
 		c.setStep(ctx, c.status.Phase, fmt.Sprintf("rollback asked for by %s; it starts when the running step ends (%s)", d.By, c.status.Step))
@@ -145,20 +158,22 @@ func (c *cutover) accept(ctx workflow.Context, op string, in GateDecision) (*pen
 
 // validate is the one set of rules for a decision, whether it came as a
 // signal or an update (whose validator calls it before the update is
-// accepted). It only reads state. Each error says what to send instead.
-func (c *cutover) validate(op string, in GateDecision) error {
+// accepted). It only reads state, and now, the workflow's time (see
+// approvals.go for why a validator may read it). Each error says what to
+// send instead. A signed decision comes back verified.
+func (c *cutover) validate(now time.Time, op string, in GateDecision) (*signedDecision, error) {
 	g := c.gate
 	switch {
 	case g == nil && op == OpRollback && c.canRollBackNow():
 		// A rollback while a step runs; it names no gate.
 	case g == nil:
-		return fmt.Errorf("%s refused: no gate is open now (%s); wait until status shows an open gate, read what it says, then decide",
+		return nil, fmt.Errorf("%s refused: no gate is open now (%s); wait until status shows an open gate, read what it says, then decide",
 			op, c.status.Step)
 	case in.Gate != g.name:
-		return fmt.Errorf("%s refused: gate %q is not open; the open gate is %q: send \"gate\": %q",
+		return nil, fmt.Errorf("%s refused: gate %q is not open; the open gate is %q: send \"gate\": %q",
 			op, clip(in.Gate, 100), g.name, g.name)
 	case !slices.Contains(g.operations, op):
-		return fmt.Errorf("%s refused: gate %q takes %s", op, g.name, orList(g.operations))
+		return nil, fmt.Errorf("%s refused: gate %q takes %s", op, g.name, orList(g.operations))
 	}
 
 	var problems []error
@@ -191,14 +206,18 @@ func (c *cutover) validate(op string, in GateDecision) error {
 		problems = append(problems, fmt.Errorf(`"scimEndpoint" and "scimToken" belong to %s, not to %s`, OpSubmitSCIM, op))
 	}
 	if len(problems) > 0 {
-		return fmt.Errorf("%s refused: %w", op, errors.Join(problems...))
+		return nil, fmt.Errorf("%s refused: %w", op, errors.Join(problems...))
+	}
+	signed, err := c.checkSignature(now, op, in)
+	if err != nil {
+		return nil, fmt.Errorf("%s refused: %w", op, err)
 	}
 	if g != nil && g.check != nil {
 		if err := g.check(op, in); err != nil {
-			return fmt.Errorf("%s refused: %w", op, err)
+			return nil, fmt.Errorf("%s refused: %w", op, err)
 		}
 	}
-	return nil
+	return signed, nil
 }
 
 // orList spells a list of operations as "a, b or c".

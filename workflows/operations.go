@@ -44,7 +44,8 @@ func (c *cutover) listen(ctx workflow.Context) error {
 }
 
 // gateDecisionExample shows the input of approve, reject and recheck.
-const gateDecisionExample = `{"gate":"NAME","by":"PERSON","reason":"WHY","override":false}`
+const gateDecisionExample = `{"gate":"NAME","by":"PERSON","reason":"WHY","override":false}` +
+	` (signed: add "signedAt":"2026-05-01T09:30:00Z","signature":"-----BEGIN SSH SIGNATURE-----...")`
 
 // operationExample shows the input op takes.
 func operationExample(op string) string {
@@ -80,12 +81,13 @@ func (c *cutover) listenForSignals(ctx workflow.Context, op string) {
 // updateValidator refuses an update before it is accepted, so a refused
 // update never enters history and changes nothing.
 func (c *cutover) updateValidator(op string) func(workflow.Context, json.RawMessage) error {
-	return func(_ workflow.Context, input json.RawMessage) error {
+	return func(ctx workflow.Context, input json.RawMessage) error {
 		decision, err := decodeDecision(input)
 		if err != nil {
 			return fmt.Errorf("%s refused: %w", op, err)
 		}
-		return c.validate(op, decision)
+		_, err = c.validate(workflow.Now(ctx), op, decision)
+		return err
 	}
 }
 

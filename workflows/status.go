@@ -36,11 +36,15 @@ type cutover struct {
 	retrying *pendingDecision
 	// scimTokensCompensated is set once the SCIM tokens' removal is recorded.
 	scimTokensCompensated bool
+	// usedSignatures are the approval.UseIDs of the signed decisions
+	// accepted so far: a signature counts once.
+	usedSignatures map[string]bool
 }
 
 func newCutover(ctx workflow.Context, req CutoverRequest) *cutover {
 	return &cutover{status: CutoverStatus{
 		WorkflowID: workflow.GetInfo(ctx).WorkflowExecution.ID,
+		RunID:      workflow.GetInfo(ctx).WorkflowExecution.RunID,
 		Request:    req,
 		Phase:      PhasePreflight,
 		Step:       "starting",
@@ -68,6 +72,7 @@ func (c *cutover) snapshot() CutoverStatus {
 	if s.Gate != nil {
 		g := *s.Gate
 		g.Operations = slices.Clone(g.Operations)
+		g.Approvals = slices.Clone(g.Approvals)
 		s.Gate = &g
 	}
 	if s.Preflight != nil {

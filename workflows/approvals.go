@@ -1,0 +1,237 @@
+package workflows
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/platformguide/ssocutover/internal/approval"
+)
+
+// Signed decisions (README, Signed approvals). A request that names
+// approvers and the gates that need them turns those gates into ones that
+// take only decisions signed by an approver, over a statement naming this
+// workflow, this run, the gate, the operation and when it was signed.
+//
+// Which clock says "too old": the workflow's. accept reads workflow.Now,
+// and so does the update validator: reading the time is not a command, the
+// SDK allows it while a validator runs (read-only), and validators never run
+// on replay (history already says the update was accepted), so nothing can
+// replay differently. Validator and handler of one update run in the same
+// workflow task and so see the same time. A signature must also be younger
+// than the gate's opening, so one made at an earlier opening of the same
+// gate (before a recheck, say) is refused whatever its age.
+const (
+	// MaxSignatureAge is how long after signing a decision must reach the
+	// workflow.
+	MaxSignatureAge = 15 * time.Minute
+	// signatureClockSkew is how far the signer's clock may be ahead of the
+	// workflow's.
+	signatureClockSkew = 2 * time.Minute
+	// maxApprovers bounds the request, which history keeps.
+	maxApprovers = 50
+)
+
+// allGates are the gates requiredApprovals may name.
+var allGates = append(slices.Clone(Gates), GateStepFailed, GateCompensationFailed, GateDeleteSCIMTokens, GateRevertIdentitySource)
+
+// approvers reads the request's approvers and checks that every gate of
+// requiredApprovals can be approved by them.
+func (r CutoverRequest) approvers() ([]approval.Approver, error) {
+	var errs []error
+	if len(r.Approvers) > maxApprovers {
+		errs = append(errs, fmt.Errorf("approvers: %d are more than %d", len(r.Approvers), maxApprovers))
+	}
+	var approvers []approval.Approver
+	names, keys := map[string]bool{}, map[string]string{}
+	for i, spec := range r.Approvers {
+		a, err := approval.ParseApprover(spec.Name, spec.PublicKey)
+		switch {
+		case err != nil:
+			errs = append(errs, fmt.Errorf("approvers[%d]: %w", i, err))
+			continue
+		case len(a.Name) > maxByLength:
+			errs = append(errs, fmt.Errorf("approvers[%d]: the name is longer than %d characters", i, maxByLength))
+		case names[strings.ToLower(a.Name)]:
+			errs = append(errs, fmt.Errorf("approvers: %q is named twice: name each person once", a.Name))
+		case keys[a.Fingerprint] != "":
+			errs = append(errs, fmt.Errorf("approvers: %q and %q have the same key (%s): each approver signs with their own key",
+				keys[a.Fingerprint], a.Name, a.Fingerprint))
+		}
+		names[strings.ToLower(a.Name)], keys[a.Fingerprint] = true, a.Name
+		approvers = append(approvers, a)
+	}
+
+	switch {
+	case len(r.Approvers) > 0 && len(r.RequiredApprovals) == 0:
+		errs = append(errs, errors.New("approvers are named but requiredApprovals is empty: name the gates that need signed decisions, such as requiredApprovals: {preflight: 2, confirm-sign-in: 1}"))
+	case len(r.Approvers) == 0 && len(r.RequiredApprovals) > 0:
+		errs = append(errs, errors.New("requiredApprovals needs approvers: name the people who sign, with their SSH public keys"))
+	case len(r.Approvers) == 0 && r.SeparateRequester:
+		errs = append(errs, errors.New("separateRequester needs approvers and requiredApprovals: without them decisions are not signed, so who approves cannot be told apart"))
+	}
+
+	canApprove := len(approvers)
+	if r.SeparateRequester && slices.ContainsFunc(approvers, r.isRequester) {
+		canApprove--
+	}
+	gates := make([]string, 0, len(r.RequiredApprovals))
+	for gate := range r.RequiredApprovals {
+		gates = append(gates, gate)
+	}
+	slices.Sort(gates) // the same errors in the same order every time
+	for _, gate := range gates {
+		n := r.RequiredApprovals[gate]
+		switch {
+		case !slices.Contains(allGates, gate):
+			errs = append(errs, fmt.Errorf("requiredApprovals: %q is not a gate; gates are %s", clip(gate, 100), strings.Join(allGates, ", ")))
+		case n < 1:
+			errs = append(errs, fmt.Errorf("requiredApprovals[%s] is %d: want at least 1 (leave the gate out to take unsigned decisions there)", gate, n))
+		case len(r.Approvers) > 0 && n > canApprove:
+			errs = append(errs, fmt.Errorf("requiredApprovals[%s] is %d, but only %d approvers can approve (with separateRequester the requester cannot): name more approvers or ask for fewer",
+				gate, n, canApprove))
+		}
+	}
+	return approvers, errors.Join(errs...)
+}
+
+// isRequester reports whether a is the person who requested the cutover.
+func (r CutoverRequest) isRequester(a approval.Approver) bool {
+	return strings.EqualFold(a.Name, strings.TrimSpace(r.RequestedBy))
+}
+
+// signedDecision is a decision whose signature the workflow verified.
+type signedDecision struct {
+	signer Signer
+	// useID marks the signature as used once the decision is accepted.
+	useID string
+}
+
+// checkSignature verifies the signature of a decision, if the gate needs one
+// or one was sent (a signature is never ignored). It returns nil for an
+// unsigned decision where that is allowed. It only reads state.
+func (c *cutover) checkSignature(now time.Time, op string, in GateDecision) (*signedDecision, error) {
+	req := c.status.Request
+	needed := c.approvalsNeeded()
+	if in.Signature == "" && in.SignedAt == "" {
+		if needed > 0 {
+			return nil, fmt.Errorf("gate %s takes only decisions signed by an approver (%s): sign with `starter %s --key FILE`, "+
+				"or sign the statement with ssh-keygen (README, Signed approvals)", in.Gate, approverNames(req), op)
+		}
+		return nil, nil
+	}
+	if in.Signature == "" || in.SignedAt == "" {
+		return nil, errors.New(`send "signature" and "signedAt" together: signedAt is the time the signed statement names`)
+	}
+	if len(req.Approvers) == 0 {
+		return nil, errors.New(`this cutover's request names no approvers, so no signature can be checked: send the decision without "signature" and "signedAt"`)
+	}
+	signedAt, err := approval.ParseSignedAt(in.SignedAt)
+	if err != nil {
+		return nil, err
+	}
+	statement, err := approval.Statement{
+		WorkflowID: c.status.WorkflowID, RunID: c.status.RunID,
+		Gate: in.Gate, Decision: op, Override: in.Override, SignedAt: signedAt,
+	}.Text()
+	if err != nil {
+		return nil, fmt.Errorf("no statement can be made of this decision: %w", err)
+	}
+	approvers, _ := req.approvers() // checkRequest validated them
+	who, err := approval.Verify(in.Signature, statement, approvers)
+	if errors.Is(err, approval.ErrMismatch) {
+		return nil, fmt.Errorf("%w: sign exactly this statement (a signature for another workflow, run, gate, decision or time does not count here):\n%s", err, statement)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := c.checkFreshness(now, signedAt); err != nil {
+		return nil, err
+	}
+	useID := approval.UseID(statement, who)
+	if c.usedSignatures[useID] {
+		return nil, fmt.Errorf("%s's signature of this statement was already used: a signature counts once; sign a new statement (with a new signedAt)", who.Name)
+	}
+	if op == OpApprove && needed > 0 {
+		if req.SeparateRequester && req.isRequester(who) {
+			return nil, fmt.Errorf("%s requested this cutover and the request says separateRequester: another approver must approve gate %s", who.Name, in.Gate)
+		}
+		if slices.ContainsFunc(c.status.Gate.Approvals, func(s Signer) bool { return s.Fingerprint == who.Fingerprint }) {
+			return nil, fmt.Errorf("%s already approved gate %s (%d of %d approvals): another approver must approve",
+				who.Name, in.Gate, len(c.status.Gate.Approvals), needed)
+		}
+	}
+	return &signedDecision{
+		signer: Signer{Name: who.Name, Fingerprint: who.Fingerprint, SignedAt: signedAt},
+		useID:  useID,
+	}, nil
+}
+
+// checkFreshness refuses a signature made before the open gate opened, too
+// long ago, or in the future by the workflow's clock.
+func (c *cutover) checkFreshness(now, signedAt time.Time) error {
+	at := approval.FormatSignedAt(signedAt)
+	if g := c.status.Gate; g != nil && signedAt.Before(g.OpenedAt.Add(-signatureClockSkew)) {
+		return fmt.Errorf("signed at %s, before gate %s opened (%s): a signature is for one opening of a gate; sign a new statement now",
+			at, g.Name, approval.FormatSignedAt(g.OpenedAt))
+	}
+	if now.Sub(signedAt) > MaxSignatureAge {
+		return fmt.Errorf("signed at %s, more than %s before the workflow took it (%s): sign a new statement and send it at once",
+			at, MaxSignatureAge, approval.FormatSignedAt(now))
+	}
+	if signedAt.After(now.Add(signatureClockSkew)) {
+		return fmt.Errorf("signed at %s, later than the workflow's time (%s): check the clock of the machine that signed (date -u)",
+			at, approval.FormatSignedAt(now))
+	}
+	return nil
+}
+
+// approvalsNeeded is how many distinct approvers must approve at the open
+// gate; 0 when it takes unsigned decisions (or no gate is open).
+func (c *cutover) approvalsNeeded() int {
+	if c.status.Gate == nil {
+		return 0
+	}
+	return c.status.Gate.ApprovalsNeeded
+}
+
+// approverNames lists the request's approvers for an error message.
+func approverNames(req CutoverRequest) string {
+	names := make([]string, 0, len(req.Approvers))
+	for _, a := range req.Approvers {
+		names = append(names, strings.TrimSpace(a.Name))
+	}
+	return strings.Join(names, ", ")
+}
+
+// recordSignature marks d's signature used and names its signer in d. An
+// approve at a gate that needs several approvals is counted; it reports
+// whether the gate has all it needs (always true for other decisions).
+func (c *cutover) recordSignature(d *pendingDecision, signed *signedDecision) (complete bool) {
+	if signed == nil {
+		return true
+	}
+	if c.usedSignatures == nil {
+		c.usedSignatures = map[string]bool{}
+	}
+	c.usedSignatures[signed.useID] = true
+	d.By = signed.signer.Name
+	d.Signer = &signed.signer
+	g := c.status.Gate
+	if d.Action != OpApprove || g == nil || g.ApprovalsNeeded == 0 {
+		return true
+	}
+	g.Approvals = append(g.Approvals, signed.signer)
+	if g.ApprovalsNeeded > 1 {
+		d.Approval = fmt.Sprintf("%d of %d", len(g.Approvals), g.ApprovalsNeeded)
+	}
+	if len(g.Approvals) < g.ApprovalsNeeded {
+		return false
+	}
+	for _, s := range g.Approvals {
+		d.ApprovedBy = append(d.ApprovedBy, s.Name)
+	}
+	return true
+}
