@@ -116,6 +116,9 @@ func TestAGateNeedingTwoApproversClosesAtTheSecondDistinctOne(t *testing.T) {
 		require.Equal(t, 1, st.RefusedTotal)
 		require.Contains(t, st.Refused[0].Error, "alice already approved gate preflight (1 of 2 approvals): another approver must approve")
 		require.Contains(t, st.Step, "waits for 1 more approver")
+		details := currentDetails(t, env)
+		require.Contains(t, details, "approve needs 2 distinct approvers, so far 1")
+		require.Contains(t, details, "by alice (signed, key "+ssh.FingerprintSHA256(alice.signer.PublicKey())+", approval 1 of 2)")
 		env.SignalWorkflow(OpApprove, bob.sign(t, preflightStatement(t, env)))
 	})
 

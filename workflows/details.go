@@ -17,6 +17,10 @@ func renderDetails(s CutoverStatus) string {
 	if s.Gate != nil {
 		fmt.Fprintf(&b, "### Waiting for you at gate `%s` (since %s)\n\n%s\n",
 			s.Gate.Name, s.Gate.OpenedAt.UTC().Format(time.RFC3339), s.Gate.Instructions)
+		if n := s.Gate.ApprovalsNeeded; n > 0 {
+			fmt.Fprintf(&b, "\nThis gate takes only decisions signed by an approver of the request (README, Signed approvals); "+
+				"approve needs %d distinct approvers, so far %d.\n", n, len(s.Gate.Approvals))
+		}
 	}
 
 	if p := s.Preflight; p != nil {
@@ -64,6 +68,13 @@ func renderDetails(s CutoverStatus) string {
 			fmt.Fprintf(&b, "- %s: **%s** at `%s` by %s", d.At.UTC().Format(time.RFC3339), d.Action, d.Gate, oneLine(d.By))
 			if d.Override {
 				b.WriteString(" (override)")
+			}
+			if d.Signer != nil {
+				fmt.Fprintf(&b, " (signed, key %s", d.Signer.Fingerprint)
+				if d.Approval != "" {
+					fmt.Fprintf(&b, ", approval %s", d.Approval)
+				}
+				b.WriteString(")")
 			}
 			if d.Reason != "" {
 				fmt.Fprintf(&b, ": %s", oneLine(d.Reason))
