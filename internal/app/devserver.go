@@ -86,6 +86,9 @@ type DevServerOptions struct {
 	Port     int
 	UIPort   int
 	Headless bool
+	// UICodecEndpoint is the codec server the UI decodes payloads with
+	// (see internal/codec); empty shows them as the server stores them.
+	UICodecEndpoint string
 	// DBFile keeps the server's state in SQLite; empty keeps it in memory.
 	DBFile string
 	// Log receives the server's output; nil discards it.
@@ -141,6 +144,9 @@ func StartDevServer(ctx context.Context, opts DevServerOptions, logger *zap.Logg
 		args = append(args, "--headless")
 	} else {
 		args = append(args, "--ui-port", strconv.Itoa(opts.UIPort))
+		if opts.UICodecEndpoint != "" {
+			args = append(args, "--ui-codec-endpoint", opts.UICodecEndpoint)
+		}
 	}
 	if opts.DBFile != "" {
 		if err := os.MkdirAll(filepath.Dir(opts.DBFile), 0o700); err != nil {
