@@ -16,6 +16,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"syscall"
 
@@ -24,6 +25,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/platformguide/ssocutover/internal/app"
+	"github.com/platformguide/ssocutover/internal/codec"
 	"github.com/platformguide/ssocutover/internal/logging"
 	"github.com/platformguide/ssocutover/internal/temporalclient"
 	"github.com/platformguide/ssocutover/workflows"
@@ -46,6 +48,7 @@ type cli struct {
 	getenv         func(string) string
 
 	temporal  temporalclient.Options
+	codecKeys codec.KeySource
 	logFormat string
 	logLevel  string
 	dataDir   string
@@ -53,7 +56,7 @@ type cli struct {
 }
 
 func newRootCommand(stdout, stderr io.Writer, getenv func(string) string) *cobra.Command {
-	c := &cli{stdout: stdout, stderr: stderr, getenv: getenv, temporal: temporalclient.FromEnv(getenv)}
+	c := &cli{stdout: stdout, stderr: stderr, getenv: getenv, temporal: temporalclient.FromEnv(getenv), codecKeys: codec.KeySourceFromEnv(getenv)}
 	root := &cobra.Command{
 		Use:   "starter",
 		Short: "Start, follow and decide a cutover of IAM Identity Center to Entra ID",
@@ -65,6 +68,12 @@ TEMPORAL_NAMESPACE, TLS and API key settings as the temporal CLI reads them).
 'starter report' also reads the worker's data directory (--data-dir,
 SSOCUTOVER_DATA_DIR), so run it where that directory is reachable.
 
+Payloads in Temporal are encrypted: every command that talks to Temporal
+needs the worker's keys (` + codec.EnvKeys + ` or --codec-key-file; without
+either, the key file a demo made in the data directory, DATA_DIR/codec-keys).
+'starter codec-key' makes a key; 'starter codec-server' lets the Temporal UI
+and 'temporal workflow show --codec-endpoint' decrypt them.
+
 'starter demo' runs everything locally: a Temporal dev server, the sandbox
 serving a sample organisation, and a worker.`,
 		SilenceUsage:  true,
@@ -75,6 +84,7 @@ serving a sample organisation, and a worker.`,
 
 	flags := root.PersistentFlags()
 	c.temporal.RegisterFlags(flags)
+	c.codecKeys.RegisterFlags(flags)
 	flags.StringVar(&c.logFormat, "log-format", or(getenv(logging.EnvFormat), logging.FormatConsole), "log format: console or json (env "+logging.EnvFormat+")")
 	flags.StringVar(&c.logLevel, "log-level", or(getenv(logging.EnvLevel), "warn"), "log level: debug, info, warn or error (env "+logging.EnvLevel+")")
 	flags.StringVar(&c.dataDir, "data-dir", app.DataDirFromEnv(getenv), "the worker's data directory, where full reports are stored (env "+app.EnvDataDir+")")
@@ -95,6 +105,8 @@ serving a sample organisation, and a worker.`,
 		c.consoleCommand(),
 		c.reportCommand(),
 		c.demoCommand(),
+		c.codecKeyCommand(),
+		c.codecServerCommand(),
 	)
 	return root
 }
@@ -103,13 +115,37 @@ func (c *cli) logger() (*zap.Logger, error) {
 	return logging.New(c.logFormat, c.logLevel)
 }
 
-// dial connects to Temporal; the error says how to start a server.
+// dial connects to Temporal with the payload codec; the error says how to
+// start a server, or how to make a key.
 func (c *cli) dial(ctx context.Context) (client.Client, error) {
 	logger, err := c.logger()
 	if err != nil {
 		return nil, err
 	}
-	return c.temporal.Dial(ctx, logger)
+	payloads, err := c.keySource().LoadCodec()
+	if err != nil {
+		return nil, err
+	}
+	conn := c.temporal
+	conn.Codec = payloads
+	return conn.Dial(ctx, logger)
+}
+
+// keySource is where the payload keys are: the environment or
+// --codec-key-file, else the key file a demo left in the data directory.
+func (c *cli) keySource() codec.KeySource {
+	if c.codecKeys.Configured() {
+		return c.codecKeys
+	}
+	if _, err := os.Stat(demoKeyFile(c.dataDir)); err == nil {
+		return codec.KeySource{KeyFile: demoKeyFile(c.dataDir)}
+	}
+	return c.codecKeys
+}
+
+// demoKeyFile is where the demo keeps its payload key.
+func demoKeyFile(dataDir string) string {
+	return filepath.Join(dataDir, "codec-keys")
 }
 
 // workflowLink is the Temporal UI page of a workflow, or "" when the UI's
