@@ -17,6 +17,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/platformguide/ssocutover/internal/app"
+	"github.com/platformguide/ssocutover/internal/codec"
 	"github.com/platformguide/ssocutover/internal/sandbox"
 	"github.com/platformguide/ssocutover/internal/temporalclient"
 	"github.com/platformguide/ssocutover/internal/world"
@@ -156,6 +157,22 @@ func runDemo(ctx context.Context, opts demoOptions, stdout io.Writer) error {
 		return fmt.Errorf("create the data directory: %w", err)
 	}
 
+	// 0. The payload key and the codec server, so that the dev server's UI
+	// shows the encrypted payloads decrypted.
+	keys, err := demoKeys(dataDir, opts.Getenv, say)
+	if err != nil {
+		return err
+	}
+	payloads, err := keys.LoadCodec()
+	if err != nil {
+		return err
+	}
+	codecServer, err := codec.Listen("127.0.0.1:0", codec.ServerOptions{Codec: payloads})
+	if err != nil {
+		return err
+	}
+	defer codecServer.Close()
+
 	// 1. The Temporal dev server.
 	serverLogPath := filepath.Join(dataDir, "temporal-server.log")
 	serverLog, err := os.OpenFile(serverLogPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
@@ -171,6 +188,8 @@ func runDemo(ctx context.Context, opts demoOptions, stdout io.Writer) error {
 		UIPort:  opts.UIPort,
 		DBFile:  filepath.Join(dataDir, "temporal.db"),
 		Log:     serverLog,
+		// The UI decrypts payloads with the demo's codec server.
+		UICodecEndpoint: codecServer.URL,
 	}, opts.Logger)
 	if err != nil {
 		return err
@@ -182,6 +201,9 @@ func runDemo(ctx context.Context, opts demoOptions, stdout io.Writer) error {
 		}
 	}()
 	say("Temporal is up at %s, its UI at %s", server.Address, server.UIURL)
+	codecServer.Handler.AllowOrigin(server.UIURL)
+	codecServer.Handler.AllowOrigin(strings.Replace(server.UIURL, "127.0.0.1", "localhost", 1))
+	say("The UI decrypts payloads with the codec server at %s; so does `temporal workflow show --codec-endpoint %s`", codecServer.URL, codecServer.URL)
 
 	// 2. The sandbox serving the organisation.
 	sb, err := sandbox.Start(w, sandbox.Options{})
@@ -192,7 +214,7 @@ func runDemo(ctx context.Context, opts demoOptions, stdout io.Writer) error {
 	say("The sandbox serves %s: AWS at %s, Microsoft Graph at %s, SCIM at %s", source, sb.AWSURL, sb.GraphURL, sb.SCIMURL)
 
 	// 3. A worker pointed at the sandbox.
-	conn := temporalclient.Options{Address: server.Address, Namespace: temporalclient.DefaultNamespace}
+	conn := temporalclient.Options{Address: server.Address, Namespace: temporalclient.DefaultNamespace, Codec: payloads}
 	tc, err := conn.Dial(ctx, opts.Logger)
 	if err != nil {
 		return err
@@ -314,6 +336,27 @@ func runDemo(ctx context.Context, opts demoOptions, stdout io.Writer) error {
 	say("Press Ctrl-C to stop the worker, the sandbox and the dev server.")
 	<-ctx.Done()
 	return nil
+}
+
+// demoKeys is where the demo's payload keys are: those the environment
+// names, else a key file in the data directory, made on the first demo and
+// kept, since the dev server keeps the histories it encrypted. The starter
+// finds that file by itself when given the same data directory.
+func demoKeys(dataDir string, getenv func(string) string, say func(string, ...any)) (codec.KeySource, error) {
+	if keys := codec.KeySourceFromEnv(getenv); keys.Configured() {
+		say("Payloads are encrypted with the keys of %s / %s", codec.EnvKeys, codec.EnvKeyFile)
+		return keys, nil
+	}
+	path := demoKeyFile(dataDir)
+	if _, err := os.Stat(path); err == nil {
+		say("Payloads are encrypted with the key in %s (made by an earlier demo)", path)
+		return codec.KeySource{KeyFile: path}, nil
+	}
+	if err := codec.WriteNewKeyFile(path, time.Now()); err != nil {
+		return codec.KeySource{}, err
+	}
+	say("Payloads are encrypted with a new key, kept in %s (mode 600); a worker or starter elsewhere needs %s=%s", path, codec.EnvKeyFile, path)
+	return codec.KeySource{KeyFile: path}, nil
 }
 
 // loadDemoWorld is the world file's organisation, or the sample.
