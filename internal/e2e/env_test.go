@@ -123,6 +123,9 @@ func (e *env) environ() []string {
 		"SSOCUTOVER_GRAPH_TOKEN="+app.SandboxGraphToken,
 		"SSOCUTOVER_LOGIN_URL="+e.sandbox.GraphURL,
 		"SSOCUTOVER_SANDBOX_URL="+e.sandbox.AWSURL,
+		// Payloads are encrypted: the worker and the starter share a key.
+		"SSOCUTOVER_CODEC_KEYS="+e2eCodecKeys,
+		"SSOCUTOVER_CODEC_KEY_FILE=",
 	)
 }
 

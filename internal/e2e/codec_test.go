@@ -1,0 +1,154 @@
+package e2e
+
+import (
+	"bufio"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/platformguide/ssocutover/internal/codec"
+	"github.com/platformguide/ssocutover/internal/sandbox"
+	"github.com/platformguide/ssocutover/internal/world"
+	"github.com/platformguide/ssocutover/workflows"
+)
+
+// e2eCodecKeys is the payload key every worker and starter of these tests
+// gets (environ), new for each run.
+var e2eCodecKeys = func() string {
+	line, err := codec.NewKeyLine(time.Now())
+	if err != nil {
+		panic(err)
+	}
+	return line
+}()
+
+// The cutover's payloads are encrypted in Temporal: the history exported
+// with the temporal CLI shows none of the request's fields, while the same
+// export through the codec server (`starter codec-server`) shows them. A
+// signal sent as plain JSON by the CLI without a codec is still taken.
+func TestPayloadsAreEncryptedInHistory(t *testing.T) {
+	e := startEnv(t, world.Sample(), sandbox.Faults{})
+	id := workflows.CutoverWorkflowID(e.world.AWS.IdentityStoreID)
+	e.starter(t, "start", "-f", e.request(t))
+	e.waitFor(t, id, 2*time.Minute, func(s statusJSON) bool { return s.Gate != nil && s.Gate.Name == workflows.GatePreflight })
+
+	// What the request carries, in plain text: e2e-requester and the
+	// identity store's ID (which is in the workflow ID too, so only the
+	// payloads are searched for it).
+	secrets := []string{"e2e-requester", e.world.AWS.IdentityStoreID, e.world.Entra.TenantID}
+
+	raw := e.temporal(t, "workflow", "show", "--workflow-id", id, "--output", "json")
+	require.NotContains(t, raw, "e2e-requester")
+	payloads := historyPayloads(t, raw)
+	require.NotEmpty(t, payloads)
+	for _, p := range payloads {
+		require.Equal(t, codec.EncodingEncrypted, p.encoding, "every payload is encrypted: %s", p.path)
+		for _, s := range secrets {
+			require.NotContains(t, string(p.data), s, "payload %s", p.path)
+		}
+	}
+
+	// Through the codec server the same history reads in plain text.
+	endpoint := e.startCodecServer(t)
+	decoded := e.temporal(t, "workflow", "show", "--workflow-id", id, "--output", "json", "--codec-endpoint", endpoint)
+	var input string
+	for _, p := range historyPayloads(t, decoded) {
+		require.NotEqual(t, codec.EncodingEncrypted, p.encoding, "decoded: %s", p.path)
+		if strings.Contains(p.path, "workflowExecutionStartedEventAttributes") {
+			input += string(p.data)
+		}
+	}
+	for _, s := range secrets {
+		require.Contains(t, input, s, "the decoded start input shows %s", s)
+	}
+
+	// A signal sent as plain JSON (no codec) is taken: an approval over
+	// blockers without override is refused, which shows in status.
+	e.temporal(t, "workflow", "signal", "--workflow-id", id, "--name", workflows.OpApprove,
+		"--input", `{"gate":"preflight","by":"plain-json-approver","reason":"no codec"}`)
+	st := e.waitFor(t, id, time.Minute, func(s statusJSON) bool { return len(s.Refused) > 0 })
+	require.Equal(t, workflows.GatePreflight, st.Gate.Name)
+	require.Contains(t, e.workerLog.String()+e.starter(t, "status", "--workflow-id", id), "plain-json-approver")
+}
+
+// startCodecServer runs `starter codec-server` on a free port with the
+// tests' key and returns its URL.
+func (e *env) startCodecServer(t *testing.T) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	cmd := exec.CommandContext(ctx, filepath.Join(binDir, "starter"), "codec-server", "--listen", "127.0.0.1:0")
+	cmd.Env = e.environ()
+	stdout, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() {
+		cancel()
+		_ = cmd.Wait()
+	})
+	lines := bufio.NewScanner(stdout)
+	require.True(t, lines.Scan(), "the codec server prints its address")
+	url := regexp.MustCompile(`Codec server at (http://\S+)`).FindStringSubmatch(lines.Text())
+	require.NotNil(t, url, lines.Text())
+	go func() { // keep the pipe drained
+		for lines.Scan() {
+		}
+	}()
+	return url[1]
+}
+
+// historyPayload is one payload of an exported history: where it is, its
+// encoding, and its data.
+type historyPayload struct {
+	path     string
+	encoding string
+	data     []byte
+}
+
+// historyPayloads finds every payload (an object with metadata and data) in
+// an exported history and decodes its base64 encoding and data.
+func historyPayloads(t *testing.T, history string) []historyPayload {
+	t.Helper()
+	var doc any
+	require.NoError(t, json.Unmarshal([]byte(history), &doc))
+	var found []historyPayload
+	var walk func(path string, v any)
+	walk = func(path string, v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			meta, hasMeta := v["metadata"].(map[string]any)
+			if data, ok := v["data"].(string); ok && hasMeta {
+				p := historyPayload{path: path}
+				if enc, ok := meta["encoding"].(string); ok {
+					p.encoding = string(mustBase64(t, enc))
+				}
+				p.data = mustBase64(t, data)
+				found = append(found, p)
+				return
+			}
+			for k, c := range v {
+				walk(path+"."+k, c)
+			}
+		case []any:
+			for _, c := range v {
+				walk(path+"[]", c)
+			}
+		}
+	}
+	walk("", doc)
+	return found
+}
+
+func mustBase64(t *testing.T, s string) []byte {
+	t.Helper()
+	b, err := base64.StdEncoding.DecodeString(s)
+	require.NoError(t, err, "not base64: %.80s", s)
+	return b
+}
