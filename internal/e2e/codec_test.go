@@ -77,6 +77,15 @@ func TestPayloadsAreEncryptedInHistory(t *testing.T) {
 	st := e.waitFor(t, id, time.Minute, func(s statusJSON) bool { return len(s.Refused) > 0 })
 	require.Equal(t, workflows.GatePreflight, st.Gate.Name)
 	require.Contains(t, e.workerLog.String()+e.starter(t, "status", "--workflow-id", id), "plain-json-approver")
+
+	// And one the CLI encrypts through the codec server is taken too: the
+	// recheck runs the preflight again.
+	e.temporal(t, "workflow", "signal", "--workflow-id", id, "--name", workflows.OpRecheck, "--codec-endpoint", endpoint,
+		"--input", `{"gate":"preflight","by":"codec-signaller"}`)
+	st = e.waitFor(t, id, time.Minute, func(s statusJSON) bool { return s.Preflight != nil && s.Preflight.Run == 2 && s.Gate != nil })
+	require.Equal(t, "codec-signaller", st.Decisions[len(st.Decisions)-1].By)
+	history := e.temporal(t, "workflow", "show", "--workflow-id", id, "--output", "json")
+	require.NotContains(t, history, "codec-signaller", "the signal's input is stored encrypted")
 }
 
 // startCodecServer runs `starter codec-server` on a free port with the
