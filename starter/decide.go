@@ -127,11 +127,17 @@ func (c *cli) decide(ctx context.Context, op string, d decision) error {
 	if op == workflows.OpRecheck {
 		fmt.Fprintf(c.stdout, "Asking %s to run the preflight again; this waits until it has run (Ctrl-C stops the waiting, not the recheck).\n", id)
 	}
+	return c.sendAndShow(ctx, tc, id, op, input)
+}
+
+// sendAndShow sends op as an update (sendDecision) and prints the status the
+// workflow answers with once it has carried op out.
+func (c *cli) sendAndShow(ctx context.Context, tc client.Client, id, op string, input workflows.GateDecision) error {
 	status, err := sendDecision(ctx, tc, id, op, input)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(c.stdout, "%s at gate %s by %s: done.\n\n", op, d.gate, d.by)
+	fmt.Fprintf(c.stdout, "%s at gate %s by %s: done.\n\n", op, input.Gate, input.By)
 	renderStatus(c.stdout, statusView{CutoverStatus: status}, c.workflowLink(id), time.Now())
 	return nil
 }

@@ -31,24 +31,17 @@ Run this where that directory is reachable, with the same setting as the
 worker.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			id, err := t.resolve()
-			if err != nil {
-				return err
-			}
-			tc, err := c.dial(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer tc.Close()
-			view, err := c.fetchReport(cmd.Context(), tc, id)
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				return writeJSON(c.stdout, view)
-			}
-			renderReport(c.stdout, view)
-			return nil
+			return c.withCutover(cmd.Context(), t, func(tc client.Client, id string) error {
+				view, err := c.fetchReport(cmd.Context(), tc, id)
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					return writeJSON(c.stdout, view)
+				}
+				renderReport(c.stdout, view)
+				return nil
+			})
 		},
 	}
 	t.register(cmd.Flags())

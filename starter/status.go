@@ -33,6 +33,21 @@ func (t *target) register(fs *pflag.FlagSet) {
 	fs.StringVar(&t.identityStore, "identity-store", "", "the identity store ID (d-...) of the cutover, instead of --workflow-id")
 }
 
+// withCutover resolves the cutover t names, connects to Temporal and runs
+// fn; the connection is closed when fn returns.
+func (c *cli) withCutover(ctx context.Context, t target, fn func(tc client.Client, id string) error) error {
+	id, err := t.resolve()
+	if err != nil {
+		return err
+	}
+	tc, err := c.dial(ctx)
+	if err != nil {
+		return err
+	}
+	defer tc.Close()
+	return fn(tc, id)
+}
+
 func (t target) resolve() (string, error) {
 	switch {
 	case t.workflowID != "" && t.identityStore != "":
@@ -56,24 +71,17 @@ func (c *cli) statusCommand() *cobra.Command {
 		Short: "Show where a cutover is, what it waits for, and what the preflight found",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			id, err := t.resolve()
-			if err != nil {
-				return err
-			}
-			tc, err := c.dial(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer tc.Close()
-			view, err := fetchStatus(cmd.Context(), tc, id)
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				return writeJSON(c.stdout, view)
-			}
-			renderStatus(c.stdout, view, c.workflowLink(id), time.Now())
-			return nil
+			return c.withCutover(cmd.Context(), t, func(tc client.Client, id string) error {
+				view, err := fetchStatus(cmd.Context(), tc, id)
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					return writeJSON(c.stdout, view)
+				}
+				renderStatus(c.stdout, view, c.workflowLink(id), time.Now())
+				return nil
+			})
 		},
 	}
 	t.register(cmd.Flags())

@@ -12,6 +12,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/spf13/cobra"
+	"go.temporal.io/sdk/client"
 
 	"github.com/platformguide/ssocutover/internal/awsclient"
 	"github.com/platformguide/ssocutover/internal/secretref"
@@ -155,22 +156,9 @@ func storeSCIMToken(ctx context.Context, secrets secretstore.API, req workflows.
 
 // submit sends a gate operation as an update and prints the answer.
 func (c *cli) submit(ctx context.Context, t target, op string, input workflows.GateDecision) error {
-	id, err := t.resolve()
-	if err != nil {
-		return err
-	}
-	tc, err := c.dial(ctx)
-	if err != nil {
-		return err
-	}
-	defer tc.Close()
-	status, err := sendDecision(ctx, tc, id, op, input)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(c.stdout, "%s at gate %s by %s: done.\n\n", op, input.Gate, input.By)
-	renderStatus(c.stdout, statusView{CutoverStatus: status}, c.workflowLink(id), time.Now())
-	return nil
+	return c.withCutover(ctx, t, func(tc client.Client, id string) error {
+		return c.sendAndShow(ctx, tc, id, op, input)
+	})
 }
 
 func (c *cli) metadataCommand() *cobra.Command {
@@ -181,35 +169,33 @@ func (c *cli) metadataCommand() *cobra.Command {
 		Short: "Write Entra's federation metadata (to upload to IAM Identity Center) to a file",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			id, err := t.resolve()
-			if err != nil {
-				return err
-			}
-			tc, err := c.dial(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer tc.Close()
-			view, err := fetchStatus(cmd.Context(), tc, id)
-			if err != nil {
-				return err
-			}
-			if view.QueryError != "" {
-				return errors.New(view.QueryError)
-			}
-			if view.Resources == nil || view.Resources.IdPMetadata == nil {
-				return fmt.Errorf("%s has no federation metadata yet (%s): it is fetched after gate %s", id, view.Step, workflows.GateAWSSPMetadata)
-			}
-			if err := os.WriteFile(out, []byte(view.Resources.IdPMetadata.MetadataXML), 0o644); err != nil {
-				return err
-			}
-			fmt.Fprintf(c.stdout, "Wrote the federation metadata of %s (signing certificate %s) to %s\n",
-				view.Resources.IdPMetadata.EntityID, view.Resources.IdPMetadata.CertificateThumbprint, out)
-			return nil
+			return c.withCutover(cmd.Context(), t, func(tc client.Client, id string) error {
+				return c.writeMetadata(cmd.Context(), tc, id, out)
+			})
 		},
 	}
 	t.register(cmd.Flags())
 	cmd.Flags().StringVarP(&out, "output", "o", "", "the file to write (idp.xml)")
 	_ = cmd.MarkFlagRequired("output")
 	return cmd
+}
+
+// writeMetadata writes the federation metadata of cutover id to out.
+func (c *cli) writeMetadata(ctx context.Context, tc client.Client, id, out string) error {
+	view, err := fetchStatus(ctx, tc, id)
+	if err != nil {
+		return err
+	}
+	if view.QueryError != "" {
+		return errors.New(view.QueryError)
+	}
+	if view.Resources == nil || view.Resources.IdPMetadata == nil {
+		return fmt.Errorf("%s has no federation metadata yet (%s): it is fetched after gate %s", id, view.Step, workflows.GateAWSSPMetadata)
+	}
+	if err := os.WriteFile(out, []byte(view.Resources.IdPMetadata.MetadataXML), 0o644); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.stdout, "Wrote the federation metadata of %s (signing certificate %s) to %s\n",
+		view.Resources.IdPMetadata.EntityID, view.Resources.IdPMetadata.CertificateThumbprint, out)
+	return nil
 }
