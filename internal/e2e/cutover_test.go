@@ -148,21 +148,7 @@ func (e *env) assertFinalState(t *testing.T, st statusJSON, tokenFile string) {
 	}
 	require.Positive(t, provisioned, "Entra provisioned users through SCIM")
 
-	snapshot := map[string]bool{}
-	for _, a := range e.world.AWS.Assignments {
-		principalType, principal := "GROUP", a.Group
-		if a.User != "" {
-			principalType, principal = "USER", a.User
-		}
-		snapshot[a.Account+"/"+a.PermissionSet+"/"+principalType+"/"+strings.ToLower(principal)] = true
-	}
-	present := map[string]bool{}
-	for _, a := range e.sandbox.AccountAssignments() {
-		present[a.AccountID+"/"+a.PermissionSetName+"/"+a.PrincipalType+"/"+strings.ToLower(a.PrincipalName)] = true
-	}
-	for key := range snapshot {
-		require.True(t, present[key], "assignment %s is present after the cutover", key)
-	}
+	requireWorldAssignments(t, e.sandbox, e.world)
 
 	bg := st.Resources.BreakGlass
 	password := e.secretValue(t, bg.Password.ARN)

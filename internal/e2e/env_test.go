@@ -53,6 +53,8 @@ type env struct {
 	worker    *exec.Cmd
 	workerEnv []string
 	workerLog *bytes.Buffer
+	// starterOutput is everything the starter printed, for the leak test.
+	starterOutput strings.Builder
 }
 
 func startEnv(t testing.TB, w *world.World, faults sandbox.Faults, workerEnv ...string) *env {
@@ -140,6 +142,9 @@ func (e *env) run(t testing.TB, wantOK bool, name string, args ...string) string
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
+	if filepath.Base(name) == "starter" {
+		e.starterOutput.WriteString(stdout.String() + stderr.String())
+	}
 	if wantOK {
 		require.NoError(t, err, "%s %s\nstdout:\n%s\nstderr:\n%s", filepath.Base(name), strings.Join(args, " "), stdout.String(), stderr.String())
 	} else {

@@ -5,8 +5,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"os"
-	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 
@@ -75,34 +73,15 @@ func TestFindSecretsFindsEveryForm(t *testing.T) {
 func TestSecretsNeverLeak(t *testing.T) {
 	e := startEnv(t, world.Sample(), sandbox.Faults{})
 	codecURL := e.startCodecServer(t)
-	id := workflows.CutoverWorkflowID(e.world.AWS.IdentityStoreID)
-	var output strings.Builder
-	starter := func(args ...string) string {
-		out := e.starter(t, args...)
-		output.WriteString(out)
-		return out
-	}
-
-	starter("start", "-f", e.request(t))
-	e.waitForGate(t, id, workflows.GatePreflight)
-	starter("approve", "--workflow-id", id, "--gate", workflows.GatePreflight, "--by", "e2e", "--override", "--reason", "e2e")
-	e.waitForGate(t, id, workflows.GateAWSSPMetadata)
-	dir := t.TempDir()
-	sp, idp, tokenFile := filepath.Join(dir, "sp.xml"), filepath.Join(dir, "idp.xml"), filepath.Join(dir, "scim-token")
-	starter("console", "switch-identity-source", "-o", sp)
-	starter("submit-sp-metadata", "--workflow-id", id, "--file", sp, "--by", "e2e")
-	e.waitForGate(t, id, workflows.GateSCIMCredentials)
-	starter("metadata", "--workflow-id", id, "-o", idp)
-	starter("console", "upload-idp-metadata", "--file", idp)
-	enabled := starter("console", "enable-provisioning", "--token-file", tokenFile)
-	endpoint := regexp.MustCompile(`SCIM endpoint: (\S+)`).FindStringSubmatch(enabled)[1]
-	starter("submit-scim", "--workflow-id", id, "--endpoint", endpoint, "--token-file", tokenFile, "--by", "e2e")
+	id := e.startAndApprove(t, e.request(t))
+	e.passSPMetadataGate(t, id)
+	tokenFile := e.passSCIMGate(t, id)
 	e.waitForGate(t, id, workflows.GateConfirmSignIn)
-	starter("approve", "--workflow-id", id, "--gate", workflows.GateConfirmSignIn, "--by", "e2e")
+	e.starter(t, "approve", "--workflow-id", id, "--gate", workflows.GateConfirmSignIn, "--by", "e2e")
 	st := e.waitForEnd(t, id)
 	require.Equal(t, workflows.PhaseCompleted, st.Phase)
-	starter("status", "--workflow-id", id)
-	starter("status", "--workflow-id", id, "--json")
+	e.starter(t, "status", "--workflow-id", id)
+	e.starter(t, "status", "--workflow-id", id, "--json")
 
 	token, err := os.ReadFile(tokenFile)
 	require.NoError(t, err)
@@ -111,7 +90,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 		"the break-glass password": e.secretValue(t, st.Resources.BreakGlass.Password.ARN),
 	}
 	places := e.placesToSearch(t, id, codecURL)
-	places["the starter's output"] = output.String()
+	places["the starter's output"] = e.starterOutput.String()
 	require.Empty(t, findSecrets(places, secrets))
 }
 

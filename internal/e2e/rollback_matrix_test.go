@@ -215,6 +215,20 @@ func assertWorldRestored(t *testing.T, sb *sandbox.Sandbox, w *world.World, st w
 	require.Equal(t, sandbox.IdentitySourceBuiltIn, source.Source)
 	require.False(t, source.AutomaticProvisioning)
 	require.Empty(t, sb.ListSCIMTokens())
+	requireWorldAssignments(t, sb, w)
+	require.NotNil(t, st.Rollback)
+	for _, step := range st.Rollback.Steps {
+		require.NotEqual(t, workflows.OutcomeSkipped, step.Outcome, "%s", step.Undoes)
+	}
+	require.Len(t, st.Rollback.ByHand, 1)
+	require.Contains(t, st.Rollback.ByHand[0], "break-glass IAM user")
+	require.Empty(t, st.PendingCompensations)
+}
+
+// requireWorldAssignments checks that every account assignment of the
+// world is in the sandbox, by account, permission set and principal name.
+func requireWorldAssignments(t *testing.T, sb *sandbox.Sandbox, w *world.World) {
+	t.Helper()
 	present := map[string]bool{}
 	for _, a := range sb.AccountAssignments() {
 		present[a.AccountID+"/"+a.PermissionSetName+"/"+a.PrincipalType+"/"+strings.ToLower(a.PrincipalName)] = true
@@ -225,13 +239,6 @@ func assertWorldRestored(t *testing.T, sb *sandbox.Sandbox, w *world.World, st w
 			principalType, principal = "USER", a.User
 		}
 		require.True(t, present[a.Account+"/"+a.PermissionSet+"/"+principalType+"/"+strings.ToLower(principal)],
-			"assignment %s/%s/%s is back", a.Account, a.PermissionSet, principal)
+			"assignment %s/%s/%s is present", a.Account, a.PermissionSet, principal)
 	}
-	require.NotNil(t, st.Rollback)
-	for _, step := range st.Rollback.Steps {
-		require.NotEqual(t, workflows.OutcomeSkipped, step.Outcome, "%s", step.Undoes)
-	}
-	require.Len(t, st.Rollback.ByHand, 1)
-	require.Contains(t, st.Rollback.ByHand[0], "break-glass IAM user")
-	require.Empty(t, st.PendingCompensations)
 }

@@ -111,7 +111,9 @@ func (e *env) passSPMetadataGate(t *testing.T, id string) {
 	e.starter(t, "submit-sp-metadata", "--workflow-id", id, "--file", sp, "--by", "e2e-operator")
 }
 
-func (e *env) passSCIMGate(t *testing.T, id string) {
+// passSCIMGate plays the person at gate scim-credentials and returns the
+// file that holds the SCIM token.
+func (e *env) passSCIMGate(t *testing.T, id string) string {
 	e.waitForGate(t, id, workflows.GateSCIMCredentials)
 	dir := t.TempDir()
 	idp, token := filepath.Join(dir, "idp.xml"), filepath.Join(dir, "scim-token")
@@ -120,6 +122,7 @@ func (e *env) passSCIMGate(t *testing.T, id string) {
 	out := e.starter(t, "console", "enable-provisioning", "--token-file", token)
 	endpoint := regexp.MustCompile(`SCIM endpoint: (\S+)`).FindStringSubmatch(out)[1]
 	e.starter(t, "submit-scim", "--workflow-id", id, "--endpoint", endpoint, "--token-file", token, "--by", "e2e-operator")
+	return token
 }
 
 // revertIdentitySource plays the person at the rollback's console gate.
