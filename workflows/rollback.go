@@ -58,7 +58,6 @@ const (
 // compensate records how to undo a step, when the step starts to matter.
 func (c *cutover) compensate(ctx workflow.Context, comp compensation) {
 	c.compensations = append(c.compensations, comp)
-	c.status.PendingCompensations = append(c.status.PendingCompensations, comp.undoes)
 	c.publish(ctx)
 }
 
@@ -90,7 +89,6 @@ func (c *cutover) rollBack(ctx workflow.Context, why *errRollback) CutoverResult
 			report.ByHand = append(report.ByHand, comp.undoes+": "+outcome.Detail)
 		}
 		c.compensations = c.compensations[:len(c.compensations)-1]
-		c.status.PendingCompensations = c.status.PendingCompensations[:len(c.status.PendingCompensations)-1]
 		c.publish(ctx)
 	}
 	if b := c.resources().BreakGlass; b != nil {

@@ -63,6 +63,11 @@ func (c *cutover) setStep(ctx workflow.Context, phase, step string) {
 // publish shows the status in the Temporal UI. Current details are not
 // recorded in history, so calling it is always safe, on replay too.
 func (c *cutover) publish(ctx workflow.Context) {
+	// What a rollback would undo follows the compensations recorded.
+	c.status.PendingCompensations = c.status.PendingCompensations[:0]
+	for _, comp := range c.compensations {
+		c.status.PendingCompensations = append(c.status.PendingCompensations, comp.undoes)
+	}
 	workflow.SetCurrentDetails(ctx, renderDetails(c.status))
 }
 
