@@ -1,0 +1,31 @@
+// Package notify tells people that a workflow waits for them: a message
+// with the gate's instructions goes to the log and, when the worker has
+// one configured, to a chat webhook (Slack or Microsoft Teams).
+package notify
+
+// NotifyGateOpenedName is the activity's name.
+const NotifyGateOpenedName = "NotifyGateOpened"
+
+// GateOpened is a gate that just opened (or still waits, for a reminder).
+type GateOpened struct {
+	// Workflow says which kind: "cutover" or "SCIM token rotation".
+	Workflow        string `json:"workflow"`
+	WorkflowID      string `json:"workflowId"`
+	IdentityStoreID string `json:"identityStoreId"`
+	Gate            string `json:"gate"`
+	// Summary is one line on what the gate waits for.
+	Summary string `json:"summary"`
+	// Instructions are the gate's instructions, commands included.
+	Instructions string `json:"instructions"`
+	// Reminder marks a gate that has waited long.
+	Reminder bool `json:"reminder,omitempty"`
+}
+
+// NotifyGateOpenedResult says where the message went.
+type NotifyGateOpenedResult struct {
+	// Sent is false when no webhook is configured (the log has it).
+	Sent bool `json:"sent"`
+	// Destination is the webhook's host, never its URL: the path of an
+	// incoming webhook URL is its secret.
+	Destination string `json:"destination,omitempty"`
+}
