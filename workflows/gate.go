@@ -176,6 +176,25 @@ func (c *cutover) validate(now time.Time, op string, in GateDecision) (*signedDe
 		return nil, fmt.Errorf("%s refused: gate %q takes %s", op, g.name, orList(g.operations))
 	}
 
+	problems := decisionProblems(op, in)
+	if len(problems) > 0 {
+		return nil, fmt.Errorf("%s refused: %w", op, errors.Join(problems...))
+	}
+	signed, err := c.checkSignature(now, op, in)
+	if err != nil {
+		return nil, fmt.Errorf("%s refused: %w", op, err)
+	}
+	if g != nil && g.check != nil {
+		if err := g.check(op, in); err != nil {
+			return nil, fmt.Errorf("%s refused: %w", op, err)
+		}
+	}
+	return signed, nil
+}
+
+// decisionProblems are the rules every decision follows, at any gate of
+// any workflow: who decides, why, and what the operation may carry.
+func decisionProblems(op string, in GateDecision) []error {
 	var problems []error
 	by, reason := strings.TrimSpace(in.By), strings.TrimSpace(in.Reason)
 	switch {
@@ -205,19 +224,7 @@ func (c *cutover) validate(now time.Time, op string, in GateDecision) (*signedDe
 	if (in.SCIMEndpoint != "" || in.SCIMToken != nil) && op != OpSubmitSCIM {
 		problems = append(problems, fmt.Errorf(`"scimEndpoint" and "scimToken" belong to %s, not to %s`, OpSubmitSCIM, op))
 	}
-	if len(problems) > 0 {
-		return nil, fmt.Errorf("%s refused: %w", op, errors.Join(problems...))
-	}
-	signed, err := c.checkSignature(now, op, in)
-	if err != nil {
-		return nil, fmt.Errorf("%s refused: %w", op, err)
-	}
-	if g != nil && g.check != nil {
-		if err := g.check(op, in); err != nil {
-			return nil, fmt.Errorf("%s refused: %w", op, err)
-		}
-	}
-	return signed, nil
+	return problems
 }
 
 // orList spells a list of operations as "a, b or c".
@@ -248,4 +255,10 @@ func clip(s string, n int) string {
 // be taken: once the cutover has something to undo, and not twice.
 func (c *cutover) canRollBackNow() bool {
 	return c.changing && c.rollbackRequested == nil && c.status.Rollback == nil
+}
+
+// validateDecision is validate for the operations' handlers.
+func (c *cutover) validateDecision(now time.Time, op string, in GateDecision) error {
+	_, err := c.validate(now, op, in)
+	return err
 }

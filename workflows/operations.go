@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	"go.temporal.io/sdk/workflow"
 )
@@ -24,16 +25,36 @@ var gateOperations = []string{OpRollback, OpReject, OpSkip, OpRetry, OpRecheck, 
 
 // listen installs the status query and every gate operation.
 func (c *cutover) listen(ctx workflow.Context) error {
+	return listenAtGates(ctx, c, "Phase, open gate with what to do, preflight summary, decisions and refused signals", gateOperations)
+}
+
+// gateKeeper is a workflow that waits at gates for people's decisions: the
+// cutover and the SCIM token rotation. Both take the same operations the
+// same way.
+type gateKeeper[S any] interface {
+	// validateDecision is the one set of rules for a decision; it only
+	// reads state.
+	validateDecision(now time.Time, op string, in GateDecision) error
+	// accept validates a decision and, if valid, records it.
+	accept(ctx workflow.Context, op string, in GateDecision) (*pendingDecision, error)
+	// refuse records a signal that was not taken.
+	refuse(ctx workflow.Context, op string, input json.RawMessage, reason error)
+	// snapshot is the status query's answer.
+	snapshot() S
+}
+
+// listenAtGates installs the status query and the operations ops of k.
+func listenAtGates[S any](ctx workflow.Context, k gateKeeper[S], statusDescription string, ops []string) error {
 	err := workflow.SetQueryHandlerWithOptions(ctx, QueryStatus,
-		func() (CutoverStatus, error) { return c.snapshot(), nil },
-		workflow.QueryHandlerOptions{Description: "Phase, open gate with what to do, preflight summary, decisions and refused signals"})
+		func() (S, error) { return k.snapshot(), nil },
+		workflow.QueryHandlerOptions{Description: statusDescription})
 	if err != nil {
 		return err
 	}
-	for _, op := range gateOperations {
-		c.listenForSignals(ctx, op)
-		err := workflow.SetUpdateHandlerWithOptions(ctx, op, c.updateHandler(op), workflow.UpdateHandlerOptions{
-			Validator:   c.updateValidator(op),
+	for _, op := range ops {
+		listenForSignals(ctx, k, op)
+		err := workflow.SetUpdateHandlerWithOptions(ctx, op, updateHandler(k, op), workflow.UpdateHandlerOptions{
+			Validator:   updateValidator(k, op),
 			Description: op + " at the open gate; input: " + operationExample(op) + "; answers with the status once carried out",
 		})
 		if err != nil {
@@ -61,7 +82,7 @@ func operationExample(op string) string {
 // listenForSignals takes every op signal through the same rules as the
 // update. A signal cannot be refused to its sender, so a bad one is logged,
 // recorded in status.Refused and otherwise ignored.
-func (c *cutover) listenForSignals(ctx workflow.Context, op string) {
+func listenForSignals[S any](ctx workflow.Context, k gateKeeper[S], op string) {
 	signals := workflow.GetSignalChannelWithOptions(ctx, op, workflow.SignalChannelOptions{
 		Description: op + " at the open gate; input: " + operationExample(op) + "; a refused signal shows in status.refused",
 	})
@@ -71,8 +92,8 @@ func (c *cutover) listenForSignals(ctx workflow.Context, op string) {
 			// recorded as refused instead of being dropped by the SDK.
 			var input json.RawMessage
 			signals.Receive(ctx, &input)
-			if _, err := c.submit(ctx, op, input); err != nil {
-				c.refuse(ctx, op, input, err)
+			if _, err := submit(ctx, k, op, input); err != nil {
+				k.refuse(ctx, op, input, err)
 			}
 		}
 	})
@@ -80,14 +101,13 @@ func (c *cutover) listenForSignals(ctx workflow.Context, op string) {
 
 // updateValidator refuses an update before it is accepted, so a refused
 // update never enters history and changes nothing.
-func (c *cutover) updateValidator(op string) func(workflow.Context, json.RawMessage) error {
+func updateValidator[S any](k gateKeeper[S], op string) func(workflow.Context, json.RawMessage) error {
 	return func(ctx workflow.Context, input json.RawMessage) error {
 		decision, err := decodeDecision(input)
 		if err != nil {
 			return fmt.Errorf("%s refused: %w", op, err)
 		}
-		_, err = c.validate(workflow.Now(ctx), op, decision)
-		return err
+		return k.validateDecision(workflow.Now(ctx), op, decision)
 	}
 }
 
@@ -95,41 +115,49 @@ func (c *cutover) updateValidator(op string) func(workflow.Context, json.RawMess
 // once the workflow has acted on it: for approve and reject when the gate is
 // closed for good, for recheck when the new preflight is done and the gate
 // is open again.
-func (c *cutover) updateHandler(op string) func(workflow.Context, json.RawMessage) (CutoverStatus, error) {
-	return func(ctx workflow.Context, input json.RawMessage) (CutoverStatus, error) {
-		d, err := c.submit(ctx, op, input)
+func updateHandler[S any](k gateKeeper[S], op string) func(workflow.Context, json.RawMessage) (S, error) {
+	return func(ctx workflow.Context, input json.RawMessage) (S, error) {
+		var none S
+		d, err := submit(ctx, k, op, input)
 		if err != nil {
 			// Valid when validated, but another decision accepted in the
 			// same workflow task closed the gate first. The sender gets
 			// this error; status.Refused is for signals, which have no
 			// sender to answer.
 			workflow.GetLogger(ctx).Warn("Gate update refused after validation", "operation", op, "error", err)
-			return CutoverStatus{}, err
+			return none, err
 		}
 		// Disconnected: after a cancellation the rollback's gates still
 		// take decisions, and their senders still get answers.
 		waitCtx, _ := workflow.NewDisconnectedContext(ctx)
 		if err := workflow.Await(waitCtx, func() bool { return d.done }); err != nil {
-			return CutoverStatus{}, err
+			return none, err
 		}
 		// The workflow coroutine has moved on (to the next gate, or to its
 		// end) before this one resumes, so the status is the one after d.
-		return c.snapshot(), d.err
+		return k.snapshot(), d.err
 	}
 }
 
 // submit decodes and accepts a decision.
-func (c *cutover) submit(ctx workflow.Context, op string, input json.RawMessage) (*pendingDecision, error) {
+func submit[S any](ctx workflow.Context, k gateKeeper[S], op string, input json.RawMessage) (*pendingDecision, error) {
 	decision, err := decodeDecision(input)
 	if err != nil {
 		return nil, fmt.Errorf("%s refused: %w", op, err)
 	}
-	return c.accept(ctx, op, decision)
+	return k.accept(ctx, op, decision)
 }
 
-// refuse records a signal the workflow ignored, keeping the newest
-// MaxRefusedShown so status stays small whatever a script sends.
+// refuse records a signal the cutover ignored.
 func (c *cutover) refuse(ctx workflow.Context, op string, input json.RawMessage, reason error) {
+	c.status.Refused = keepNewest(c.status.Refused, refusedInput(ctx, op, input, reason))
+	c.status.RefusedTotal++
+	c.publish(ctx)
+}
+
+// refusedInput logs a signal a workflow ignored and says what status shows
+// of it.
+func refusedInput(ctx workflow.Context, op string, input json.RawMessage, reason error) RefusedInput {
 	var sent GateDecision
 	_ = json.Unmarshal(input, &sent) // best effort: only to say who sent it for which gate
 	refused := RefusedInput{
@@ -140,12 +168,17 @@ func (c *cutover) refuse(ctx workflow.Context, op string, input json.RawMessage,
 		At:        workflow.Now(ctx),
 	}
 	workflow.GetLogger(ctx).Warn("Gate signal refused", "operation", op, "gate", refused.Gate, "by", refused.By, "error", refused.Error)
-	c.status.RefusedTotal++
-	c.status.Refused = append(c.status.Refused, refused)
-	if excess := len(c.status.Refused) - MaxRefusedShown; excess > 0 {
-		c.status.Refused = append([]RefusedInput{}, c.status.Refused[excess:]...)
+	return refused
+}
+
+// keepNewest adds r to list, keeping the newest MaxRefusedShown so status
+// stays small whatever a script sends.
+func keepNewest(list []RefusedInput, r RefusedInput) []RefusedInput {
+	list = append(list, r)
+	if excess := len(list) - MaxRefusedShown; excess > 0 {
+		list = append([]RefusedInput{}, list[excess:]...)
 	}
-	c.publish(ctx)
+	return list
 }
 
 // decodeDecision reads a GateDecision strictly: a misspelt field (say
