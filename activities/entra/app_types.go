@@ -193,6 +193,9 @@ type ProvisioningJobStatusResult struct {
 	Code string `json:"code"`
 	// QuarantineReason says why, when Code is JobQuarantine.
 	QuarantineReason string `json:"quarantineReason,omitempty"`
+	// QuarantineErrorCode is the code of the error that caused the
+	// quarantine (a credential failure means the SCIM token no longer works).
+	QuarantineErrorCode string `json:"quarantineErrorCode,omitempty"`
 	// LastExecutionState is the state of the last cycle (Succeeded,
 	// Failed, ...); LastExecutionEnded when it ended.
 	LastExecutionState string    `json:"lastExecutionState,omitempty"`

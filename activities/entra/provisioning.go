@@ -450,6 +450,7 @@ func jobStatus(st models.SynchronizationStatusable) ProvisioningJobStatusResult 
 		res.QuarantineReason = q.GetReason().String()
 		if e := q.GetError(); e != nil {
 			res.QuarantineReason += ": " + deref(e.GetMessage())
+			res.QuarantineErrorCode = deref(e.GetCode())
 		}
 	}
 	if last := st.GetLastExecution(); last != nil {
