@@ -21,6 +21,7 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/platformguide/ssocutover/internal/world"
 )
@@ -107,12 +108,13 @@ type awsServer struct {
 // newAWSServer serves w's Identity Center instance: its identity store over
 // the identitystore API and its instance, permission sets and account
 // assignments over the sso-admin API. Beside it, the account's IAM users
-// and Secrets Manager secrets, empty at the start.
-func newAWSServer(w *world.World) *awsServer {
+// and Secrets Manager secrets, empty at the start; clock dates the secrets'
+// versions.
+func newAWSServer(w *world.World, clock func() time.Time) *awsServer {
 	s := &awsServer{
 		state:              newAWSState(w),
 		iam:                newIAMState(managementAccountID(w)),
-		secrets:            newSecretsState(managementAccountID(w)),
+		secrets:            newSecretsState(managementAccountID(w), clock),
 		assignmentRequests: newAssignmentRequests(),
 	}
 	s.operations = map[string]awsOperation{}

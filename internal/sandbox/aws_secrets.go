@@ -18,6 +18,7 @@ import (
 	"net/http"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -36,6 +37,10 @@ const (
 
 	stageCurrent  = "AWSCURRENT"
 	stagePrevious = "AWSPREVIOUS"
+
+	// secretsMaxListResults is the largest MaxResults of
+	// ListSecretVersionIds.
+	secretsMaxListResults = 100
 )
 
 var secretNamePattern = regexp.MustCompile(`^[a-zA-Z0-9/_+=.@-]{1,512}$`)
@@ -43,7 +48,9 @@ var secretNamePattern = regexp.MustCompile(`^[a-zA-Z0-9/_+=.@-]{1,512}$`)
 type secretsState struct {
 	mu        sync.Mutex
 	accountID string
-	secrets   map[secretKey]*awsSecret
+	// clock is the sandbox's (movable) time: versions are dated by it.
+	clock   func() time.Time
+	secrets map[secretKey]*awsSecret
 }
 
 type secretKey struct {
@@ -86,9 +93,15 @@ func (v *secretVersion) sameValue(s *string, b []byte) bool {
 	return (v.String == nil) == (s == nil) && (v.String == nil || *v.String == *s) && bytes.Equal(v.Binary, b)
 }
 
-func newSecretsState(accountID string) *secretsState {
-	return &secretsState{accountID: accountID, secrets: map[secretKey]*awsSecret{}}
+func newSecretsState(accountID string, clock func() time.Time) *secretsState {
+	if clock == nil {
+		clock = time.Now
+	}
+	return &secretsState{accountID: accountID, clock: clock, secrets: map[secretKey]*awsSecret{}}
 }
+
+// now is the sandbox's time, in UTC.
+func (s *secretsState) now() time.Time { return s.clock().UTC() }
 
 func (s *awsServer) secretsManagerOperations() map[string]awsOperation {
 	return map[string]awsOperation{
@@ -97,6 +110,9 @@ func (s *awsServer) secretsManagerOperations() map[string]awsOperation {
 		"GetSecretValue": s.getSecretValue,
 		"DescribeSecret": s.describeSecret,
 		"DeleteSecret":   s.deleteSecret,
+
+		"UpdateSecretVersionStage": s.updateSecretVersionStage,
+		"ListSecretVersionIds":     s.listSecretVersionIds,
 	}
 }
 
@@ -277,7 +293,7 @@ func (s *awsServer) createSecret(call *awsCall) (any, error) {
 		}
 		return nil, secretsError("ResourceExistsException", "You can't modify an existing version, you can only create a new version. Use PutSecretValue with another ClientRequestToken.")
 	}
-	now := time.Now().UTC()
+	now := st.now()
 	secret := &awsSecret{
 		Name:        req.Name,
 		ARN:         secretARN(call.region, st.accountID, req.Name),
@@ -338,7 +354,7 @@ func (s *awsServer) putSecretValue(call *awsCall) (any, error) {
 			}
 			return putSecretValueResult{ARN: secret.ARN, Name: secret.Name, VersionID: v.ID, VersionStages: secret.stagesOf(v.ID)}, nil
 		}
-		v := &secretVersion{ID: req.ClientRequestToken, String: req.SecretString, Binary: slices.Clone(req.SecretBinary), Created: time.Now().UTC()}
+		v := &secretVersion{ID: req.ClientRequestToken, String: req.SecretString, Binary: slices.Clone(req.SecretBinary), Created: s.secrets.now()}
 		secret.addVersion(v, stages)
 		return putSecretValueResult{ARN: secret.ARN, Name: secret.Name, VersionID: v.ID, VersionStages: secret.stagesOf(v.ID)}, nil
 	})
@@ -443,7 +459,7 @@ func (s *awsServer) deleteSecret(call *awsCall) (any, error) {
 	}
 	st := s.secrets
 	return st.withSecret(call, req.SecretID, func(secret *awsSecret) (any, error) {
-		now := time.Now().UTC()
+		now := st.now()
 		if force {
 			delete(st.secrets, secretKey{call.region, secret.Name})
 			secret.DeletionDate = now
@@ -459,5 +475,123 @@ func (s *awsServer) deleteSecret(call *awsCall) (any, error) {
 			Name         string  `json:"Name"`
 			DeletionDate float64 `json:"DeletionDate"`
 		}{secret.ARN, secret.Name, awsEpoch(secret.DeletionDate)}, nil
+	})
+}
+
+// updateSecretVersionStage moves a staging label, as Secrets Manager does:
+// the label goes to MoveToVersionId, and when another version holds it
+// that version must be named in RemoveFromVersionId (so a caller cannot
+// take a label it did not know was elsewhere); with RemoveFromVersionId
+// alone the label is removed. Moving AWSCURRENT labels the version that
+// had it AWSPREVIOUS. AWSCURRENT can be moved but not removed.
+func (s *awsServer) updateSecretVersionStage(call *awsCall) (any, error) {
+	var req struct {
+		SecretID            string `json:"SecretId"`
+		VersionStage        string `json:"VersionStage"`
+		MoveToVersionID     string `json:"MoveToVersionId"`
+		RemoveFromVersionID string `json:"RemoveFromVersionId"`
+	}
+	if err := call.decode(&req); err != nil {
+		return nil, err
+	}
+	if len(req.VersionStage) < 1 || len(req.VersionStage) > 256 {
+		return nil, awsValidationError("1 validation error detected: Value at 'versionStage' failed to satisfy constraint: Member must have length between 1 and 256")
+	}
+	return s.secrets.withSecret(call, req.SecretID, func(secret *awsSecret) (any, error) {
+		if secret.Deleted != nil {
+			return nil, secretMarkedForDeletion()
+		}
+		if err := secret.moveStage(req.VersionStage, req.MoveToVersionID, req.RemoveFromVersionID); err != nil {
+			return nil, err
+		}
+		secret.LastChanged = s.secrets.now()
+		return struct {
+			ARN  string `json:"ARN"`
+			Name string `json:"Name"`
+		}{secret.ARN, secret.Name}, nil
+	})
+}
+
+// moveStage is updateSecretVersionStage's change; the caller holds the lock.
+func (secret *awsSecret) moveStage(stage, moveTo, removeFrom string) error {
+	for _, id := range []string{moveTo, removeFrom} {
+		if _, ok := secret.versions[id]; id != "" && !ok {
+			return secretsError("ResourceNotFoundException", "Secrets Manager can't find the specified secret value for VersionId: "+id)
+		}
+	}
+	holder, held := secret.stages[stage]
+	switch {
+	case moveTo == "" && removeFrom == "":
+		return secretsError("InvalidParameterException", "You must specify MoveToVersionId, RemoveFromVersionId, or both.")
+	case removeFrom != "" && (!held || holder != removeFrom):
+		return secretsError("InvalidParameterException", "The staging label "+stage+" is not attached to the version "+removeFrom+" (RemoveFromVersionId).")
+	case moveTo == "" && stage == stageCurrent:
+		return secretsError("InvalidParameterException", "You can't remove the staging label AWSCURRENT; move it to another version instead (MoveToVersionId).")
+	case moveTo == "":
+		delete(secret.stages, stage)
+		return nil
+	case held && holder != moveTo && removeFrom == "":
+		return secretsError("InvalidParameterException", "The staging label "+stage+" is currently attached to version "+holder+". When you move a label to a different version, you must specify the version it's moving from in RemoveFromVersionId.")
+	}
+	if stage == stageCurrent && held && holder != moveTo {
+		secret.stages[stagePrevious] = holder
+	}
+	secret.stages[stage] = moveTo
+	return nil
+}
+
+// listSecretVersionIds lists a secret's versions, oldest first, without
+// values: those with a staging label, and with IncludeDeprecated also
+// those without one.
+func (s *awsServer) listSecretVersionIds(call *awsCall) (any, error) {
+	var req struct {
+		SecretID          string `json:"SecretId"`
+		MaxResults        *int   `json:"MaxResults"`
+		NextToken         string `json:"NextToken"`
+		IncludeDeprecated bool   `json:"IncludeDeprecated"`
+	}
+	if err := call.decode(&req); err != nil {
+		return nil, err
+	}
+	limit := secretsMaxListResults
+	if req.MaxResults != nil {
+		if *req.MaxResults < 1 || *req.MaxResults > secretsMaxListResults {
+			return nil, awsValidationError("1 validation error detected: Value at 'maxResults' failed to satisfy constraint: Member must have value between 1 and 100")
+		}
+		limit = *req.MaxResults
+	}
+	start := 0
+	if req.NextToken != "" {
+		n, err := strconv.Atoi(req.NextToken)
+		if err != nil || n < 0 {
+			return nil, secretsError("InvalidNextTokenException", "The NextToken value is invalid.")
+		}
+		start = n
+	}
+	type versionEntry struct {
+		VersionID     string   `json:"VersionId"`
+		VersionStages []string `json:"VersionStages"`
+		CreatedDate   float64  `json:"CreatedDate"`
+	}
+	return s.secrets.withSecret(call, req.SecretID, func(secret *awsSecret) (any, error) {
+		var all []versionEntry
+		for _, id := range secret.versionOrder {
+			stages := secret.stagesOf(id)
+			if len(stages) == 0 && !req.IncludeDeprecated {
+				continue
+			}
+			all = append(all, versionEntry{VersionID: id, VersionStages: stages, CreatedDate: awsEpoch(secret.versions[id].Created)})
+		}
+		page := all[min(start, len(all)):min(start+limit, len(all))]
+		next := ""
+		if start+limit < len(all) {
+			next = strconv.Itoa(start + limit)
+		}
+		return struct {
+			ARN       string         `json:"ARN"`
+			Name      string         `json:"Name"`
+			Versions  []versionEntry `json:"Versions"`
+			NextToken string         `json:"NextToken,omitempty"`
+		}{secret.ARN, secret.Name, append([]versionEntry{}, page...), next}, nil
 	})
 }

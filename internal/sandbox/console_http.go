@@ -14,6 +14,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"time"
 )
 
 // ConsolePath is the path prefix of the control API's commands.
@@ -30,6 +31,9 @@ const (
 	ConsoleDisableAutomaticProvisioning   = "disable-automatic-provisioning"
 	ConsoleRevertToBuiltInDirectory       = "revert-to-built-in-directory"
 	ConsoleIdentitySource                 = "identity-source"
+	// ConsoleAdvanceClock is no console step: it moves the sandbox's time
+	// (Sandbox.AdvanceClock), so a demo can let a SCIM token expire.
+	ConsoleAdvanceClock = "advance-clock"
 )
 
 // The request and answer bodies that are not IdentitySourceStatus or
@@ -46,6 +50,13 @@ type (
 	}
 	tokensAnswer struct {
 		Tokens []TokenInfo `json:"tokens"`
+	}
+	// advanceClockRequest's By is a Go duration ("8784h", "90m").
+	advanceClockRequest struct {
+		By string `json:"by"`
+	}
+	clockAnswer struct {
+		Now time.Time `json:"now"`
 	}
 	consoleErrorAnswer struct {
 		Error consoleErrorBody `json:"error"`
@@ -126,12 +137,29 @@ func (s *Sandbox) runConsoleCommand(r *http.Request, command string) (any, error
 		if err := s.RevertToBuiltInDirectory(); err != nil {
 			return nil, err
 		}
+	case ConsoleAdvanceClock:
+		return s.advanceClockCommand(r)
 	case ConsoleIdentitySource:
 	default:
 		return nil, &consoleHTTPError{status: http.StatusNotFound, code: "UnknownCommand",
 			message: fmt.Sprintf("%q is not a console command; the commands are listed in the sandbox package comment", command)}
 	}
 	return s.IdentitySource(), nil
+}
+
+// advanceClockCommand moves the clock by the request's duration; only
+// forward, as time goes.
+func (s *Sandbox) advanceClockCommand(r *http.Request) (any, error) {
+	var req advanceClockRequest
+	if err := decodeConsoleBody(r, &req); err != nil {
+		return nil, err
+	}
+	d, err := time.ParseDuration(req.By)
+	if err != nil || d < 0 {
+		return nil, &consoleHTTPError{status: http.StatusBadRequest, code: "BadRequest",
+			message: fmt.Sprintf("by %q is not a duration to move the clock forward by: give one such as \"8784h\" (366 days) or \"90m\"", req.By)}
+	}
+	return clockAnswer{Now: s.AdvanceClock(d)}, nil
 }
 
 // consoleHTTPError is a control API error that is not a console refusal: a
@@ -244,6 +272,14 @@ func (c *ConsoleClient) IdentitySource(ctx context.Context) (IdentitySourceStatu
 	var status IdentitySourceStatus
 	err := c.call(ctx, ConsoleIdentitySource, nil, &status)
 	return status, err
+}
+
+// AdvanceClock moves the sandbox's time forward by d and returns the new
+// time (Sandbox.AdvanceClock).
+func (c *ConsoleClient) AdvanceClock(ctx context.Context, d time.Duration) (time.Time, error) {
+	var answer clockAnswer
+	err := c.call(ctx, ConsoleAdvanceClock, advanceClockRequest{By: d.String()}, &answer)
+	return answer.Now, err
 }
 
 // call POSTs a command and decodes its answer into out (nil: discard it).

@@ -213,3 +213,67 @@ func TestAMatchedUserWhoseUpdateIsRefusedIsEscrowedAndRetried(t *testing.T) {
 		return findSnapshotUser(t, e.sb.IdentityStoreSnapshot(), "bob@corp.example").ExternalID == graphUserID("bob@corp.example")
 	})
 }
+
+// A token that expires (the sandbox's clock moved past it) is refused like
+// a deleted one: the job goes into quarantine on its next cycle, and a new
+// token saved and a restart make it healthy again.
+func TestProvisioningQuarantinesWhenTheTokenExpiresAndARestartWithANewTokenHeals(t *testing.T) {
+	e := newSyncEnv(t, syncWorld(), 20*time.Millisecond)
+	e.useIdentityCenterSCIM(t)
+	e.apps.assign(e.groupID("team-a"))
+	jobID := e.createJob(t)
+	e.putSecrets(t, e.base, e.token)
+	started := time.Now()
+	e.start(t, jobID)
+	e.waitFor(t, jobID, "steady state", steadyAfter(started))
+
+	e.sb.AdvanceClock(366 * 24 * time.Hour)
+	st := e.waitFor(t, jobID, "quarantine", func(st models.SynchronizationStatusable) bool { return statusCode(st) == "Quarantine" })
+	require.Equal(t, credentialFailureCode, *st.GetQuarantine().GetError().GetCode())
+	require.Contains(t, *st.GetQuarantine().GetError().GetMessage(), "expired")
+
+	_, token, _, err := e.sb.scim.CreateToken()
+	require.NoError(t, err)
+	e.tokens = append(e.tokens, token)
+	e.putSecrets(t, e.base, token)
+	restart := serviceprincipals.NewItemSynchronizationJobsItemRestartPostRequestBody()
+	criteria := models.NewSynchronizationJobRestartCriteria()
+	criteria.SetResetScope(ptrTo(models.SynchronizationJobRestartScope(models.QUARANTINESTATE_SYNCHRONIZATIONJOBRESTARTSCOPE)))
+	restart.SetCriteria(criteria)
+	restarted := time.Now()
+	require.NoError(t, e.job(jobID).Restart().Post(e.ctx, restart, nil))
+	st = e.waitFor(t, jobID, "steady state after the restart", steadyAfter(restarted))
+	require.Equal(t, "Active", statusCode(st))
+	require.Nil(t, st.GetQuarantine())
+	e.requireLogHasNoToken(t)
+	e.requireNoToken(t, e.rawJob(t, jobID))
+}
+
+// validateCredentials with credentials in the body tests them and saves
+// nothing: the job keeps (and cycles with) the token it had.
+func TestValidateCredentialsWithGivenCredentialsSavesNothing(t *testing.T) {
+	e := newSyncEnv(t, syncWorld(), time.Hour)
+	jobID := e.createJob(t)
+	e.putSecrets(t, e.base, e.token)
+	_, other, _, err := e.scim.CreateToken()
+	require.NoError(t, err)
+	e.tokens = append(e.tokens, other)
+
+	for _, token := range []string{other, "not-a-token-0123456789"} {
+		validate := serviceprincipals.NewItemSynchronizationJobsItemValidateCredentialsPostRequestBody()
+		validate.SetUseSavedCredentials(ptrTo(false))
+		validate.SetCredentials([]models.SynchronizationSecretKeyStringValuePairable{
+			secret(models.BASEADDRESS_SYNCHRONIZATIONSECRET, e.base),
+			secret(models.SECRETTOKEN_SYNCHRONIZATIONSECRET, token),
+		})
+		err := e.job(jobID).ValidateCredentials().Post(e.ctx, validate, nil)
+		if token == other {
+			require.NoError(t, err)
+		} else {
+			requireGraphError(t, err, http.StatusBadRequest)
+		}
+		saved, ok := e.sb.graph.sync.savedCredentials(syncTestSP)
+		require.True(t, ok)
+		require.Equal(t, credentials{baseAddress: e.base, token: e.token}, saved, "validating given credentials saves nothing")
+	}
+}

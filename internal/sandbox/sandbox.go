@@ -25,6 +25,7 @@
 //	disable-automatic-provisioning      DisableAutomaticProvisioning    IdentitySourceStatus
 //	revert-to-built-in-directory        RevertToBuiltInDirectory        IdentitySourceStatus
 //	identity-source (also GET)          IdentitySource                  IdentitySourceStatus
+//	advance-clock {"by": "8784h"}       AdvanceClock                    {"now": "<RFC 3339>"}
 //
 // Switching to an external identity provider is pending until the IdP
 // metadata is uploaded; completing it drops account assignments and changes
@@ -62,8 +63,9 @@ type Options struct {
 	Graph GraphOptions
 	// Console configures what the console's identity source switch does.
 	Console ConsoleOptions
-	// Clock is the time of the console and the SCIM endpoint (token
-	// creation and expiry, IdP certificate validity); nil is time.Now.
+	// Clock is the time of the console, the SCIM endpoint (token creation
+	// and expiry, IdP certificate validity) and Secrets Manager (a
+	// version's CreatedDate); nil is time.Now. AdvanceClock moves it on.
 	Clock func() time.Time
 }
 
@@ -79,6 +81,7 @@ type Sandbox struct {
 	SCIMURL string
 
 	servers []*http.Server
+	clock   *sandboxClock
 	aws     *awsServer
 	graph   *graphServer
 	scim    *scimServer
@@ -90,14 +93,11 @@ func Start(w *world.World, opts Options) (*Sandbox, error) {
 	if err := w.Validate(); err != nil {
 		return nil, fmt.Errorf("sandbox: %w", err)
 	}
-	clock := opts.Clock
-	if clock == nil {
-		clock = time.Now
-	}
-	s := &Sandbox{aws: newAWSServer(w), graph: newGraphServer(w, opts.Graph)}
-	s.scim = newSCIMServerOn(s.aws.state, scimTenantID(w.AWS.InstanceARN), clock)
+	clock := newSandboxClock(opts.Clock)
+	s := &Sandbox{clock: clock, aws: newAWSServer(w, clock.now), graph: newGraphServer(w, opts.Graph)}
+	s.scim = newSCIMServerOn(s.aws.state, scimTenantID(w.AWS.InstanceARN), clock.now)
 	var err error
-	if s.console, err = newConsole(s.aws.state, s.scim, w.Entra.TenantID, opts.Console, clock); err != nil {
+	if s.console, err = newConsole(s.aws.state, s.scim, w.Entra.TenantID, opts.Console, clock.now); err != nil {
 		return nil, err
 	}
 
@@ -280,6 +280,21 @@ func (s *Sandbox) RevertToBuiltInDirectory() error {
 // IdentitySource is what the console's Settings page shows.
 func (s *Sandbox) IdentitySource() IdentitySourceStatus {
 	return s.console.status()
+}
+
+// Now is the sandbox's time: Options.Clock moved on by AdvanceClock.
+func (s *Sandbox) Now() time.Time {
+	return s.clock.now()
+}
+
+// AdvanceClock moves the sandbox's time forward by d and returns the new
+// time. The SCIM endpoint judges token expiry by it (a token past its
+// expiry is refused with 401, and the provisioning job that uses it goes
+// into quarantine on its next cycle), the console dates new tokens by it,
+// and Secrets Manager dates new versions by it. Graph's own timestamps and
+// the engine's schedule keep the real time.
+func (s *Sandbox) AdvanceClock(d time.Duration) time.Time {
+	return s.clock.advance(d)
 }
 
 // SetGraphForbiddenPaths replaces GraphOptions.ForbiddenPaths of the running
