@@ -29,3 +29,8 @@ type NotifyGateOpenedResult struct {
 	// incoming webhook URL is its secret.
 	Destination string `json:"destination,omitempty"`
 }
+
+// ErrWebhookRefused is the type of the non-retryable error of a webhook
+// that refuses the message (a deleted webhook, a wrong URL): only a person
+// can fix it, on the worker. The gate still waits; the log has the message.
+const ErrWebhookRefused = "WebhookRefused"
