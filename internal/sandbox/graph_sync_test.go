@@ -752,3 +752,13 @@ func TestScheduleIntervalIsWhatTheSDKParses(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 2*time.Second, interval)
 }
+
+func TestSavedProvisioningSecretsShowWhatWasSavedWithoutTheToken(t *testing.T) {
+	e := newSyncEnv(t, syncWorld(), time.Hour)
+	require.Nil(t, e.sb.SavedProvisioningSecrets(syncTestSP))
+	e.putSecrets(t, e.base, e.token)
+	saved := e.sb.SavedProvisioningSecrets(syncTestSP)
+	require.Equal(t, map[string]string{"BaseAddress": e.base, "SecretToken": SecretTokenFingerprint(e.token), "SyncAll": "false"}, saved)
+	e.requireNoToken(t, fmt.Sprint(saved))
+	require.NotEqual(t, SecretTokenFingerprint(e.token), SecretTokenFingerprint(e.token+"x"))
+}
