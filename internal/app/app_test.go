@@ -53,6 +53,41 @@ func TestConfigFromEnvAndFlags(t *testing.T) {
 	require.ErrorContains(t, err, `SSOCUTOVER_GRAPH_RPS="fast"`)
 }
 
+func TestWorkerConfigHasTheChatWebhook(t *testing.T) {
+	const secret = "/services/T000/B000/s3cr3t-webhook-path"
+	cfg, err := ConfigFromEnv(env(map[string]string{EnvWebhookURL: "https://hooks.slack.com" + secret}))
+	require.NoError(t, err)
+	require.NotNil(t, cfg.Webhook)
+	require.Equal(t, "hooks.slack.com", cfg.Webhook.Host())
+
+	t.Setenv("AWS_REGION", "eu-west-1")
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
+	acts, err := NewActivities(context.Background(), cfg)
+	require.NoError(t, err)
+	require.Same(t, cfg.Webhook, acts.Notify.Webhook, "the notifications go to the configured webhook")
+
+	cfg, err = ConfigFromEnv(env(nil))
+	require.NoError(t, err)
+	require.Nil(t, cfg.Webhook, "without a webhook the gates go to the log only")
+	acts, err = NewActivities(context.Background(), cfg)
+	require.NoError(t, err)
+	require.NotNil(t, acts.Notify, "the activity is there to log the gates")
+
+	// A bad URL stops the worker before it starts, saying which variable
+	// and what form, without the secret path.
+	_, err = ConfigFromEnv(env(map[string]string{EnvWebhookURL: "http://hooks.slack.com" + secret}))
+	require.ErrorContains(t, err, EnvWebhookURL)
+	require.ErrorContains(t, err, "https://<host>/<path>")
+	require.NotContains(t, err.Error(), "s3cr3t")
+
+	file := filepath.Join(t.TempDir(), "webhook")
+	require.NoError(t, os.WriteFile(file, []byte("https://example.webhook.office.com"+secret+"\n"), 0o600))
+	cfg, err = ConfigFromEnv(env(map[string]string{EnvWebhookURLFile: file}))
+	require.NoError(t, err)
+	require.Equal(t, "example.webhook.office.com", cfg.Webhook.Host())
+}
+
 func TestFindTemporalCLI(t *testing.T) {
 	_, err := FindTemporalCLI(filepath.Join(t.TempDir(), "temporal"), env(nil))
 	require.ErrorContains(t, err, "make tools")

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/spf13/pflag"
 
+	"github.com/platformguide/ssocutover/activities/notify"
 	"github.com/platformguide/ssocutover/internal/awsclient"
 	"github.com/platformguide/ssocutover/internal/graphclient"
 )
@@ -39,6 +40,13 @@ const (
 	// EnvLoginURL is where Entra publishes federation metadata
 	// (https://login.microsoftonline.com, or the sandbox's Graph URL).
 	EnvLoginURL = "SSOCUTOVER_LOGIN_URL"
+	// EnvWebhookURL is a Slack or Microsoft Teams incoming webhook URL that
+	// gets a message whenever a workflow waits at a gate (the log always
+	// does); EnvWebhookURLFile names a file holding it instead (chmod 600),
+	// which keeps it out of the environment. The URL is a secret: it has
+	// no flag and is never printed. Neither set: the log only.
+	EnvWebhookURL     = notify.EnvWebhookURL
+	EnvWebhookURLFile = notify.EnvWebhookURLFile
 )
 
 // DefaultDataDir is relative to the working directory, beside the dev
@@ -81,16 +89,22 @@ type Config struct {
 	// MaxConcurrentActivities bounds the activities one worker runs at
 	// once; 0 keeps the SDK's default.
 	MaxConcurrentActivities int
+	// Webhook gets the gates' messages; nil means the log only.
+	Webhook *notify.Webhook
 }
 
 // ConfigFromEnv returns the configuration the environment sets. A number
-// that does not parse is an error, not a silent default.
+// or a webhook URL that does not parse is an error, not a silent default.
 func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	awsRPS, err := parseRate(getenv, EnvAWSRequestsPerSecond)
 	if err != nil {
 		return Config{}, err
 	}
 	graphRPS, err := parseRate(getenv, EnvGraphRequestsPerSecond)
+	if err != nil {
+		return Config{}, err
+	}
+	webhook, err := notify.WebhookFromEnv(getenv)
 	if err != nil {
 		return Config{}, err
 	}
@@ -106,6 +120,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 			RequestsPerSecond: graphRPS,
 		},
 		LoginURL: getenv(EnvLoginURL),
+		Webhook:  webhook,
 	}, nil
 }
 

@@ -18,6 +18,7 @@ import (
 	"github.com/platformguide/ssocutover/activities/analysis"
 	"github.com/platformguide/ssocutover/activities/entra"
 	"github.com/platformguide/ssocutover/activities/identitycenter"
+	"github.com/platformguide/ssocutover/activities/notify"
 	"github.com/platformguide/ssocutover/activities/scim"
 	"github.com/platformguide/ssocutover/internal/awsclient"
 	"github.com/platformguide/ssocutover/internal/graphclient"
@@ -29,12 +30,13 @@ import (
 )
 
 // Activities are the activity structs a worker registers, one per outside
-// system plus the analysis.
+// system plus the analysis and the notifications.
 type Activities struct {
 	IdentityCenter *identitycenter.Activities
 	Entra          *entra.Activities
 	SCIM           *scim.Activities
 	Analysis       *analysis.Activities
+	Notify         *notify.Activities
 }
 
 // NewActivities builds the SDK clients from cfg and the activities on them.
@@ -68,6 +70,7 @@ func NewActivities(ctx context.Context, cfg Config) (Activities, error) {
 		Entra:    &entra.Activities{Graph: graph, Store: st, Secrets: secrets, LoginBaseURL: cfg.LoginURL},
 		SCIM:     &scim.Activities{Secrets: secrets},
 		Analysis: &analysis.Activities{Store: st},
+		Notify:   &notify.Activities{Webhook: cfg.Webhook},
 	}, nil
 }
 
@@ -110,6 +113,7 @@ func Register(r worker.Registry, acts Activities) {
 	r.RegisterActivity(acts.Entra)
 	r.RegisterActivity(acts.SCIM)
 	r.RegisterActivity(acts.Analysis)
+	r.RegisterActivity(acts.Notify)
 }
 
 // Sandbox credentials: the sandbox accepts any, but the SDKs insist on some.
