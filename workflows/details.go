@@ -14,14 +14,7 @@ func renderDetails(s CutoverStatus) string {
 	fmt.Fprintf(&b, "## Cutover of %s to Entra ID\n\n", s.Request.IdentityStoreID)
 	fmt.Fprintf(&b, "**Phase:** %s  \n**Now:** %s\n\n", s.Phase, oneLine(s.Step))
 
-	if s.Gate != nil {
-		fmt.Fprintf(&b, "### Waiting for you at gate `%s` (since %s)\n\n%s\n",
-			s.Gate.Name, s.Gate.OpenedAt.UTC().Format(time.RFC3339), s.Gate.Instructions)
-		if n := s.Gate.ApprovalsNeeded; n > 0 {
-			fmt.Fprintf(&b, "\nThis gate takes only decisions signed by an approver of the request (README, Signed approvals); "+
-				"approve needs %d distinct approvers, so far %d.\n", n, len(s.Gate.Approvals))
-		}
-	}
+	writeGate(&b, s.Gate)
 
 	if p := s.Preflight; p != nil {
 		fmt.Fprintf(&b, "### Preflight, run %d\n\n", p.Run)
@@ -62,35 +55,59 @@ func renderDetails(s CutoverStatus) string {
 		b.WriteString("\n")
 	}
 
-	if len(s.Decisions) > 0 {
-		b.WriteString("### Decisions\n\n")
-		for _, d := range s.Decisions {
-			fmt.Fprintf(&b, "- %s: **%s** at `%s` by %s", d.At.UTC().Format(time.RFC3339), d.Action, d.Gate, oneLine(d.By))
-			if d.Override {
-				b.WriteString(" (override)")
+	writeDecisions(&b, s.Decisions)
+	writeRefused(&b, s.RefusedTotal, s.Refused)
+	return b.String()
+}
+
+// writeGate describes the open gate, if any, and what to do there.
+func writeGate(b *strings.Builder, g *GateStatus) {
+	if g == nil {
+		return
+	}
+	fmt.Fprintf(b, "### Waiting for you at gate `%s` (since %s)\n\n%s\n",
+		g.Name, g.OpenedAt.UTC().Format(time.RFC3339), g.Instructions)
+	if n := g.ApprovalsNeeded; n > 0 {
+		fmt.Fprintf(b, "\nThis gate takes only decisions signed by an approver of the request (README, Signed approvals); "+
+			"approve needs %d distinct approvers, so far %d.\n", n, len(g.Approvals))
+	}
+}
+
+// writeDecisions lists the decisions taken at gates.
+func writeDecisions(b *strings.Builder, decisions []Decision) {
+	if len(decisions) == 0 {
+		return
+	}
+	b.WriteString("### Decisions\n\n")
+	for _, d := range decisions {
+		fmt.Fprintf(b, "- %s: **%s** at `%s` by %s", d.At.UTC().Format(time.RFC3339), d.Action, d.Gate, oneLine(d.By))
+		if d.Override {
+			b.WriteString(" (override)")
+		}
+		if d.Signer != nil {
+			fmt.Fprintf(b, " (signed, key %s", d.Signer.Fingerprint)
+			if d.Approval != "" {
+				fmt.Fprintf(b, ", approval %s", d.Approval)
 			}
-			if d.Signer != nil {
-				fmt.Fprintf(&b, " (signed, key %s", d.Signer.Fingerprint)
-				if d.Approval != "" {
-					fmt.Fprintf(&b, ", approval %s", d.Approval)
-				}
-				b.WriteString(")")
-			}
-			if d.Reason != "" {
-				fmt.Fprintf(&b, ": %s", oneLine(d.Reason))
-			}
-			b.WriteString("\n")
+			b.WriteString(")")
+		}
+		if d.Reason != "" {
+			fmt.Fprintf(b, ": %s", oneLine(d.Reason))
 		}
 		b.WriteString("\n")
 	}
+	b.WriteString("\n")
+}
 
-	if s.RefusedTotal > 0 {
-		fmt.Fprintf(&b, "### Refused signals (%d; newest last)\n\n", s.RefusedTotal)
-		for _, r := range s.Refused {
-			fmt.Fprintf(&b, "- %s: %s by %s: %s\n", r.At.UTC().Format(time.RFC3339), r.Operation, oneLine(orDash(r.By)), oneLine(r.Error))
-		}
+// writeRefused lists the newest refused signals.
+func writeRefused(b *strings.Builder, total int, refused []RefusedInput) {
+	if total == 0 {
+		return
 	}
-	return b.String()
+	fmt.Fprintf(b, "### Refused signals (%d; newest last)\n\n", total)
+	for _, r := range refused {
+		fmt.Fprintf(b, "- %s: %s by %s: %s\n", r.At.UTC().Format(time.RFC3339), r.Operation, oneLine(orDash(r.By)), oneLine(r.Error))
+	}
 }
 
 // oneLine keeps text a person sent from breaking the Markdown around it.

@@ -67,6 +67,7 @@ func (c *cutover) waitAtGate(ctx workflow.Context, g *gate) (*pendingDecision, e
 		ApprovalsNeeded: c.status.Request.RequiredApprovals[g.name],
 	}
 	c.setStep(ctx, g.phase, fmt.Sprintf("waiting at gate %s for a person to %s", g.name, orList(g.operations)))
+	c.announce(ctx, g, false)
 	if c.carrying != nil {
 		c.carrying.carriedOut(nil)
 		c.carrying = nil
@@ -115,7 +116,27 @@ func (c *cutover) remind(ctx workflow.Context, g *gate, timeout time.Duration) {
 	workflow.GetLogger(ctx).Warn("A gate waits for a person", "gate", g.name, "waited", waited.String(), "timeout", timeout.String())
 	c.status.Gate.RemindedAt = workflow.Now(ctx)
 	c.setStep(ctx, g.phase, fmt.Sprintf("REMINDER: gate %s has waited %s for a person to %s", g.name, waited.Round(time.Minute), orList(g.operations)))
+	c.announce(ctx, g, true)
 }
+
+// announce sends the gate's instructions to the people who act on it.
+func (c *cutover) announce(ctx workflow.Context, g *gate, reminder bool) {
+	// Histories recorded before notifications existed have no activity here.
+	if workflow.GetVersion(ctx, versionGateNotifications, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return
+	}
+	notifyGate(ctx, gateAnnouncement{
+		workflow:        "cutover",
+		identityStoreID: c.status.Request.IdentityStoreID,
+		gate:            g,
+		summary:         c.status.Step,
+		reminder:        reminder,
+	})
+}
+
+// versionGateNotifications marks the workflow change that announces every
+// gate (log, webhook) as it opens.
+const versionGateNotifications = "gate-notifications"
 
 // accept validates a decision and, if it is valid, records it and closes the
 // gate. Signals and updates both come through here. A signed approve at a
@@ -169,11 +190,10 @@ func (c *cutover) validate(now time.Time, op string, in GateDecision) (*signedDe
 	case g == nil:
 		return nil, fmt.Errorf("%s refused: no gate is open now (%s); wait until status shows an open gate, read what it says, then decide",
 			op, c.status.Step)
-	case in.Gate != g.name:
-		return nil, fmt.Errorf("%s refused: gate %q is not open; the open gate is %q: send \"gate\": %q",
-			op, clip(in.Gate, 100), g.name, g.name)
-	case !slices.Contains(g.operations, op):
-		return nil, fmt.Errorf("%s refused: gate %q takes %s", op, g.name, orList(g.operations))
+	default:
+		if err := atOpenGate(g, op, in); err != nil {
+			return nil, err
+		}
 	}
 
 	problems := decisionProblems(op, in)
@@ -190,6 +210,19 @@ func (c *cutover) validate(now time.Time, op string, in GateDecision) (*signedDe
 		}
 	}
 	return signed, nil
+}
+
+// atOpenGate refuses a decision that is not for the open gate g or that g
+// does not take.
+func atOpenGate(g *gate, op string, in GateDecision) error {
+	switch {
+	case in.Gate != g.name:
+		return fmt.Errorf("%s refused: gate %q is not open; the open gate is %q: send \"gate\": %q",
+			op, clip(in.Gate, 100), g.name, g.name)
+	case !slices.Contains(g.operations, op):
+		return fmt.Errorf("%s refused: gate %q takes %s", op, g.name, orList(g.operations))
+	}
+	return nil
 }
 
 // decisionProblems are the rules every decision follows, at any gate of

@@ -8,4 +8,5 @@ import (
 // Register registers the workflows under the names clients start them by.
 func Register(r worker.WorkflowRegistry) {
 	r.RegisterWorkflowWithOptions(Cutover, workflow.RegisterOptions{Name: CutoverWorkflowName})
+	r.RegisterWorkflowWithOptions(ScimTokenRotation, workflow.RegisterOptions{Name: RotationWorkflowName})
 }

@@ -1,15 +1,18 @@
 package workflows
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/platformguide/ssocutover/activities/entra"
 	"github.com/platformguide/ssocutover/activities/identitycenter"
+	"github.com/platformguide/ssocutover/activities/notify"
 	"github.com/platformguide/ssocutover/activities/scim"
 	"github.com/platformguide/ssocutover/internal/secretref"
 )
@@ -24,11 +27,27 @@ func TestAWholeCutoverWalksEveryGate(t *testing.T) {
 	at(env, 2*time.Minute, func() { atSPGate = queryStatus(t, env); submitSPMetadata(env, xml) })
 	at(env, 3*time.Minute, func() { atSCIMGate = queryStatus(t, env); submitSCIM(env) })
 	at(env, 10*time.Hour, func() { atSignInGate = queryStatus(t, env); confirmSignIn(env) })
+	var notices []notify.GateOpened
+	env.OnActivity(notify.NotifyGateOpenedName, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in notify.GateOpened) (notify.NotifyGateOpenedResult, error) {
+			notices = append(notices, in)
+			return notify.NotifyGateOpenedResult{}, nil
+		})
 
 	env.ExecuteWorkflow(CutoverWorkflowName, testRequest())
 
 	res := result(t, env)
 	require.Equal(t, PhaseCompleted, res.Outcome)
+
+	// Every gate was announced as it opened, with its instructions.
+	var announced []string
+	for _, n := range notices {
+		announced = append(announced, n.Gate)
+		require.Equal(t, "cutover", n.Workflow)
+		require.Equal(t, testWorkflowID, n.WorkflowID)
+		require.Contains(t, n.Instructions, "starter ")
+	}
+	require.Equal(t, Gates, announced)
 	require.Contains(t, res.Message, "bob confirmed that signing in through Entra works")
 	require.Contains(t, res.Message, "account assignments 5 of 5 present (3 restored by the cutover)")
 

@@ -1,0 +1,54 @@
+package workflows
+
+import (
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/platformguide/ssocutover/activities/notify"
+)
+
+// gateAnnouncement is what people are told when a gate opens.
+type gateAnnouncement struct {
+	workflow        string
+	identityStoreID string
+	gate            *gate
+	summary         string
+	reminder        bool
+}
+
+// notifyOptions: a notification is worth a few tries, never a stuck gate.
+var notifyOptions = workflow.ActivityOptions{
+	Summary:                "Gate notification",
+	StartToCloseTimeout:    30 * time.Second,
+	ScheduleToCloseTimeout: 10 * time.Minute,
+	RetryPolicy: &temporal.RetryPolicy{
+		InitialInterval:    5 * time.Second,
+		BackoffCoefficient: 2,
+		MaximumInterval:    time.Minute,
+	},
+}
+
+// notifyGate tells the people who act on a gate that it is open, in the
+// log and, when the worker has a webhook configured, in chat. It does not
+// wait: the gate is open whether or not the message gets through, and
+// status and the Temporal UI say the same.
+func notifyGate(ctx workflow.Context, a gateAnnouncement) {
+	in := notify.GateOpened{
+		Workflow:        a.workflow,
+		WorkflowID:      workflow.GetInfo(ctx).WorkflowExecution.ID,
+		IdentityStoreID: a.identityStoreID,
+		Gate:            a.gate.name,
+		Summary:         a.summary,
+		Instructions:    a.gate.instructions,
+		Reminder:        a.reminder,
+	}
+	future := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, notifyOptions), notify.NotifyGateOpenedName, in)
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		if err := future.Get(ctx, nil); err != nil && !temporal.IsCanceledError(err) {
+			workflow.GetLogger(ctx).Warn("The gate notification could not be sent; status and the Temporal UI show the gate",
+				"gate", a.gate.name, "error", err)
+		}
+	})
+}

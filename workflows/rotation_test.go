@@ -1,0 +1,244 @@
+package workflows
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/mock"
+	"github.com/stretchr/testify/require"
+
+	"github.com/platformguide/ssocutover/activities/entra"
+	"github.com/platformguide/ssocutover/activities/scim"
+)
+
+// cutoverDay is when the cutover stored the first token.
+var cutoverDay = time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+
+// runRotation runs one rotation at now with a person who follows the
+// instructions (and the scripts set on the person it returns, if any).
+func runRotation(t *testing.T, w *fakeTokenWorld, now time.Time, req ScimTokenRotationRequest, script func(*tokenPerson)) (ScimTokenRotationResult, *tokenPerson) {
+	t.Helper()
+	env := newRotationEnv(w, now)
+	person := newTokenPerson(t, env, w)
+	if script != nil {
+		script(person)
+	}
+	person.watch(3)
+	env.ExecuteWorkflow(RotationWorkflowName, req)
+	return rotationResult(t, env), person
+}
+
+// TestRotationOverAYear runs the daily rotation for a year and a month on
+// the test clock: nothing while the token is fresh, the gate on the first
+// day of the warning window, one rotation to a token that works, and a
+// fresh token again after it.
+func TestRotationOverAYear(t *testing.T) {
+	w := newFakeTokenWorld(cutoverDay)
+	first := w.current
+	window := DefaultWarningWindow
+	rotatedOn := -1
+	for day := 0; day <= 400; day++ {
+		now := cutoverDay.Add(time.Duration(day)*24*time.Hour + time.Hour)
+		res, person := runRotation(t, w, now, testRotationRequest(), nil)
+		expiresAt := cutoverDay.Add(scim.TokenLifetime)
+		inWindow := !now.Before(expiresAt.Add(-window))
+		switch {
+		case rotatedOn < 0 && !inWindow:
+			require.Equal(t, RotationPhaseFresh, res.Outcome, "day %d: %s", day, res.Message)
+			require.Empty(t, w.notices, "day %d: no gate while the token is fresh", day)
+		case rotatedOn < 0:
+			require.Equal(t, RotationPhaseRotated, res.Outcome, "day %d: %s", day, res.Message)
+			require.Equal(t, 335, day, "the gate opens on the first day of the 30-day window")
+			require.NotEqual(t, first, res.Token.Token.VersionID)
+			require.Equal(t, first, res.Previous.Token.VersionID)
+			require.WithinDuration(t, now.Add(scim.TokenLifetime), res.Token.Expires, time.Hour, "the new expiry is recorded")
+			require.Equal(t, []string{GateNewSCIMToken, GateDeleteOldToken}, w.gatesNotified())
+			for _, err := range person.answers {
+				require.NoError(t, err)
+			}
+			rotatedOn = day
+			w.notices = nil
+		default:
+			require.Equal(t, RotationPhaseFresh, res.Outcome, "day %d after the rotation: %s", day, res.Message)
+			require.Empty(t, w.notices)
+		}
+	}
+	require.Equal(t, 335, rotatedOn)
+	require.Equal(t, []string{w.current}, w.aliveTokens(), "only the new token is left in the console")
+	require.Equal(t, w.current, w.jobToken, "the job runs on the new token")
+	require.LessOrEqual(t, w.maxAlive, 2)
+	require.Zero(t, w.count(entra.RestartProvisioningName), "a healthy job is not restarted")
+}
+
+// A token the SCIM endpoint refuses is not saved in the job; the gate
+// reopens with why, and the next token is taken.
+func TestRotationRefusesABadTokenAndKeepsTheOldOne(t *testing.T) {
+	w := newFakeTokenWorld(cutoverDay)
+	old := w.current
+	now := cutoverDay.Add(340 * 24 * time.Hour)
+	var jobTokenAfterRefusal string
+	res, person := runRotation(t, w, now, testRotationRequest(), func(p *tokenPerson) {
+		p.atNewToken = append(p.atNewToken, func() (string, GateDecision) {
+			ref := w.strayPendingVersion()
+			return OpSubmitSCIM, GateDecision{Gate: GateNewSCIMToken, By: "sre@corp.example", SCIMToken: &ref}
+		}, func() (string, GateDecision) {
+			jobTokenAfterRefusal = w.jobToken
+			st := rotationStatus(t, p.env)
+			require.Contains(t, st.Gate.Instructions, "The new token was refused and the job keeps its current token")
+			return p.submitNewToken()
+		})
+	})
+	require.Equal(t, RotationPhaseRotated, res.Outcome, res.Message)
+	require.Equal(t, old, jobTokenAfterRefusal, "the refused token never reached the job")
+	require.Error(t, person.answers[0], "the update that sent the bad token answers with why")
+	require.Contains(t, person.answers[0].Error(), "refused")
+	require.Zero(t, w.count(entra.ReplaceProvisioningTokenName)-1, "only the good token was saved in the job")
+	require.Equal(t, []string{GateNewSCIMToken, GateNewSCIMToken, GateDeleteOldToken}, w.gatesNotified())
+}
+
+// A token that the job cannot run a healthy cycle with is taken out again:
+// the job gets its old token back and the gate reopens.
+func TestRotationGivesTheJobItsOldTokenBackAfterAFailedCycle(t *testing.T) {
+	w := newFakeTokenWorld(cutoverDay)
+	old := w.current
+	now := cutoverDay.Add(340 * 24 * time.Hour)
+	var jobTokenBetween string
+	res, _ := runRotation(t, w, now, testRotationRequest(), func(p *tokenPerson) {
+		p.atNewToken = append(p.atNewToken, func() (string, GateDecision) {
+			w.failNextCycle = true
+			return p.submitNewToken()
+		}, func() (string, GateDecision) {
+			jobTokenBetween = w.jobToken
+			w.deleteToken(w.pending) // the person deletes the token that failed
+			return p.submitNewToken()
+		})
+	})
+	require.Equal(t, RotationPhaseRotated, res.Outcome, res.Message)
+	require.Equal(t, old, jobTokenBetween, "after the failed cycle the job had its old token again")
+	require.Equal(t, 1, w.count(entra.RestartProvisioningName), "the job quarantined by the failed cycle is restarted with the next token")
+}
+
+// A job quarantined because its token stopped working asks for a new one
+// at once, whatever the expiry says, and is restarted with it.
+func TestRotationAtOnceWhenTheJobIsQuarantined(t *testing.T) {
+	w := newFakeTokenWorld(cutoverDay)
+	now := cutoverDay.Add(100 * 24 * time.Hour)
+	w.deleteToken(w.current) // deleted by mistake in the console
+	w.now = func() time.Time { return now }
+	w.runCycle()
+	require.True(t, w.quarantined)
+
+	res, _ := runRotation(t, w, now, testRotationRequest(), nil)
+	require.Equal(t, RotationPhaseRotated, res.Outcome, res.Message)
+	require.Equal(t, []string{GateNewSCIMToken, GateDeleteOldToken}, w.gatesNotified())
+	require.Contains(t, w.notices[0].Summary, "quarantine")
+	require.Equal(t, 1, w.count(entra.RestartProvisioningName))
+	require.False(t, w.quarantined)
+	require.Equal(t, w.current, w.jobToken)
+}
+
+// A quarantine the token does not explain opens no gate; the run says so.
+func TestRotationLeavesOtherQuarantinesToPeople(t *testing.T) {
+	w := newFakeTokenWorld(cutoverDay)
+	env := newRotationEnv(w, cutoverDay.Add(10*24*time.Hour))
+	env.OnActivity(entra.ProvisioningJobStatusName, mock.Anything, mock.Anything).Return(entra.ProvisioningJobStatusResult{
+		Code: entra.JobQuarantine, QuarantineReason: "EncounteredEscrowProportionThreshold: too many escrows",
+	}, nil)
+	env.ExecuteWorkflow(RotationWorkflowName, testRotationRequest())
+	res := rotationResult(t, env)
+	require.Equal(t, RotationPhaseFresh, res.Outcome)
+	require.Contains(t, res.Message, "for a reason other than its token")
+	require.Empty(t, w.notices)
+}
+
+// reject at gate new-scim-token puts the rotation off; nothing changes.
+func TestRotationPutOff(t *testing.T) {
+	w := newFakeTokenWorld(cutoverDay)
+	old := w.current
+	res, _ := runRotation(t, w, cutoverDay.Add(350*24*time.Hour), testRotationRequest(), func(p *tokenPerson) {
+		p.atNewToken = append(p.atNewToken, func() (string, GateDecision) {
+			return OpReject, GateDecision{Gate: GateNewSCIMToken, By: "sre@corp.example", Reason: "change freeze until Monday"}
+		})
+	})
+	require.Equal(t, RotationPhasePostponed, res.Outcome)
+	require.Contains(t, res.Message, "change freeze")
+	require.Equal(t, old, w.jobToken)
+	require.Equal(t, old, res.Token.Token.VersionID)
+}
+
+// The person's date overrides the secret's for the version it names only.
+func TestRotationUsesTheGivenExpiryForItsVersion(t *testing.T) {
+	w := newFakeTokenWorld(cutoverDay)
+	req := testRotationRequest()
+	req.TokenVersionID = w.current
+	req.TokenExpiresAt = cutoverDay.Add(20 * 24 * time.Hour) // made long before it was stored
+	res, _ := runRotation(t, w, cutoverDay.Add(24*time.Hour), req, nil)
+	require.Equal(t, RotationPhaseRotated, res.Outcome, res.Message)
+	require.Equal(t, ExpiryGiven, res.Previous.ExpirySource)
+	require.Equal(t, ExpiryFromSecretVersion, res.Token.ExpirySource)
+}
+
+// The old token must stop working before delete-old-token closes, unless
+// the person overrides.
+func TestRotationChecksTheOldTokenIsDeleted(t *testing.T) {
+	w := newFakeTokenWorld(cutoverDay)
+	res, person := runRotation(t, w, cutoverDay.Add(340*24*time.Hour), testRotationRequest(), func(p *tokenPerson) {
+		p.atDeleteOld = append(p.atDeleteOld, func() (string, GateDecision) {
+			return OpApprove, GateDecision{Gate: GateDeleteOldToken, By: "sre@corp.example"} // forgot to delete it
+		}, func() (string, GateDecision) {
+			st := rotationStatus(t, p.env)
+			require.Contains(t, st.Gate.Instructions, "still accepts the old token")
+			return OpApprove, GateDecision{Gate: GateDeleteOldToken, By: "sre@corp.example", Override: true, Reason: "kept for the batch job until Friday"}
+		})
+	})
+	require.Equal(t, RotationPhaseRotated, res.Outcome)
+	require.Error(t, person.answers[len(person.answers)-2])
+	require.Len(t, w.aliveTokens(), 2)
+}
+
+// Instructions name the commands that answer the gate, and no request
+// field can make the workflow take a token for a different endpoint.
+func TestRotationGateInstructionsAndChecks(t *testing.T) {
+	w := newFakeTokenWorld(cutoverDay)
+	env := newRotationEnv(w, cutoverDay.Add(340*24*time.Hour))
+	var refusals []error
+	env.RegisterDelayedCallback(func() {
+		st := rotationStatus(t, env)
+		require.Equal(t, GateNewSCIMToken, st.Gate.Name)
+		require.Contains(t, st.Gate.Instructions, "starter submit-scim --workflow-id")
+		require.Contains(t, st.Gate.Instructions, "--version-stages AWSPENDING")
+		require.Contains(t, st.Gate.Instructions, "delete the one that has expired")
+		current := tokenRef(w.current)
+		other := tokenRef(strings.Repeat("e", 32))
+		for _, d := range []GateDecision{
+			{Gate: GateNewSCIMToken, By: "sre", SCIMToken: &current},
+			{Gate: GateNewSCIMToken, By: "sre", SCIMToken: &other, SCIMEndpoint: "https://scim.eu-west-1.amazonaws.com/other/scim/v2"},
+			{Gate: GateNewSCIMToken, By: "sre"},
+			{Gate: GateDeleteOldToken, By: "sre"},
+		} {
+			env.UpdateWorkflow(OpSubmitSCIM, "", updateCallback(func(err error) { refusals = append(refusals, err) }), d)
+		}
+		env.UpdateWorkflow(OpReject, "", updateCallback(nil), GateDecision{Gate: GateNewSCIMToken, By: "sre", Reason: "test over"})
+	}, time.Minute)
+	env.ExecuteWorkflow(RotationWorkflowName, testRotationRequest())
+	require.Equal(t, RotationPhasePostponed, rotationResult(t, env).Outcome)
+	require.Len(t, refusals, 4)
+	require.ErrorContains(t, refusals[0], "the token the job uses now")
+	require.ErrorContains(t, refusals[1], "changes only the token")
+	require.ErrorContains(t, refusals[2], `"scimToken" is required`)
+	require.ErrorContains(t, refusals[3], `gate "delete-old-token" is not open`)
+}
+
+// An invalid request fails at once with what to fix.
+func TestRotationRefusesAnInvalidRequest(t *testing.T) {
+	w := newFakeTokenWorld(cutoverDay)
+	env := newRotationEnv(w, cutoverDay)
+	req := testRotationRequest()
+	req.JobID = ""
+	req.WarningWindow = "soon"
+	env.ExecuteWorkflow(RotationWorkflowName, req)
+	require.ErrorContains(t, env.GetWorkflowError(), "jobId")
+	require.ErrorContains(t, env.GetWorkflowError(), "warningWindow")
+	require.Zero(t, w.count(scim.DescribeSCIMTokenName))
+}
