@@ -24,6 +24,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/platformguide/ssocutover/internal/apicalls"
+	"github.com/platformguide/ssocutover/internal/secretref"
 	"github.com/platformguide/ssocutover/internal/secretstore"
 )
 
@@ -149,26 +150,15 @@ func (a *Activities) ConfigureProvisioning(ctx context.Context, in ConfigureProv
 	if err := a.requireGraph(in.App, in.JobID, true); err != nil {
 		return ConfigureProvisioningResult{}, err
 	}
-	if err := checkSCIMEndpoint(in.SCIMEndpoint); err != nil {
+	if err := a.checkCredentialsInput(in.SCIMEndpoint, in.SCIMToken); err != nil {
 		return ConfigureProvisioningResult{}, err
-	}
-	if a.Secrets == nil {
-		return ConfigureProvisioningResult{}, temporal.NewNonRetryableApplicationError("the Entra activities have no Secrets Manager client: the worker is misconfigured", ErrInvalidRequest, nil)
-	}
-	if in.SCIMToken.ARN == "" {
-		return ConfigureProvisioningResult{}, temporal.NewNonRetryableApplicationError("the SCIM token reference (scimToken) is missing: store the token in Secrets Manager and submit its reference", ErrInvalidRequest, nil)
 	}
 	calls := apicalls.NewCounter()
 	ctx = apicalls.WithCounter(ctx, calls)
 
-	token, err := secretstore.Read(ctx, a.Secrets, in.SCIMToken)
-	if errors.Is(err, secretstore.ErrNotFound) {
-		return ConfigureProvisioningResult{}, temporal.NewNonRetryableApplicationError(
-			fmt.Sprintf("the SCIM token %s is not in Secrets Manager: store the token again and submit the new reference", in.SCIMToken),
-			ErrSCIMTokenNotFound, err)
-	}
+	token, err := a.readSCIMToken(ctx, in.SCIMToken)
 	if err != nil {
-		return ConfigureProvisioningResult{}, err // names the secret, never its value; retried
+		return ConfigureProvisioningResult{}, err
 	}
 	if err := a.saveCredentials(ctx, in, token); err != nil {
 		return ConfigureProvisioningResult{}, withoutSecret(err, token)
@@ -177,6 +167,34 @@ func (a *Activities) ConfigureProvisioning(ctx context.Context, in ConfigureProv
 		return ConfigureProvisioningResult{}, withoutSecret(err, token)
 	}
 	return ConfigureProvisioningResult{APICalls: calls.Counts()}, nil
+}
+
+// checkCredentialsInput checks what saving credentials needs: an endpoint,
+// a token reference and the client that reads it.
+func (a *Activities) checkCredentialsInput(endpoint string, token secretref.Ref) error {
+	if err := checkSCIMEndpoint(endpoint); err != nil {
+		return err
+	}
+	if a.Secrets == nil {
+		return temporal.NewNonRetryableApplicationError("the Entra activities have no Secrets Manager client: the worker is misconfigured", ErrInvalidRequest, nil)
+	}
+	if token.ARN == "" {
+		return temporal.NewNonRetryableApplicationError("the SCIM token reference (scimToken) is missing: store the token in Secrets Manager and submit its reference", ErrInvalidRequest, nil)
+	}
+	return nil
+}
+
+// readSCIMToken reads the token from Secrets Manager; a secret or version
+// that is not there is ErrSCIMTokenNotFound. Its errors name the secret,
+// never its value; other errors are retried.
+func (a *Activities) readSCIMToken(ctx context.Context, ref secretref.Ref) (secretstore.Value, error) {
+	token, err := secretstore.Read(ctx, a.Secrets, ref)
+	if errors.Is(err, secretstore.ErrNotFound) {
+		return secretstore.Value{}, temporal.NewNonRetryableApplicationError(
+			fmt.Sprintf("the SCIM token %s is not in Secrets Manager: store the token again and submit the new reference", ref),
+			ErrSCIMTokenNotFound, err)
+	}
+	return token, err
 }
 
 // checkSCIMEndpoint refuses what cannot be a SCIM endpoint. The sandbox's
