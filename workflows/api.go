@@ -138,6 +138,10 @@ type CutoverRequest struct {
 	// waiting) or "rollback" (undo the cutover). Gates of a rollback only
 	// ever remind.
 	OnGateTimeout string `json:"onGateTimeout,omitempty" yaml:"onGateTimeout,omitempty"`
+	// ScheduleTokenRotation: once the cutover completes, it creates the
+	// Temporal Schedule that runs the SCIM token rotation daily (as
+	// `starter rotation schedule` does).
+	ScheduleTokenRotation bool `json:"scheduleTokenRotation,omitempty" yaml:"scheduleTokenRotation,omitempty"`
 	// Sandbox marks a cutover of the local sandbox (the demo, the tests):
 	// SCIM endpoints on the loopback interface are accepted.
 	Sandbox bool `json:"sandbox,omitempty" yaml:"sandbox,omitempty"`

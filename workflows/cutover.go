@@ -81,7 +81,8 @@ func (c *cutover) run(ctx workflow.Context) (CutoverResult, error) {
 	if err != nil {
 		return CutoverResult{}, c.fail(ctx, err)
 	}
-	return c.finish(ctx, final, PhaseCompleted, completedMessage(final, c.status.Resources)), nil
+	scheduled := c.scheduleTokenRotation(ctx)
+	return c.finish(ctx, final, PhaseCompleted, completedMessage(final, c.status.Resources)+scheduled), nil
 }
 
 // secondHalf carries out runbook steps 4 to 10 and gates G2 to G4 and

@@ -23,6 +23,8 @@ type Resources struct {
 	SCIM               *SCIMConnection                         `json:"scim,omitempty"`
 	Provisioning       *Provisioning                           `json:"provisioning,omitempty"`
 	Verification       *identitycenter.VerifyAssignmentsResult `json:"verification,omitempty"`
+	// RotationSchedule is the Temporal Schedule that rotates the SCIM token.
+	RotationSchedule string `json:"rotationSchedule,omitempty"`
 }
 
 // BreakGlassUser is the IAM user that opens the console if single sign-on
@@ -117,6 +119,9 @@ func ResourceLines(r *Resources) []string {
 	}
 	if s := r.SCIM; s != nil {
 		add("SCIM endpoint %s, token in secret %s", s.Endpoint, s.Token.ARN)
+	}
+	if r.RotationSchedule != "" {
+		add("Temporal Schedule %s rotates the SCIM token (starter rotation status)", r.RotationSchedule)
 	}
 	if p := r.Provisioning; p != nil {
 		line := "Provisioning job " + p.JobID

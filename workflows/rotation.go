@@ -87,9 +87,9 @@ func (r *rotation) checkTokenAndJob(ctx workflow.Context) error {
 
 	var token scim.DescribeSCIMTokenResult
 	err := workflow.ExecuteActivity(stepOptions(ctx, "Current SCIM token", 2*time.Minute, 0),
-		scim.DescribeSCIMTokenName, scim.DescribeSCIMTokenInput{Secret: req.tokenSecret()}).Get(ctx, &token)
+		scim.DescribeSCIMTokenName, scim.DescribeSCIMTokenInput{Secret: req.TokenSecretID()}).Get(ctx, &token)
 	if err != nil {
-		return rotationStepFailed("reading the current token's secret "+req.tokenSecret(), err)
+		return rotationStepFailed("reading the current token's secret "+req.TokenSecretID(), err)
 	}
 	current := TokenState{Token: token.Current, Created: token.CurrentCreated,
 		Expires: token.CurrentCreated.Add(scim.TokenLifetime), ExpirySource: ExpiryFromSecretVersion}

@@ -142,8 +142,8 @@ func (r ScimTokenRotationRequest) Validate() error {
 	return errors.Join(errs...)
 }
 
-// tokenSecret is the secret that holds the job's token.
-func (r ScimTokenRotationRequest) tokenSecret() string {
+// TokenSecretID is the secret (name or ARN) that holds the job's token.
+func (r ScimTokenRotationRequest) TokenSecretID() string {
 	if r.TokenSecret != "" {
 		return r.TokenSecret
 	}
@@ -203,4 +203,22 @@ type ScimTokenRotationResult struct {
 	Previous  *TokenState                        `json:"previous,omitempty"`
 	Job       *entra.ProvisioningJobStatusResult `json:"job,omitempty"`
 	Decisions []Decision                         `json:"decisions"`
+}
+
+// RotationRequestFromCutover is the rotation request of the provisioning a
+// completed cutover set up, with the rotation's defaults.
+func RotationRequestFromCutover(req CutoverRequest, res *Resources) (ScimTokenRotationRequest, error) {
+	if res == nil || res.App == nil || res.Provisioning == nil || res.SCIM == nil {
+		return ScimTokenRotationRequest{}, fmt.Errorf("the cutover of %s has not set up provisioning (no enterprise app, job or SCIM token in its resources): "+
+			"schedule the rotation once the cutover has completed", req.IdentityStoreID)
+	}
+	return ScimTokenRotationRequest{
+		IdentityStoreID: req.IdentityStoreID,
+		Region:          req.Region,
+		App:             *res.App,
+		JobID:           res.Provisioning.JobID,
+		SCIMEndpoint:    res.SCIM.Endpoint,
+		TokenSecret:     res.SCIM.Token.ARN,
+		Sandbox:         req.Sandbox,
+	}, nil
 }

@@ -234,11 +234,11 @@ func newTokenInstructions(workflowID string, req ScimTokenRotationRequest, curre
 		"never the one created %s while the job still uses it.\n", consoleTokensPage, req.Region, current.Created.UTC().Format(time.DateOnly))
 	b.WriteString("2. Choose Generate token and save the token to a file only you can read (the console shows it once).\n")
 	fmt.Fprintf(&b, "3. Send it; the token goes to Secrets Manager (a pending version of %s) and the workflow gets only its reference:\n\n    %s\n\n",
-		req.tokenSecret(), starterCommand(OpSubmitSCIM, workflowID, "--token-file", "FILE", "--by", "NAME"))
+		req.TokenSecretID(), starterCommand(OpSubmitSCIM, workflowID, "--token-file", "FILE", "--by", "NAME"))
 	b.WriteString("   Then delete the token file. The workflow checks the token, swaps it into Entra's provisioning job and waits for a healthy cycle; " +
 		"if the token does not work, the job keeps its current one and this gate says why.\n\n")
 	fmt.Fprintf(&b, "Without the starter: `aws secretsmanager put-secret-value --secret-id %s --secret-string file://FILE --version-stages AWSPENDING`, then\n\n    %s\n\n",
-		req.tokenSecret(), signalCommand(workflowID, OpSubmitSCIM, GateDecision{Gate: GateNewSCIMToken, By: "NAME", SCIMToken: &secretref.Ref{ARN: "SECRET_ARN", VersionID: "VERSION_ID"}}))
+		req.TokenSecretID(), signalCommand(workflowID, OpSubmitSCIM, GateDecision{Gate: GateNewSCIMToken, By: "NAME", SCIMToken: &secretref.Ref{ARN: "SECRET_ARN", VersionID: "VERSION_ID"}}))
 	fmt.Fprintf(&b, "To put the rotation off (the next run asks again):\n\n    %s\n",
 		starterCommand(OpReject, workflowID, "--gate", GateNewSCIMToken, "--by", "NAME", "--reason", `"WHY"`))
 	return b.String()

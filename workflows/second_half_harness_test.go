@@ -35,6 +35,7 @@ var secondHalfActivities = map[string]any{
 	entra.StopProvisioningName:              placeholder[entra.StopProvisioningInput, entra.StopProvisioningResult](entra.StopProvisioningName),
 	entra.RemoveAppGroupAssignmentsName:     placeholder[entra.RemoveAppGroupAssignmentsInput, entra.RemoveAppGroupAssignmentsResult](entra.RemoveAppGroupAssignmentsName),
 	entra.DeleteEnterpriseAppName:           placeholder[entra.DeleteEnterpriseAppInput, entra.DeleteEnterpriseAppResult](entra.DeleteEnterpriseAppName),
+	EnsureRotationScheduleName:              placeholder[ensureRotationScheduleInput, ensureRotationScheduleResult](EnsureRotationScheduleName),
 }
 
 func placeholder[I, O any](name string) func(context.Context, I) (O, error) {

@@ -482,3 +482,47 @@ func TestGateTimeoutsAreChecked(t *testing.T) {
 	require.ErrorContains(t, err, "gateTimeout")
 	require.ErrorContains(t, err, "onGateTimeout")
 }
+
+// A cutover that asks for it schedules the SCIM token rotation of what it
+// set up once it completes; a failure to schedule leaves it complete and
+// says how to schedule by hand.
+func TestACompletedCutoverSchedulesTheTokenRotation(t *testing.T) {
+	for _, fail := range []bool{false, true} {
+		env, _ := newCutoverEnv(t)
+		var got []ensureRotationScheduleInput
+		env.OnActivity(EnsureRotationScheduleName, mock.Anything, mock.Anything).Return(
+			func(_ context.Context, in ensureRotationScheduleInput) (ensureRotationScheduleResult, error) {
+				got = append(got, in)
+				if fail {
+					return ensureRotationScheduleResult{}, temporal.NewNonRetryableApplicationError("no permission to create schedules", "PermissionDenied", nil)
+				}
+				return ensureRotationScheduleResult{ScheduleID: RotationScheduleID(testIdentityStoreID), Created: true}, nil
+			})
+		xml := testSPMetadata(t)
+		at(env, time.Minute, func() { approvePreflight(env) })
+		at(env, 2*time.Minute, func() { submitSPMetadata(env, xml) })
+		at(env, 3*time.Minute, func() { submitSCIM(env) })
+		at(env, 10*time.Hour, func() { confirmSignIn(env) })
+		req := testRequest()
+		req.ScheduleTokenRotation = true
+		env.ExecuteWorkflow(CutoverWorkflowName, req)
+
+		res := result(t, env)
+		require.Equal(t, PhaseCompleted, res.Outcome)
+		require.Len(t, got, 1)
+		rotation := got[0].Request
+		require.Equal(t, testApp, rotation.App)
+		require.Equal(t, "AWSSingleSignon.abc.def", rotation.JobID)
+		require.Equal(t, testSCIMEndpoint, rotation.SCIMEndpoint)
+		require.Equal(t, testTokenRef.ARN, rotation.TokenSecret)
+		require.NoError(t, rotation.Validate())
+		if fail {
+			require.Contains(t, res.Message, "could not be scheduled")
+			require.Contains(t, res.Message, "starter rotation schedule --identity-store "+testIdentityStoreID)
+			require.Empty(t, res.Resources.RotationSchedule)
+		} else {
+			require.Contains(t, res.Message, "checks the SCIM token daily")
+			require.Equal(t, RotationScheduleID(testIdentityStoreID), res.Resources.RotationSchedule)
+		}
+	}
+}
