@@ -133,7 +133,16 @@ func (c *cli) decide(ctx context.Context, op string, d decision) error {
 // sendAndShow sends op as an update (sendDecision) and prints the status the
 // workflow answers with once it has carried op out.
 func (c *cli) sendAndShow(ctx context.Context, tc client.Client, id, op string, input workflows.GateDecision) error {
-	status, err := sendDecision(ctx, tc, id, op, input)
+	if isRotation(id) {
+		status, err := sendDecision[workflows.ScimTokenRotationStatus](ctx, tc, id, op, input)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(c.stdout, "%s at gate %s by %s: done.\n\n", op, input.Gate, input.By)
+		renderRotationStatus(c.stdout, rotationView{ScimTokenRotationStatus: status}, c.workflowLink(id), time.Now())
+		return nil
+	}
+	status, err := sendDecision[workflows.CutoverStatus](ctx, tc, id, op, input)
 	if err != nil {
 		return err
 	}
@@ -144,8 +153,9 @@ func (c *cli) sendAndShow(ctx context.Context, tc client.Client, id, op string, 
 
 // sendDecision sends op as an update and waits until the workflow has
 // carried it out; a refusal by the workflow's validator comes back as the
-// error, at once.
-func sendDecision(ctx context.Context, tc client.Client, id, op string, input workflows.GateDecision) (workflows.CutoverStatus, error) {
+// error, at once. S is the workflow's status type.
+func sendDecision[S any](ctx context.Context, tc client.Client, id, op string, input workflows.GateDecision) (S, error) {
+	var status S
 	handle, err := tc.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
 		WorkflowID:   id,
 		UpdateName:   op,
@@ -153,11 +163,10 @@ func sendDecision(ctx context.Context, tc client.Client, id, op string, input wo
 		WaitForStage: client.WorkflowUpdateStageCompleted,
 	})
 	if err != nil {
-		return workflows.CutoverStatus{}, decisionError(op, id, err)
+		return status, decisionError(op, id, err)
 	}
-	var status workflows.CutoverStatus
 	if err := handle.Get(ctx, &status); err != nil {
-		return workflows.CutoverStatus{}, decisionError(op, id, err)
+		return status, decisionError(op, id, err)
 	}
 	return status, nil
 }

@@ -104,7 +104,7 @@ func (p *demoPerson) confirmSignIn(ctx context.Context, view statusView) error {
 }
 
 func (p *demoPerson) send(ctx context.Context, op string, d workflows.GateDecision) error {
-	_, err := sendDecision(ctx, p.tc, p.id, op, d)
+	_, err := sendDecision[workflows.CutoverStatus](ctx, p.tc, p.id, op, d)
 	return err
 }
 

@@ -167,9 +167,21 @@ func readRequest(path string) (workflows.CutoverRequest, error) {
 // every problem at once.
 func parseRequest(name string, data []byte) (workflows.CutoverRequest, error) {
 	var req workflows.CutoverRequest
+	if err := decodeRequestFile(name, data, &req); err != nil {
+		return req, err
+	}
+	if err := req.Validate(); err != nil {
+		return req, fmt.Errorf("the request is invalid:\n%s", indentLines(err.Error(), "  - "))
+	}
+	return req, nil
+}
+
+// decodeRequestFile decodes a request file into v: JSON or YAML by the
+// file's extension or, without one, by its content, refusing unknown fields.
+func decodeRequestFile(name string, data []byte, v any) error {
 	trimmed := bytes.TrimSpace(data)
 	if len(trimmed) == 0 {
-		return req, errors.New("it is empty")
+		return errors.New("it is empty")
 	}
 	isJSON := trimmed[0] == '{'
 	switch strings.ToLower(filepath.Ext(name)) {
@@ -179,18 +191,15 @@ func parseRequest(name string, data []byte) (workflows.CutoverRequest, error) {
 		isJSON = false
 	}
 	if isJSON {
-		if err := decodeJSONStrict(trimmed, &req); err != nil {
-			return req, fmt.Errorf("not a valid JSON request: %w", err)
+		if err := decodeJSONStrict(trimmed, v); err != nil {
+			return fmt.Errorf("not a valid JSON request: %w", err)
 		}
-	} else {
-		if err := decodeYAMLStrict(trimmed, &req); err != nil {
-			return req, fmt.Errorf("not a valid YAML request: %w", err)
-		}
+		return nil
 	}
-	if err := req.Validate(); err != nil {
-		return req, fmt.Errorf("the request is invalid:\n%s", indentLines(err.Error(), "  - "))
+	if err := decodeYAMLStrict(trimmed, v); err != nil {
+		return fmt.Errorf("not a valid YAML request: %w", err)
 	}
-	return req, nil
+	return nil
 }
 
 func decodeJSONStrict(data []byte, v any) error {

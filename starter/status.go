@@ -72,6 +72,9 @@ func (c *cli) statusCommand() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return c.withCutover(cmd.Context(), t, func(tc client.Client, id string) error {
+				if isRotation(id) {
+					return c.printRotationRun(cmd.Context(), tc, id, asJSON)
+				}
 				view, err := fetchStatus(cmd.Context(), tc, id)
 				if err != nil {
 					return err
@@ -126,28 +129,39 @@ const statusQueryTimeout = 10 * time.Second
 // fetchStatus asks the server about the execution and the workflow (through
 // a worker) about its status.
 func fetchStatus(ctx context.Context, tc client.Client, id string) (statusView, error) {
+	execution, progress, err := describeExecution(ctx, tc, id)
+	if err != nil {
+		return statusView{}, err
+	}
+	view := statusView{Execution: execution, InProgress: progress}
+	view.QueryError, err = queryStatus(ctx, tc, id, execution.RunID, &view.CutoverStatus)
+	return view, err
+}
+
+// describeExecution is what the server knows of workflow id: whether it
+// runs, and the progress its running activities report by heartbeat.
+func describeExecution(ctx context.Context, tc client.Client, id string) (executionView, []activityProgress, error) {
 	described, err := tc.DescribeWorkflow(ctx, id, "")
 	if err != nil {
 		var notFound *serviceerror.NotFound
 		if errors.As(err, &notFound) {
-			return statusView{}, fmt.Errorf("no cutover with workflow ID %s in this namespace: check the ID (it is cutover-<identity store ID>) and --namespace", id)
+			return executionView{}, nil, fmt.Errorf("no workflow with ID %s in this namespace: check the ID (a cutover's is cutover-<identity store ID>, "+
+				"a token rotation run's starts with %s<identity store ID>-) and --namespace", id, rotationRunPrefix)
 		}
-		return statusView{}, fmt.Errorf("describe workflow %s: %w", id, err)
+		return executionView{}, nil, fmt.Errorf("describe workflow %s: %w", id, err)
 	}
 	desc := described.RawResponse
 	info := desc.GetWorkflowExecutionInfo()
-	view := statusView{
-		Execution: executionView{
-			RunID:     info.GetExecution().GetRunId(),
-			Status:    executionStatus(info.GetStatus()),
-			StartTime: info.GetStartTime().AsTime(),
-		},
-		InProgress: []activityProgress{},
+	execution := executionView{
+		RunID:     info.GetExecution().GetRunId(),
+		Status:    executionStatus(info.GetStatus()),
+		StartTime: info.GetStartTime().AsTime(),
 	}
 	if info.GetCloseTime() != nil {
 		t := info.GetCloseTime().AsTime()
-		view.Execution.CloseTime = &t
+		execution.CloseTime = &t
 	}
+	progress := []activityProgress{}
 	for _, pa := range desc.GetPendingActivities() {
 		p := activityProgress{
 			Activity:    pa.GetActivityType().GetName(),
@@ -164,22 +178,28 @@ func fetchStatus(ctx context.Context, tc client.Client, id string) (statusView, 
 			t := ts.AsTime()
 			p.LastHeartbeat = &t
 		}
-		view.InProgress = append(view.InProgress, p)
+		progress = append(progress, p)
 	}
+	return execution, progress, nil
+}
 
+// queryStatus asks run runID of workflow id for its status, into status.
+// queryError says why the workflow did not answer (no worker running, for
+// instance); err is only a cancelled ctx.
+func queryStatus(ctx context.Context, tc client.Client, id, runID string, status any) (queryError string, err error) {
 	queryCtx, cancel := context.WithTimeout(ctx, statusQueryTimeout)
 	defer cancel()
-	value, err := tc.QueryWorkflow(queryCtx, id, view.Execution.RunID, workflows.QueryStatus)
+	value, err := tc.QueryWorkflow(queryCtx, id, runID, workflows.QueryStatus)
 	if err == nil {
-		err = value.Get(&view.CutoverStatus)
+		err = value.Get(status)
 	}
 	if err != nil {
 		if ctx.Err() != nil {
-			return statusView{}, ctx.Err()
+			return "", ctx.Err()
 		}
-		view.QueryError = fmt.Sprintf("the workflow did not answer the status query (%v): is a worker running on task queue ssocutover? Start one with bin/worker", err)
+		return fmt.Sprintf("the workflow did not answer the status query (%v): is a worker running on task queue ssocutover? Start one with bin/worker", err), nil
 	}
-	return view, nil
+	return "", nil
 }
 
 func executionStatus(s enumspb.WorkflowExecutionStatus) string {

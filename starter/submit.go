@@ -55,8 +55,8 @@ func (c *cli) submitSCIMCommand() *cobra.Command {
 	var t target
 	var endpoint, tokenFile, by string
 	cmd := &cobra.Command{
-		Use:   "submit-scim (--workflow-id ID | --identity-store d-...) --endpoint URL --token-file FILE [--by NAME]",
-		Short: "Store the SCIM token in Secrets Manager and send its reference at gate " + workflows.GateSCIMCredentials,
+		Use:   "submit-scim (--workflow-id ID | --identity-store d-...) [--endpoint URL] --token-file FILE [--by NAME]",
+		Short: "Store the SCIM token in Secrets Manager and send its reference at gate " + workflows.GateSCIMCredentials + " (or a rotation's " + workflows.GateNewSCIMToken + ")",
 		Long: `Store the SCIM access token (read from --token-file) in AWS Secrets Manager,
 as secret ssocutover/<identity store ID>/scim-token, and send the workflow the
 endpoint and the secret's ARN and version, never the token.
@@ -64,6 +64,11 @@ endpoint and the secret's ARN and version, never the token.
 The workflow checks the endpoint and token against the SCIM endpoint and has
 Entra's provisioning test them too; this command waits for that and prints
 why they were refused, if they were. Delete the token file afterwards.
+
+At gate new-scim-token of a SCIM token rotation run (--workflow-id
+scim-token-rotation-...), the token is stored as a pending version (stage
+AWSPENDING) of the rotation's token secret, which becomes current only once
+Entra's provisioning job works with it; --endpoint is not needed there.
 
 AWS credentials and Region come from the usual AWS settings (AWS_PROFILE,
 AWS_REGION, AWS_ENDPOINT_URL ...); the Region defaults to the cutover's.`,
@@ -76,7 +81,6 @@ AWS_REGION, AWS_ENDPOINT_URL ...); the Region defaults to the cutover's.`,
 	cmd.Flags().StringVar(&endpoint, "endpoint", "", "the SCIM endpoint the console shows (https://scim.<region>.amazonaws.com/.../scim/v2)")
 	cmd.Flags().StringVar(&tokenFile, "token-file", "", "a file holding the access token the console showed (keep it readable by you only)")
 	cmd.Flags().StringVar(&by, "by", c.getenv("USER"), "who sends it (default $USER)")
-	_ = cmd.MarkFlagRequired("endpoint")
 	_ = cmd.MarkFlagRequired("token-file")
 	return cmd
 }
@@ -89,6 +93,12 @@ func (c *cli) submitSCIM(ctx context.Context, t target, endpoint, tokenFile, by 
 	token, err := readToken(tokenFile)
 	if err != nil {
 		return err
+	}
+	if isRotation(id) {
+		return c.submitRotationToken(ctx, id, endpoint, token, by)
+	}
+	if endpoint == "" {
+		return errors.New("--endpoint is required: the SCIM endpoint the console shows")
 	}
 	tc, err := c.dial(ctx)
 	if err != nil {
@@ -111,7 +121,7 @@ func (c *cli) submitSCIM(ctx context.Context, t target, endpoint, tokenFile, by 
 		return err
 	}
 	fmt.Fprintf(c.stdout, "Stored the SCIM token in Secrets Manager: %s\n", ref)
-	status, err := sendDecision(ctx, tc, id, workflows.OpSubmitSCIM, workflows.GateDecision{
+	status, err := sendDecision[workflows.CutoverStatus](ctx, tc, id, workflows.OpSubmitSCIM, workflows.GateDecision{
 		Gate: workflows.GateSCIMCredentials, By: by, SCIMEndpoint: endpoint, SCIMToken: &ref,
 	})
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"maps"
+	"time"
 )
 
 // SavedProvisioningSecrets returns the provisioning secrets saved for a
@@ -31,4 +32,33 @@ func (s *Sandbox) SavedProvisioningSecrets(servicePrincipalID string) map[string
 func SecretTokenFingerprint(token string) string {
 	sum := sha256.Sum256([]byte(token))
 	return "sha256:" + hex.EncodeToString(sum[:8])
+}
+
+// ProvisioningJobHealth is what a provisioning job reports of its health,
+// for tests: whether it is quarantined and how its last cycle went.
+type ProvisioningJobHealth struct {
+	Quarantined        bool
+	LastCycleState     string // Succeeded, Failed or EntryLevelErrors; "" before the first
+	LastCycleEnded     time.Time
+	LastCycleErrorCode string
+}
+
+// ProvisioningJobHealth reports the health of job jobID of a service
+// principal; ok is false when there is no such job.
+func (s *Sandbox) ProvisioningJobHealth(servicePrincipalID, jobID string) (health ProvisioningJobHealth, ok bool) {
+	sync := s.graph.sync
+	job := sync.job(servicePrincipalID, jobID)
+	if job == nil {
+		return ProvisioningJobHealth{}, false
+	}
+	sync.mu.Lock()
+	defer sync.mu.Unlock()
+	health.Quarantined = job.status.quarantine != nil
+	if last := job.status.lastExecution; last != nil {
+		health.LastCycleState, health.LastCycleEnded = last.state, last.ended
+		if last.err != nil {
+			health.LastCycleErrorCode = last.err.code
+		}
+	}
+	return health, true
 }
