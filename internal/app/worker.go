@@ -19,6 +19,7 @@ import (
 	"github.com/platformguide/ssocutover/activities/entra"
 	"github.com/platformguide/ssocutover/activities/identitycenter"
 	"github.com/platformguide/ssocutover/activities/notify"
+	"github.com/platformguide/ssocutover/activities/schedules"
 	"github.com/platformguide/ssocutover/activities/scim"
 	"github.com/platformguide/ssocutover/internal/awsclient"
 	"github.com/platformguide/ssocutover/internal/graphclient"
@@ -37,6 +38,9 @@ type Activities struct {
 	SCIM           *scim.Activities
 	Analysis       *analysis.Activities
 	Notify         *notify.Activities
+	// Schedules need the worker's Temporal client, which NewActivities
+	// does not have: NewWorker sets them when they are nil.
+	Schedules *schedules.Activities
 }
 
 // NewActivities builds the SDK clients from cfg and the activities on them.
@@ -95,18 +99,24 @@ func AWSConfig(ctx context.Context, cfg Config) (aws.Config, error) {
 const WorkerStopTimeout = 20 * time.Second
 
 // NewWorker returns a worker (not yet started) on the cutover's task queue
-// with every workflow and activity registered.
+// with every workflow and activity registered, the schedule activities on
+// c's schedule client (so on its payload codec) unless acts has its own.
 func NewWorker(c client.Client, acts Activities, cfg Config) worker.Worker {
 	w := worker.New(c, temporalclient.TaskQueue, worker.Options{
 		MaxConcurrentActivityExecutionSize: cfg.MaxConcurrentActivities,
 		WorkerStopTimeout:                  WorkerStopTimeout,
 	})
+	if acts.Schedules == nil {
+		acts.Schedules = &schedules.Activities{Schedules: c.ScheduleClient()}
+	}
 	Register(w, acts)
 	return w
 }
 
 // Register registers the workflows and the activities' methods, each under
-// the name the workflow calls it by (its method name).
+// the name the workflow calls it by (its method name). The schedule
+// activities are registered when acts has them (a test environment
+// without a Temporal client may leave them out).
 func Register(r worker.Registry, acts Activities) {
 	workflows.Register(r)
 	r.RegisterActivity(acts.IdentityCenter)
@@ -114,6 +124,9 @@ func Register(r worker.Registry, acts Activities) {
 	r.RegisterActivity(acts.SCIM)
 	r.RegisterActivity(acts.Analysis)
 	r.RegisterActivity(acts.Notify)
+	if acts.Schedules != nil {
+		r.RegisterActivity(acts.Schedules)
+	}
 }
 
 // Sandbox credentials: the sandbox accepts any, but the SDKs insist on some.
