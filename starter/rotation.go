@@ -62,6 +62,8 @@ type rotationScheduleOptions struct {
 	requestFile    string
 	every          time.Duration
 	warningWindow  string
+	healthInterval string
+	healthDeadline string
 	tokenExpiresAt string
 }
 
@@ -87,6 +89,8 @@ to the secret's current version only.`,
 	cmd.Flags().StringVar(&o.requestFile, "request", "", "a rotation request file, instead of reading the cutover")
 	cmd.Flags().DurationVar(&o.every, "every", schedules.DefaultEvery, "how often a run checks the token")
 	cmd.Flags().StringVar(&o.warningWindow, "warning-window", "", "how long before expiry to ask for a new token (default 720h)")
+	cmd.Flags().StringVar(&o.healthInterval, "health-interval", "", "how often to check the job after a token swap (default 2m)")
+	cmd.Flags().StringVar(&o.healthDeadline, "health-deadline", "", "how long to wait for a healthy cycle after a token swap (default 2h)")
 	cmd.Flags().StringVar(&o.tokenExpiresAt, "token-expires-at", "", "when the current token expires (2027-03-01 or RFC 3339), if not a year after its secret version")
 	return cmd
 }
@@ -149,8 +153,12 @@ func (c *cli) rotationRequest(ctx context.Context, tc client.Client, o rotationS
 			return req, err
 		}
 	}
-	if o.warningWindow != "" {
-		req.WarningWindow = o.warningWindow
+	for _, f := range []struct{ flag, into *string }{
+		{&o.warningWindow, &req.WarningWindow}, {&o.healthInterval, &req.HealthInterval}, {&o.healthDeadline, &req.HealthDeadline},
+	} {
+		if *f.flag != "" {
+			*f.into = *f.flag
+		}
 	}
 	if o.tokenExpiresAt != "" {
 		expires, err := parseDate(o.tokenExpiresAt)

@@ -57,6 +57,9 @@ type fakeTokenWorld struct {
 	lastEnded   time.Time
 	// failNextCycle fails the job's next cycle whatever its token.
 	failNextCycle bool
+	// entryLevelErrors: cycles that reach AWS fail on some objects (a
+	// user without a surname), as real directories' often do.
+	entryLevelErrors bool
 
 	calls    map[string]int
 	notices  []notify.GateOpened
@@ -225,6 +228,10 @@ func (w *fakeTokenWorld) runCycle() entra.ProvisioningJobStatusResult {
 		return w.quarantineStatus()
 	}
 	w.lastEnded = w.now()
+	if w.entryLevelErrors {
+		return entra.ProvisioningJobStatusResult{Code: entra.JobActive, LastExecutionState: "EntryLevelErrors", LastExecutionEnded: w.lastEnded,
+			LastExecutionError: "MissingRequiredAttribute: the user has no surname", Escrowed: 1}
+	}
 	return entra.ProvisioningJobStatusResult{Code: entra.JobActive, LastExecutionState: "Succeeded", LastExecutionEnded: w.lastEnded}
 }
 

@@ -108,7 +108,7 @@ func (r *rotation) replaceJobToken(ctx workflow.Context, token secretref.Ref, st
 
 // awaitHealthyCycle checks the job on durable timers until a provisioning
 // cycle that ended after lastEnded (the last one before the new token)
-// succeeded. It returns why the job is not healthy, or "" when it is.
+// reached AWS with it. It returns why the job is not healthy, or "" when it is.
 func (r *rotation) awaitHealthyCycle(ctx workflow.Context, lastEnded time.Time) (unhealthy string, err error) {
 	giveUpAt := workflow.Now(ctx).Add(r.timing.healthDeadline)
 	for {
@@ -127,16 +127,24 @@ func (r *rotation) awaitHealthyCycle(ctx workflow.Context, lastEnded time.Time) 
 		switch {
 		case job.Code == entra.JobQuarantine:
 			return "The job went to quarantine on the new token (" + job.QuarantineReason + ").", nil
-		case newCycle && strings.EqualFold(job.LastExecutionState, "Succeeded") && job.LastExecutionError == "":
-			return "", nil
 		case newCycle && credentialFailure(job):
 			return "The job's cycle on the new token failed (" + job.LastExecutionError + ").", nil
+		case newCycle && cycleReachedAWS(job):
+			return "", nil
 		}
 		if !workflow.Now(ctx).Add(r.timing.healthInterval).Before(giveUpAt) {
 			return fmt.Sprintf("No provisioning cycle succeeded within %s of saving the new token (job %s, last cycle %s); "+
 				"check that the job is started in the Entra admin center.", r.timing.healthDeadline, job.Code, orDash(job.LastExecutionState)), nil
 		}
 	}
+}
+
+// cycleReachedAWS reports whether the job's last cycle talked to the SCIM
+// endpoint with its token: it succeeded, or failed only on some objects
+// (EntryLevelErrors: a user without a surname, a duplicate), which the
+// token does not explain and provisioning reports on its own.
+func cycleReachedAWS(job entra.ProvisioningJobStatusResult) bool {
+	return strings.EqualFold(job.LastExecutionState, "Succeeded") || strings.EqualFold(job.LastExecutionState, "EntryLevelErrors")
 }
 
 // restoreOldToken gives the job its old token back after the new one did
