@@ -33,11 +33,15 @@ func TestReplayRecordedHistories(t *testing.T) {
 			started := history.Events[0].GetWorkflowExecutionStartedEventAttributes()
 			var req CutoverRequest
 			require.NoError(t, json.Unmarshal(started.GetInput().GetPayloads()[0].GetData(), &req))
+			id := CutoverWorkflowID(req.IdentityStoreID)
+			if started.GetWorkflowType().GetName() == RotationWorkflowName {
+				id = RotationScheduleID(req.IdentityStoreID) + "-replayed"
+			}
 
 			replayer := worker.NewWorkflowReplayer()
 			Register(replayer)
 			require.NoError(t, replayer.ReplayWorkflowHistoryWithOptions(nil, history, worker.ReplayWorkflowHistoryOptions{
-				OriginalExecution: workflow.Execution{ID: CutoverWorkflowID(req.IdentityStoreID), RunID: started.GetOriginalExecutionRunId()},
+				OriginalExecution: workflow.Execution{ID: id, RunID: started.GetOriginalExecutionRunId()},
 			}))
 		})
 	}

@@ -104,6 +104,14 @@ func TestTokenRotationEndToEnd(t *testing.T) {
 
 	// Neither token went anywhere but Secrets Manager and Entra.
 	history := e.temporal(t, "workflow", "show", "--workflow-id", runID, "--output", "json")
+	if dir := os.Getenv("SSOCUTOVER_RECORD_HISTORY"); dir != "" {
+		// Recorded decrypted, for the replay tests.
+		codecURL := e.startCodecServer(t)
+		for file, workflowID := range map[string]string{"cutover-scheduling-rotation.json": id, "rotation-rotated.json": runID} {
+			decoded := e.temporal(t, "workflow", "show", "--workflow-id", workflowID, "--output", "json", "--codec-endpoint", codecURL)
+			require.NoError(t, os.WriteFile(filepath.Join(dir, file), []byte(decoded), 0o644))
+		}
+	}
 	for _, token := range []string{readFile(t, oldToken), readFile(t, newToken)} {
 		for where, text := range map[string]string{"history": history, "worker log": e.workerLog.String(),
 			"starter output": e.starterOutput.String(), "webhook": hook.all()} {
