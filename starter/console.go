@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -163,6 +164,26 @@ in the IAM Identity Center console as the gates' instructions say.`,
 			return console.RevertToBuiltInDirectory(cmd.Context())
 		},
 	}
-	cmd.AddCommand(switchCmd, uploadCmd, enableCmd, createTokenCmd, deleteTokenCmd, statusCmd, revertCmd)
+	var by time.Duration
+	clockCmd := &cobra.Command{
+		Use:   "advance-clock --by 8784h",
+		Short: "Move the sandbox's clock forward (SCIM token expiry, Secrets Manager dates), to try the token rotation",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			console, err := client()
+			if err != nil {
+				return err
+			}
+			now, err := console.AdvanceClock(cmd.Context(), by)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(c.stdout, "The sandbox's clock now reads %s.\n", now.UTC().Format(time.RFC3339))
+			return nil
+		},
+	}
+	clockCmd.Flags().DurationVar(&by, "by", 0, "how far to move it (8784h is a year and a day)")
+	_ = clockCmd.MarkFlagRequired("by")
+	cmd.AddCommand(switchCmd, uploadCmd, enableCmd, createTokenCmd, deleteTokenCmd, statusCmd, revertCmd, clockCmd)
 	return cmd
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/platformguide/ssocutover/internal/app"
 	"github.com/platformguide/ssocutover/internal/codec"
 	"github.com/platformguide/ssocutover/internal/sandbox"
+	"github.com/platformguide/ssocutover/internal/schedules"
 	"github.com/platformguide/ssocutover/internal/temporalclient"
 	"github.com/platformguide/ssocutover/internal/world"
 	"github.com/platformguide/ssocutover/workflows"
@@ -244,6 +245,8 @@ func runDemo(ctx context.Context, opts demoOptions, stdout io.Writer) error {
 		VerifyInterval: "2s",
 		VerifyDeadline: "2m",
 		Sandbox:        true,
+		// Once complete, the cutover schedules the SCIM token's rotation.
+		ScheduleTokenRotation: true,
 	}
 	id, err := startDemoCutover(ctx, tc, req, say)
 	if err != nil {
@@ -320,6 +323,12 @@ func runDemo(ctx context.Context, opts demoOptions, stdout io.Writer) error {
 	}
 	if view.Execution.Status == "failed" {
 		return fmt.Errorf("the cutover failed: %s", oneLine(view.Step))
+	}
+	if view.Phase == workflows.PhaseCompleted {
+		awsEnv := sandboxAWSEnv(sb.AWSURL, w.AWS.Region, app.SandboxAccessKeyID, app.SandboxSecretAccessKey)
+		if err := tryRotation(ctx, tc, req, view.Resources, flags, sb.AWSURL, awsEnv, say); err != nil {
+			return err
+		}
 	}
 	if opts.Exit {
 		return nil
@@ -475,4 +484,28 @@ func mustGetwd() string {
 		return ""
 	}
 	return dir
+}
+
+// tryRotation makes the rotation the completed cutover scheduled check the
+// sandbox's job every few seconds after a swap, as the sandbox's cycles
+// run, and says how to try it: move the sandbox's clock a year on, run it.
+func tryRotation(ctx context.Context, tc client.Client, req workflows.CutoverRequest, res *workflows.Resources, flags, sandboxURL, awsEnv string, say func(string, ...any)) error {
+	rotation, err := workflows.RotationRequestFromCutover(req, res)
+	if err != nil {
+		return err
+	}
+	rotation.HealthInterval, rotation.HealthDeadline = "2s", "2m"
+	if _, err := schedules.EnsureRotation(ctx, tc.ScheduleClient(), schedules.RotationSchedule{Request: rotation}); err != nil {
+		return err
+	}
+	console := "bin/starter console --sandbox-url " + sandboxURL
+	say("The cutover scheduled the SCIM token's rotation (daily). To try it, let a year pass in the sandbox and run it now:\n")
+	say("    %s advance-clock --by 8784h", console)
+	say("    bin/starter rotation run --identity-store %s%s", req.IdentityStoreID, flags)
+	say("    %s create-token --token-file new-token", console)
+	say("    %s bin/starter submit-scim --workflow-id RUN_ID --token-file new-token%s", awsEnv, flags)
+	say("    %s identity-source                # the tokens, oldest first", console)
+	say("    %s delete-token OLD_TOKEN_ID", console)
+	say("    bin/starter approve --workflow-id RUN_ID --gate %s%s\n", workflows.GateDeleteOldToken, flags)
+	return nil
 }

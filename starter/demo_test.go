@@ -83,6 +83,10 @@ func TestDemoRunsAWholeCutover(t *testing.T) {
 		require.Contains(t, progress.String(), step)
 	}
 	require.Nil(t, result.Report, "the preflight report is printed only when the demo stops at the preflight gate")
+	// The completed cutover scheduled its token's rotation; the demo says how to try it.
+	require.Equal(t, workflows.RotationScheduleID(result.Request.IdentityStoreID), result.Resources.RotationSchedule)
+	require.Contains(t, progress.String(), "advance-clock --by 8784h")
+	require.Contains(t, progress.String(), "bin/starter rotation run --identity-store "+result.Request.IdentityStoreID)
 }
 
 func TestDemoKeepsRunningForDecisions(t *testing.T) {

@@ -108,7 +108,12 @@ func run(ctx context.Context, conn temporalclient.Options, cfg app.Config, paylo
 	if err != nil {
 		return err
 	}
-	logger.Info("Worker configured", zap.String("dataDir", cfg.DataDir), zap.String("store", app.StoreDir(cfg.DataDir)))
+	notifications := "log only (set " + app.EnvWebhookURL + " to post them to chat)"
+	if cfg.Webhook != nil {
+		notifications = "log and webhook on " + cfg.Webhook.Host()
+	}
+	logger.Info("Worker configured", zap.String("dataDir", cfg.DataDir), zap.String("store", app.StoreDir(cfg.DataDir)),
+		zap.String("gateNotifications", notifications))
 	return app.RunWorker(ctx, app.NewWorker(c, acts, cfg), logger)
 }
 
