@@ -191,16 +191,21 @@ func parseDate(s string) (time.Time, error) {
 }
 
 func (c *cli) rotationRunCommand() *cobra.Command {
+	return identityStoreCommand("run", "Run the SCIM token rotation now (the schedule starts it; none starts while one runs)", c.runRotation)
+}
+
+// identityStoreCommand is a rotation command about one identity store.
+func identityStoreCommand(name, short string, run func(ctx context.Context, identityStore string) error) *cobra.Command {
 	var identityStore string
 	cmd := &cobra.Command{
-		Use:   "run --identity-store d-...",
-		Short: "Run the SCIM token rotation now (the schedule starts it; none starts while one runs)",
+		Use:   name + " --identity-store d-...",
+		Short: short,
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return c.runRotation(cmd.Context(), identityStore)
+			return run(cmd.Context(), identityStore)
 		},
 	}
-	cmd.Flags().StringVar(&identityStore, "identity-store", "", "the identity store ID (d-...) whose token to check")
+	cmd.Flags().StringVar(&identityStore, "identity-store", "", "the identity store ID (d-...) whose SCIM token it is")
 	_ = cmd.MarkFlagRequired("identity-store")
 	return cmd
 }
@@ -267,18 +272,7 @@ func awaitRotationRun(ctx context.Context, tc client.Client, dc converter.DataCo
 }
 
 func (c *cli) rotationStatusCommand() *cobra.Command {
-	var identityStore string
-	cmd := &cobra.Command{
-		Use:   "status --identity-store d-...",
-		Short: "Show the rotation schedule, the run going on (with what it waits for) and the last run's outcome",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return c.rotationStatus(cmd.Context(), identityStore)
-		},
-	}
-	cmd.Flags().StringVar(&identityStore, "identity-store", "", "the identity store ID (d-...)")
-	_ = cmd.MarkFlagRequired("identity-store")
-	return cmd
+	return identityStoreCommand("status", "Show the rotation schedule, the run going on (with what it waits for) and the last run's outcome", c.rotationStatus)
 }
 
 func (c *cli) rotationStatus(ctx context.Context, identityStore string) error {

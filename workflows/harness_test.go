@@ -218,9 +218,15 @@ func at(env *testsuite.TestWorkflowEnvironment, d time.Duration, fn func()) {
 
 func queryStatus(t *testing.T, env *testsuite.TestWorkflowEnvironment) CutoverStatus {
 	t.Helper()
+	return statusAs[CutoverStatus](t, env)
+}
+
+// statusAs is the status query's answer, as the workflow's status type S.
+func statusAs[S any](t *testing.T, env *testsuite.TestWorkflowEnvironment) S {
+	t.Helper()
 	v, err := env.QueryWorkflow(QueryStatus)
 	require.NoError(t, err)
-	var st CutoverStatus
+	var st S
 	require.NoError(t, v.Get(&st))
 	return st
 }
@@ -237,9 +243,15 @@ func currentDetails(t *testing.T, env *testsuite.TestWorkflowEnvironment) string
 
 func result(t *testing.T, env *testsuite.TestWorkflowEnvironment) CutoverResult {
 	t.Helper()
+	return resultAs[CutoverResult](t, env)
+}
+
+// resultAs is the result of a workflow that completed, as type R.
+func resultAs[R any](t *testing.T, env *testsuite.TestWorkflowEnvironment) R {
+	t.Helper()
 	require.True(t, env.IsWorkflowCompleted())
 	require.NoError(t, env.GetWorkflowError())
-	var res CutoverResult
+	var res R
 	require.NoError(t, env.GetWorkflowResult(&res))
 	return res
 }

@@ -338,20 +338,12 @@ func (p *tokenPerson) look() {
 
 func rotationStatus(t *testing.T, env *testsuite.TestWorkflowEnvironment) ScimTokenRotationStatus {
 	t.Helper()
-	v, err := env.QueryWorkflow(QueryStatus)
-	require.NoError(t, err)
-	var st ScimTokenRotationStatus
-	require.NoError(t, v.Get(&st))
-	return st
+	return statusAs[ScimTokenRotationStatus](t, env)
 }
 
 func rotationResult(t *testing.T, env *testsuite.TestWorkflowEnvironment) ScimTokenRotationResult {
 	t.Helper()
-	require.True(t, env.IsWorkflowCompleted())
-	require.NoError(t, env.GetWorkflowError())
-	var res ScimTokenRotationResult
-	require.NoError(t, env.GetWorkflowResult(&res))
-	return res
+	return resultAs[ScimTokenRotationResult](t, env)
 }
 
 // aliveTokens lists the versions of the tokens the console holds.

@@ -147,16 +147,9 @@ func (a *Activities) awsTemplateID(ctx context.Context, app EnterpriseApp) (stri
 // (only assigned users and groups are provisioned), and has Entra test
 // them. Saving replaces what was saved, so a retry saves the same again.
 func (a *Activities) ConfigureProvisioning(ctx context.Context, in ConfigureProvisioningInput) (ConfigureProvisioningResult, error) {
-	if err := a.requireGraph(in.App, in.JobID, true); err != nil {
-		return ConfigureProvisioningResult{}, err
-	}
-	if err := a.checkCredentialsInput(in.SCIMEndpoint, in.SCIMToken); err != nil {
-		return ConfigureProvisioningResult{}, err
-	}
 	calls := apicalls.NewCounter()
 	ctx = apicalls.WithCounter(ctx, calls)
-
-	token, err := a.readSCIMToken(ctx, in.SCIMToken)
+	token, err := a.credentialsToken(ctx, in)
 	if err != nil {
 		return ConfigureProvisioningResult{}, err
 	}
@@ -169,19 +162,23 @@ func (a *Activities) ConfigureProvisioning(ctx context.Context, in ConfigureProv
 	return ConfigureProvisioningResult{APICalls: calls.Counts()}, nil
 }
 
-// checkCredentialsInput checks what saving credentials needs: an endpoint,
-// a token reference and the client that reads it.
-func (a *Activities) checkCredentialsInput(endpoint string, token secretref.Ref) error {
-	if err := checkSCIMEndpoint(endpoint); err != nil {
-		return err
+// credentialsToken checks what saving credentials needs (the job, an
+// endpoint, a token reference and the client that reads it) and reads the
+// token.
+func (a *Activities) credentialsToken(ctx context.Context, in ConfigureProvisioningInput) (secretstore.Value, error) {
+	if err := a.requireGraph(in.App, in.JobID, true); err != nil {
+		return secretstore.Value{}, err
+	}
+	if err := checkSCIMEndpoint(in.SCIMEndpoint); err != nil {
+		return secretstore.Value{}, err
 	}
 	if a.Secrets == nil {
-		return temporal.NewNonRetryableApplicationError("the Entra activities have no Secrets Manager client: the worker is misconfigured", ErrInvalidRequest, nil)
+		return secretstore.Value{}, temporal.NewNonRetryableApplicationError("the Entra activities have no Secrets Manager client: the worker is misconfigured", ErrInvalidRequest, nil)
 	}
-	if token.ARN == "" {
-		return temporal.NewNonRetryableApplicationError("the SCIM token reference (scimToken) is missing: store the token in Secrets Manager and submit its reference", ErrInvalidRequest, nil)
+	if in.SCIMToken.ARN == "" {
+		return secretstore.Value{}, temporal.NewNonRetryableApplicationError("the SCIM token reference (scimToken) is missing: store the token in Secrets Manager and submit its reference", ErrInvalidRequest, nil)
 	}
-	return nil
+	return a.readSCIMToken(ctx, in.SCIMToken)
 }
 
 // readSCIMToken reads the token from Secrets Manager; a secret or version

@@ -31,24 +31,17 @@ const restartScope = models.SynchronizationJobRestartScope(models.QUARANTINESTAT
 // cannot use is ErrSCIMCredentialsRejected and the job keeps its current
 // token. Saving the same again is harmless, so a retry is too.
 func (a *Activities) ReplaceProvisioningToken(ctx context.Context, in ReplaceProvisioningTokenInput) (ReplaceProvisioningTokenResult, error) {
-	if err := a.requireGraph(in.App, in.JobID, true); err != nil {
-		return ReplaceProvisioningTokenResult{}, err
-	}
-	if err := a.checkCredentialsInput(in.SCIMEndpoint, in.SCIMToken); err != nil {
-		return ReplaceProvisioningTokenResult{}, err
-	}
 	calls := apicalls.NewCounter()
 	ctx = apicalls.WithCounter(ctx, calls)
-
-	token, err := a.readSCIMToken(ctx, in.SCIMToken)
+	// The same fields as ConfigureProvisioning's input (the conversion
+	// stops compiling should they drift apart), checked and saved the same way.
+	token, err := a.credentialsToken(ctx, ConfigureProvisioningInput(in))
 	if err != nil {
 		return ReplaceProvisioningTokenResult{}, err
 	}
 	if err := a.validateNewToken(ctx, in, token); err != nil {
 		return ReplaceProvisioningTokenResult{}, withoutSecret(err, token)
 	}
-	// The same fields as ConfigureProvisioning's input (the conversion
-	// stops compiling should they drift apart), saved the same way.
 	if err := a.saveCredentials(ctx, ConfigureProvisioningInput(in), token); err != nil {
 		return ReplaceProvisioningTokenResult{}, withoutSecret(err, token)
 	}
