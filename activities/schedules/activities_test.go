@@ -3,8 +3,6 @@ package schedules_test
 import (
 	"context"
 	"errors"
-	"fmt"
-	"os"
 	"testing"
 	"time"
 
@@ -22,19 +20,7 @@ import (
 
 var server *schedulestest.Server
 
-func TestMain(m *testing.M) {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	s, err := schedulestest.Start(ctx)
-	cancel()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "starting the Temporal dev server:", err)
-		os.Exit(1)
-	}
-	server = s
-	code := m.Run()
-	s.Stop()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { schedulestest.Main(m, &server) }
 
 // run executes the activity once, as a worker would, by its name.
 func run(t *testing.T, acts *schedules.Activities, in schedules.EnsureRotationScheduleInput) (schedules.EnsureRotationScheduleResult, error) {

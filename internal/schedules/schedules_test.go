@@ -2,8 +2,6 @@ package schedules_test
 
 import (
 	"context"
-	"fmt"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -26,19 +24,7 @@ import (
 // identity store, so its own schedule.
 var server *schedulestest.Server
 
-func TestMain(m *testing.M) {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	s, err := schedulestest.Start(ctx)
-	cancel()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "starting the Temporal dev server:", err)
-		os.Exit(1)
-	}
-	server = s
-	code := m.Run()
-	s.Stop()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { schedulestest.Main(m, &server) }
 
 // finishSignal lets a fake rotation run end.
 const finishSignal = "finish"

@@ -87,3 +87,19 @@ func Request(identityStoreID string) workflows.ScimTokenRotationRequest {
 		SCIMEndpoint: "https://scim.eu-west-1.amazonaws.com/a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d/scim/v2",
 	}
 }
+
+// Main runs a package's tests against one dev server, started before them
+// into *server and stopped after; it exits with the tests' code.
+func Main(m interface{ Run() int }, server **Server) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	s, err := Start(ctx)
+	cancel()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "starting the Temporal dev server:", err)
+		os.Exit(1)
+	}
+	*server = s
+	code := m.Run()
+	s.Stop()
+	os.Exit(code)
+}
