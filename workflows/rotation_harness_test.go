@@ -57,6 +57,9 @@ type fakeTokenWorld struct {
 	lastEnded   time.Time
 	// failNextCycle fails the job's next cycle whatever its token.
 	failNextCycle bool
+	// entraRefuses: Entra's validateCredentials refuses the next token
+	// saved, although the SCIM endpoint accepts it.
+	entraRefuses bool
 	// entryLevelErrors: cycles that reach AWS fail on some objects (a
 	// user without a surname), as real directories' often do.
 	entryLevelErrors bool
@@ -181,7 +184,8 @@ func (w *fakeTokenWorld) register(env *testsuite.TestWorkflowEnvironment) {
 		w.mu.Lock()
 		defer w.mu.Unlock()
 		w.calls[entra.ReplaceProvisioningTokenName]++
-		if !w.works(in.SCIMToken.VersionID) {
+		if w.entraRefuses || !w.works(in.SCIMToken.VersionID) {
+			w.entraRefuses = false
 			return entra.ReplaceProvisioningTokenResult{}, temporal.NewNonRetryableApplicationError("Entra could not use the token", entra.ErrSCIMCredentialsRejected, nil)
 		}
 		w.jobToken = in.SCIMToken.VersionID

@@ -97,6 +97,27 @@ func TestRotationRefusesABadTokenAndKeepsTheOldOne(t *testing.T) {
 	require.Equal(t, []string{GateNewSCIMToken, GateNewSCIMToken, GateDeleteOldToken}, w.gatesNotified())
 }
 
+// A token Entra refuses is never saved: the job keeps its token and the
+// gate reopens with Entra's reason.
+func TestRotationKeepsTheOldTokenWhenEntraRefusesTheNewOne(t *testing.T) {
+	w := newFakeTokenWorld(cutoverDay)
+	old := w.current
+	w.entraRefuses = true
+	var jobTokenAfterRefusal string
+	res, person := runRotation(t, w, cutoverDay.Add(340*24*time.Hour), testRotationRequest(), func(p *tokenPerson) {
+		p.atNewToken = append(p.atNewToken, p.submitNewToken, func() (string, GateDecision) {
+			jobTokenAfterRefusal = w.jobToken
+			require.Contains(t, rotationStatus(t, p.env).Gate.Instructions, "Entra refused the token, so the job keeps the one it had")
+			w.deleteToken(w.pending) // the person deletes the token Entra refused
+			return p.submitNewToken()
+		})
+	})
+	require.Equal(t, RotationPhaseRotated, res.Outcome, res.Message)
+	require.Equal(t, old, jobTokenAfterRefusal)
+	require.ErrorContains(t, person.answers[0], "Entra refused the token")
+	require.Equal(t, w.current, w.jobToken)
+}
+
 // A token that the job cannot run a healthy cycle with is taken out again:
 // the job gets its old token back and the gate reopens.
 func TestRotationGivesTheJobItsOldTokenBackAfterAFailedCycle(t *testing.T) {
