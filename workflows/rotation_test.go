@@ -264,3 +264,31 @@ func TestRotationRefusesAnInvalidRequest(t *testing.T) {
 	require.ErrorContains(t, env.GetWorkflowError(), "warningWindow")
 	require.Zero(t, w.count(scim.DescribeSCIMTokenName))
 }
+
+// A gate nobody answers is announced again every remindEvery, and the
+// Temporal UI shows what the run waits for.
+func TestRotationRemindsWhileTheGateWaits(t *testing.T) {
+	w := newFakeTokenWorld(cutoverDay)
+	env := newRotationEnv(w, cutoverDay.Add(340*24*time.Hour))
+	var atTwoDays ScimTokenRotationStatus
+	var details string
+	env.RegisterDelayedCallback(func() {
+		atTwoDays = rotationStatus(t, env)
+		details = currentDetails(t, env)
+		env.UpdateWorkflow(OpReject, "", updateCallback(nil), GateDecision{Gate: GateNewSCIMToken, By: "sre", Reason: "on leave"})
+	}, 49*time.Hour)
+	env.ExecuteWorkflow(RotationWorkflowName, testRotationRequest())
+	require.Equal(t, RotationPhasePostponed, rotationResult(t, env).Outcome)
+
+	require.Len(t, w.notices, 3, "opened, then reminded after one and two days")
+	require.False(t, w.notices[0].Reminder)
+	require.True(t, w.notices[1].Reminder)
+	require.True(t, w.notices[2].Reminder)
+	require.Contains(t, atTwoDays.Step, "REMINDER: gate new-scim-token has waited 48h0m0s")
+	require.False(t, atTwoDays.Gate.RemindedAt.IsZero())
+
+	require.Contains(t, details, "## SCIM token rotation of "+testIdentityStoreID)
+	require.Contains(t, details, "### Waiting for you at gate `new-scim-token`")
+	require.Contains(t, details, "starter submit-scim --workflow-id")
+	require.Contains(t, details, "Current token: "+testTokenSecretARN)
+}
