@@ -31,13 +31,13 @@ const AWSProvisioningTemplateFactoryTag = "aWSSingleSignon"
 
 // EnterpriseApp names the enterprise application the cutover created.
 type EnterpriseApp struct {
-	DisplayName string `json:"displayName"`
+	DisplayName string `json:"displayName" yaml:"displayName"`
 	// AppID is the application (client) ID, used in the federation metadata URL.
-	AppID string `json:"appId"`
+	AppID string `json:"appId" yaml:"appId"`
 	// ApplicationObjectID is the application object's ID (/applications/{id}).
-	ApplicationObjectID string `json:"applicationObjectId"`
+	ApplicationObjectID string `json:"applicationObjectId" yaml:"applicationObjectId"`
 	// ServicePrincipalID is the enterprise app (/servicePrincipals/{id}).
-	ServicePrincipalID string `json:"servicePrincipalId"`
+	ServicePrincipalID string `json:"servicePrincipalId" yaml:"servicePrincipalId"`
 }
 
 // EnsureEnterpriseAppInput names the enterprise application to create from
