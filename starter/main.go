@@ -61,7 +61,9 @@ func newRootCommand(stdout, stderr io.Writer, getenv func(string) string) *cobra
 		Use:   "starter",
 		Short: "Start, follow and decide a cutover of IAM Identity Center to Entra ID",
 		Long: `starter drives the Cutover workflow: start it from a request file, follow its
-status, read the full preflight report, and decide at its gates.
+status, read the full preflight report, and decide at its gates. Afterwards
+'starter rotation' keeps the SCIM token fresh (the ScimTokenRotation workflow
+on a Temporal Schedule), whose gates take the same commands.
 
 It connects to the same Temporal server as the worker (TEMPORAL_ADDRESS,
 TEMPORAL_NAMESPACE, TLS and API key settings as the temporal CLI reads them).
