@@ -73,9 +73,13 @@ func (r *rotation) run(ctx workflow.Context) (ScimTokenRotationResult, error) {
 	if err != nil {
 		return ScimTokenRotationResult{}, r.fail(ctx, err)
 	}
+	oldToken := fmt.Sprintf("The old token was deleted (confirmed by %s).", decision.By)
+	if decision.Override {
+		oldToken = fmt.Sprintf("The old token still works: %s keeps it (%s); delete it in the console when that is done.", decision.By, decision.Reason)
+	}
 	result := r.finish(ctx, decision, RotationPhaseRotated, fmt.Sprintf(
-		"The SCIM token was rotated: the job runs on the token %s, which expires %s. The old token was deleted (confirmed by %s).",
-		r.status.New.Token, r.status.New.Expires.UTC().Format(time.DateOnly), decision.By))
+		"The SCIM token was rotated: the job runs on the token %s, which expires %s. %s",
+		r.status.New.Token, r.status.New.Expires.UTC().Format(time.DateOnly), oldToken))
 	result.Previous = &previous
 	return result, nil
 }
@@ -155,7 +159,7 @@ func credentialFailure(job entra.ProvisioningJobStatusResult) bool {
 
 // freshMessage is the result of a run that had nothing to do.
 func freshMessage(now time.Time, token TokenState, note string) string {
-	message := fmt.Sprintf("The SCIM token %s %s (%s); the job is healthy enough that no new token is needed yet.",
+	message := fmt.Sprintf("The SCIM token %s %s (%s): no new token is needed yet.",
 		token.Token, expiryPhrase(now, token.Expires), token.ExpirySource)
 	if note != "" {
 		message += " " + note

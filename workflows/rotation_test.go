@@ -215,6 +215,7 @@ func TestRotationChecksTheOldTokenIsDeleted(t *testing.T) {
 		})
 	})
 	require.Equal(t, RotationPhaseRotated, res.Outcome)
+	require.Contains(t, res.Message, "The old token still works: sre@corp.example keeps it (kept for the batch job until Friday)")
 	require.Error(t, person.answers[len(person.answers)-2])
 	require.Len(t, w.aliveTokens(), 2)
 }
