@@ -52,3 +52,21 @@ func notifyGate(ctx workflow.Context, a gateAnnouncement) {
 		}
 	})
 }
+
+// notifyAttention tells people of a problem no gate waits for: a run that
+// failed, a job in quarantine for a reason the workflow cannot fix. It
+// waits for the message to go out, since the workflow ends next and would
+// leave it unsent; a message that cannot be sent is only logged.
+func notifyAttention(ctx workflow.Context, kind, identityStoreID, problem, detail string) {
+	in := notify.Attention{
+		Workflow:        kind,
+		WorkflowID:      workflow.GetInfo(ctx).WorkflowExecution.ID,
+		IdentityStoreID: identityStoreID,
+		Problem:         problem,
+		Detail:          detail,
+	}
+	err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, notifyOptions), notify.NotifyAttentionName, in).Get(ctx, nil)
+	if err != nil {
+		workflow.GetLogger(ctx).Warn("The notification could not be sent; the workflow's status and result say the same", "problem", problem, "error", err)
+	}
+}

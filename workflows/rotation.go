@@ -54,6 +54,11 @@ func (r *rotation) run(ctx workflow.Context) (ScimTokenRotationResult, error) {
 	}
 	due, note := r.rotationDue(workflow.Now(ctx))
 	if due == "" {
+		// A quarantine stops provisioning: someone must hear of it. A
+		// cycle's entry-level errors are Entra's to report, daily.
+		if note != "" && r.status.Job.Code == entra.JobQuarantine {
+			notifyAttention(ctx, rotationKind, r.status.Request.IdentityStoreID, "Entra's provisioning job needs a person", note)
+		}
 		return r.finish(ctx, nil, RotationPhaseFresh, freshMessage(workflow.Now(ctx), *r.status.Current, note)), nil
 	}
 	r.status.Due = due

@@ -64,9 +64,10 @@ type fakeTokenWorld struct {
 	// user without a surname), as real directories' often do.
 	entryLevelErrors bool
 
-	calls    map[string]int
-	notices  []notify.GateOpened
-	maxAlive int
+	calls      map[string]int
+	notices    []notify.GateOpened
+	attentions []notify.Attention
+	maxAlive   int
 }
 
 // newFakeTokenWorld holds one token, created at created, that the job uses.
@@ -211,6 +212,12 @@ func (w *fakeTokenWorld) register(env *testsuite.TestWorkflowEnvironment) {
 		previous := w.current
 		w.current, w.pending = in.Token.VersionID, ""
 		return scim.PromoteSCIMTokenResult{Previous: tokenRef(previous), Created: w.token(w.current).created}, nil
+	})
+	reg(notify.NotifyAttentionName, func(_ context.Context, in notify.Attention) (notify.NotifyGateOpenedResult, error) {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		w.attentions = append(w.attentions, in)
+		return notify.NotifyGateOpenedResult{}, nil
 	})
 	reg(notify.NotifyGateOpenedName, func(_ context.Context, in notify.GateOpened) (notify.NotifyGateOpenedResult, error) {
 		w.mu.Lock()

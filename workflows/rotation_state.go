@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 )
 
@@ -85,12 +86,19 @@ func (r *rotation) finish(ctx workflow.Context, d *pendingDecision, phase, messa
 	return result
 }
 
-// fail records why the run stopped and returns err.
+// fail records why the run stopped, tells people (a scheduled run that
+// fails unnoticed is how a token expires unnoticed), and returns err.
 func (r *rotation) fail(ctx workflow.Context, err error) error {
 	r.status.Gate, r.gate = nil, nil
 	r.setStep(ctx, RotationPhaseFailed, describeError(err))
+	if !temporal.IsCanceledError(err) {
+		notifyAttention(ctx, rotationKind, r.status.Request.IdentityStoreID, "A SCIM token rotation run failed", describeError(err))
+	}
 	return err
 }
+
+// rotationKind names the rotation in notifications.
+const rotationKind = "SCIM token rotation"
 
 // waitAtGate opens g, announces it, and blocks until a decision is
 // accepted there. While it waits it announces the gate again every
@@ -121,7 +129,7 @@ func (r *rotation) waitAtGate(ctx workflow.Context, g *gate) (*pendingDecision, 
 // announce sends the gate's instructions to the people who act on it.
 func (r *rotation) announce(ctx workflow.Context, g *gate, reminder bool) {
 	notifyGate(ctx, gateAnnouncement{
-		workflow:        "SCIM token rotation",
+		workflow:        rotationKind,
 		identityStoreID: r.status.Request.IdentityStoreID,
 		gate:            g,
 		summary:         r.status.Due,

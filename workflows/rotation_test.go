@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/temporal"
 
 	"github.com/platformguide/ssocutover/activities/entra"
 	"github.com/platformguide/ssocutover/activities/scim"
@@ -69,6 +70,7 @@ func TestRotationOverAYear(t *testing.T) {
 	require.Equal(t, w.current, w.jobToken, "the job runs on the new token")
 	require.LessOrEqual(t, w.maxAlive, 2)
 	require.Zero(t, w.count(entra.RestartProvisioningName), "a healthy job is not restarted")
+	require.Empty(t, w.attentions, "a year of healthy runs raises no alarm")
 }
 
 // A token the SCIM endpoint refuses is not saved in the job; the gate
@@ -172,6 +174,8 @@ func TestRotationLeavesOtherQuarantinesToPeople(t *testing.T) {
 	require.Equal(t, RotationPhaseFresh, res.Outcome)
 	require.Contains(t, res.Message, "for a reason other than its token")
 	require.Empty(t, w.notices)
+	require.Len(t, w.attentions, 1, "a quarantine is announced, though no gate opens")
+	require.Contains(t, w.attentions[0].Detail, "EncounteredEscrowProportionThreshold")
 }
 
 // reject at gate new-scim-token puts the rotation off; nothing changes.
@@ -264,6 +268,24 @@ func TestRotationRefusesAnInvalidRequest(t *testing.T) {
 	require.ErrorContains(t, env.GetWorkflowError(), "jobId")
 	require.ErrorContains(t, env.GetWorkflowError(), "warningWindow")
 	require.Zero(t, w.count(scim.DescribeSCIMTokenName))
+	require.Len(t, w.attentions, 1, "a scheduled run that fails is announced")
+	require.Contains(t, w.attentions[0].Detail, "jobId")
+}
+
+// A run that cannot read the token fails, says what to do, and is announced.
+func TestRotationFailsLoudlyWhenTheTokenSecretIsMissing(t *testing.T) {
+	w := newFakeTokenWorld(cutoverDay)
+	env := newRotationEnv(w, cutoverDay.Add(24*time.Hour))
+	env.OnActivity(scim.DescribeSCIMTokenName, mock.Anything, mock.Anything).Return(scim.DescribeSCIMTokenResult{},
+		temporal.NewNonRetryableApplicationError("no secret ssocutover/d-1234567890/scim-token: store the token with starter submit-scim", scim.ErrTokenSecretNotFound, nil))
+	env.ExecuteWorkflow(RotationWorkflowName, testRotationRequest())
+	err := env.GetWorkflowError()
+	require.ErrorContains(t, err, "the SCIM token rotation stopped while reading the current token's secret")
+	require.ErrorContains(t, err, "store the token with starter submit-scim")
+	require.Len(t, w.attentions, 1)
+	require.Equal(t, "A SCIM token rotation run failed", w.attentions[0].Problem)
+	require.Contains(t, w.attentions[0].Detail, "store the token with starter submit-scim")
+	require.Equal(t, RotationPhaseFailed, rotationStatus(t, env).Phase)
 }
 
 // A gate nobody answers is announced again every remindEvery, and the

@@ -51,13 +51,27 @@ func (a *Activities) NotifyGateOpened(ctx context.Context, in GateOpened) (Notif
 	logger.Info("A workflow waits for a person at a gate",
 		"workflow", in.Workflow, "workflowId", in.WorkflowID, "identityStoreId", in.IdentityStoreID,
 		"gate", in.Gate, "reminder", in.Reminder, "summary", in.Summary, "instructions", in.Instructions)
+	return a.send(ctx, in.note())
+}
+
+// NotifyAttention tells people of a problem no gate waits for, as
+// NotifyGateOpened does: the log (as a warning) and the webhook.
+func (a *Activities) NotifyAttention(ctx context.Context, in Attention) (NotifyGateOpenedResult, error) {
+	activity.GetLogger(ctx).Warn("A workflow needs attention",
+		"workflow", in.Workflow, "workflowId", in.WorkflowID, "identityStoreId", in.IdentityStoreID,
+		"problem", in.Problem, "detail", in.Detail)
+	return a.send(ctx, in.note())
+}
+
+// send posts n to the webhook, when there is one.
+func (a *Activities) send(ctx context.Context, n note) (NotifyGateOpenedResult, error) {
 	if a.Webhook == nil {
 		return NotifyGateOpenedResult{}, nil
 	}
-	if err := a.post(ctx, messagePayload(in)); err != nil {
+	if err := a.post(ctx, messagePayload(n)); err != nil {
 		return NotifyGateOpenedResult{}, err
 	}
-	logger.Info("Sent the gate's message to the chat webhook", "gate", in.Gate, "destination", a.Webhook.Host())
+	activity.GetLogger(ctx).Info("Sent the message to the chat webhook", "headline", n.headline, "destination", a.Webhook.Host())
 	return NotifyGateOpenedResult{Sent: true, Destination: a.Webhook.Host()}, nil
 }
 

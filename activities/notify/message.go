@@ -35,19 +35,33 @@ type message struct {
 	Text string `json:"text"`
 }
 
-// messagePayload is the JSON body for a gate: its text, with the
-// instructions cut at a line end if the whole would not fit
-// maxPayloadBytes.
-func messagePayload(g GateOpened) []byte {
-	g.Summary = clip(strings.ToValidUTF8(g.Summary, "?"), maxSummaryRunes)
-	instructions := []rune(strings.ToValidUTF8(g.Instructions, "?"))
-	if full := encodeMessage(messageText(g, string(instructions), false)); len(full) <= maxPayloadBytes {
+// note is what a message says: a headline, a one-line summary, the
+// instructions (or details) and the workflow they are about.
+type note struct {
+	headline, summary, instructions, workflowID string
+}
+
+func (g GateOpened) note() note {
+	return note{headline: headline(g), summary: g.Summary, instructions: g.Instructions, workflowID: g.WorkflowID}
+}
+
+func (a Attention) note() note {
+	what := strings.TrimSpace(or(a.Workflow, "workflow") + " " + a.IdentityStoreID)
+	return note{headline: "ssocutover: " + what + " needs attention", summary: a.Problem, instructions: a.Detail, workflowID: a.WorkflowID}
+}
+
+// messagePayload is the JSON body for n: its text, with the instructions
+// cut at a line end if the whole would not fit maxPayloadBytes.
+func messagePayload(n note) []byte {
+	n.summary = clip(strings.ToValidUTF8(n.summary, "?"), maxSummaryRunes)
+	instructions := []rune(strings.ToValidUTF8(n.instructions, "?"))
+	if full := encodeMessage(messageText(n, string(instructions), false)); len(full) <= maxPayloadBytes {
 		return full
 	}
 	// The longest head of the instructions that fits, found by bisection:
 	// escaping and JSON make the size of a cut hard to compute directly.
-	fits := func(n int) bool {
-		return len(encodeMessage(messageText(g, string(instructions[:n]), true))) <= maxPayloadBytes
+	fits := func(k int) bool {
+		return len(encodeMessage(messageText(n, string(instructions[:k]), true))) <= maxPayloadBytes
 	}
 	lo, hi := 0, len(instructions)
 	for lo < hi {
@@ -58,7 +72,7 @@ func messagePayload(g GateOpened) []byte {
 			hi = mid - 1
 		}
 	}
-	return encodeMessage(messageText(g, string(instructions[:lineEnd(instructions, lo)]), true))
+	return encodeMessage(messageText(n, string(instructions[:lineEnd(instructions, lo)]), true))
 }
 
 // lineEnd moves a cut at n back to the end of a line, so that no command
@@ -72,32 +86,28 @@ func lineEnd(text []rune, n int) int {
 	return n
 }
 
-// messageText lays the message out: a headline, the summary, the
+// messageText lays the message out: the headline, the summary, the
 // instructions in a code block, and the workflow ID.
-func messageText(g GateOpened, instructions string, cut bool) string {
+func messageText(n note, instructions string, cut bool) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "*%s*\n\n", escape(headline(g)))
-	if g.Summary != "" {
-		fmt.Fprintf(&b, "%s\n\n", escape(g.Summary))
+	fmt.Fprintf(&b, "*%s*\n\n", escape(n.headline))
+	if n.summary != "" {
+		fmt.Fprintf(&b, "%s\n\n", escape(n.summary))
 	}
 	if instructions = strings.TrimRight(instructions, "\n"); instructions != "" {
 		fmt.Fprintf(&b, "```\n%s\n```\n\n", escape(unfence(instructions)))
 	}
 	if cut {
-		fmt.Fprintf(&b, "(cut; see status: starter status --workflow-id %s)\n\n", escape(g.WorkflowID))
+		fmt.Fprintf(&b, "(cut; see status: starter status --workflow-id %s)\n\n", escape(n.workflowID))
 	}
-	fmt.Fprintf(&b, "Workflow ID: `%s`", escape(g.WorkflowID))
+	fmt.Fprintf(&b, "Workflow ID: `%s`", escape(n.workflowID))
 	return b.String()
 }
 
 // headline is the first line: which workflow waits at which gate, e.g.
 // "ssocutover: SCIM token rotation d-1234567890 waits at gate new-scim-token".
 func headline(g GateOpened) string {
-	kind := g.Workflow
-	if kind == "" {
-		kind = "workflow"
-	}
-	what := strings.TrimSpace(kind + " " + g.IdentityStoreID)
+	what := strings.TrimSpace(or(g.Workflow, "workflow") + " " + g.IdentityStoreID)
 	if g.Reminder {
 		return fmt.Sprintf("Reminder: ssocutover: %s still waits at gate %s", what, g.Gate)
 	}
@@ -131,4 +141,11 @@ func encodeMessage(text string) []byte {
 		panic(err)
 	}
 	return bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+}
+
+func or(s, fallback string) string {
+	if s == "" {
+		return fallback
+	}
+	return s
 }

@@ -84,13 +84,19 @@ func (h *hook) received(t *testing.T) []post {
 // observed.
 func run(t *testing.T, a *Activities, in GateOpened) (NotifyGateOpenedResult, *observer.ObservedLogs, error) {
 	t.Helper()
+	return runActivity(t, a, NotifyGateOpenedName, in)
+}
+
+// runActivity executes activity name of a with input in.
+func runActivity(t *testing.T, a *Activities, name string, in any) (NotifyGateOpenedResult, *observer.ObservedLogs, error) {
+	t.Helper()
 	core, logs := observer.New(zap.DebugLevel)
 	var suite testsuite.WorkflowTestSuite
 	suite.SetLogger(logging.SDKLogger(zap.New(core)))
 	env := suite.NewTestActivityEnvironment()
 	env.RegisterActivity(a)
 	var res NotifyGateOpenedResult
-	val, err := env.ExecuteActivity(NotifyGateOpenedName, in)
+	val, err := env.ExecuteActivity(name, in)
 	if err == nil {
 		require.NoError(t, val.Get(&res))
 	}
@@ -169,6 +175,26 @@ func TestTheMessageGoesToTheWebhookAndTheLog(t *testing.T) {
 	requireNoSecret(t, fmt.Sprintf("%+v", res))
 }
 
+func TestAProblemWithoutAGateIsAnnouncedToo(t *testing.T) {
+	h := startHook(t, answerWith(http.StatusOK, "ok"))
+	in := Attention{
+		Workflow: "SCIM token rotation", WorkflowID: "scim-token-rotation-d-1234567890-2027-01-01T00:00:00Z", IdentityStoreID: "d-1234567890",
+		Problem: "The rotation run failed: the token's secret does not exist",
+		Detail:  "Store the token, then run:\n\n    starter rotation run --identity-store d-1234567890\n",
+	}
+	res, logs, err := runActivity(t, &Activities{Webhook: h.webhook(t)}, NotifyAttentionName, in)
+	require.NoError(t, err)
+	require.True(t, res.Sent)
+	posts := h.received(t)
+	require.Len(t, posts, 1)
+	var body struct{ Text string }
+	require.NoError(t, json.Unmarshal(posts[0].body, &body))
+	require.True(t, strings.HasPrefix(body.Text, "*ssocutover: SCIM token rotation d-1234567890 needs attention*\n\nThe rotation run failed"), body.Text)
+	require.Contains(t, body.Text, "```\nStore the token, then run:\n\n    starter rotation run --identity-store d-1234567890\n```")
+	require.Contains(t, logText(logs), "A workflow needs attention")
+	requireNoSecret(t, logText(logs))
+}
+
 func TestWithoutAWebhookOnlyTheLogHasTheMessage(t *testing.T) {
 	res, logs, err := run(t, &Activities{}, gate())
 	require.NoError(t, err)
@@ -179,18 +205,18 @@ func TestWithoutAWebhookOnlyTheLogHasTheMessage(t *testing.T) {
 func TestAReminderSaysSo(t *testing.T) {
 	g := gate()
 	g.Reminder = true
-	text := messageText(g, g.Instructions, false)
+	text := messageText(g.note(), g.Instructions, false)
 	require.True(t, strings.HasPrefix(text, "*Reminder: ssocutover: SCIM token rotation d-1234567890 still waits at gate new-scim-token*\n\n"), text)
 
 	g = GateOpened{WorkflowID: "cutover-x", Gate: "preflight"}
-	text = messageText(g, "", false)
+	text = messageText(g.note(), "", false)
 	require.Equal(t, "*ssocutover: workflow waits at gate preflight*\n\nWorkflow ID: `cutover-x`", text, "no empty block for missing parts")
 }
 
 func TestInstructionsWithAFenceKeepTheCodeBlockClosed(t *testing.T) {
 	g := gate()
 	g.Instructions = "run ```x``` now"
-	text := messageText(g, g.Instructions, false)
+	text := messageText(g.note(), g.Instructions, false)
 	require.Equal(t, 2, strings.Count(text, "```"))
 	require.Contains(t, text, "run '''x''' now")
 }
@@ -205,7 +231,7 @@ func TestLongInstructionsAreCutToFitTheWebhook(t *testing.T) {
 	g.Instructions = long.String()
 	g.Summary = strings.Repeat("s", 5*maxSummaryRunes)
 
-	payload := messagePayload(g)
+	payload := messagePayload(g.note())
 	require.LessOrEqual(t, len(payload), maxPayloadBytes)
 	require.Greater(t, len(payload), maxPayloadBytes*9/10, "the cut keeps what fits")
 	var body message
@@ -226,10 +252,10 @@ func TestLongInstructionsAreCutToFitTheWebhook(t *testing.T) {
 
 func TestAShortMessageIsNotCut(t *testing.T) {
 	g := gate()
-	payload := messagePayload(g)
+	payload := messagePayload(g.note())
 	var body message
 	require.NoError(t, json.Unmarshal(payload, &body))
-	require.Equal(t, messageText(g, g.Instructions, false), body.Text)
+	require.Equal(t, messageText(g.note(), g.Instructions, false), body.Text)
 }
 
 func TestAWebhookThatMayRecoverIsRetried(t *testing.T) {

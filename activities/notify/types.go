@@ -3,8 +3,11 @@
 // one configured, to a chat webhook (Slack or Microsoft Teams).
 package notify
 
-// NotifyGateOpenedName is the activity's name.
-const NotifyGateOpenedName = "NotifyGateOpened"
+// The activities' names.
+const (
+	NotifyGateOpenedName = "NotifyGateOpened"
+	NotifyAttentionName  = "NotifyAttention"
+)
 
 // GateOpened is a gate that just opened (or still waits, for a reminder).
 type GateOpened struct {
@@ -21,7 +24,19 @@ type GateOpened struct {
 	Reminder bool `json:"reminder,omitempty"`
 }
 
-// NotifyGateOpenedResult says where the message went.
+// Attention is a problem no gate waits for, which a person must still
+// hear of: a scheduled run that failed, a provisioning job in quarantine
+// for a reason the workflow cannot fix.
+type Attention struct {
+	Workflow        string `json:"workflow"`
+	WorkflowID      string `json:"workflowId"`
+	IdentityStoreID string `json:"identityStoreId"`
+	// Problem is one line on what is wrong; Detail says what to do.
+	Problem string `json:"problem"`
+	Detail  string `json:"detail,omitempty"`
+}
+
+// NotifyGateOpenedResult says where the message went (for either activity).
 type NotifyGateOpenedResult struct {
 	// Sent is false when no webhook is configured (the log has it).
 	Sent bool `json:"sent"`
