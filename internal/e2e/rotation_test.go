@@ -103,18 +103,27 @@ func TestTokenRotationEndToEnd(t *testing.T) {
 	out = e.starter(t, "rotation", "status", "--identity-store", store)
 	require.Contains(t, out, "rotated: The SCIM token was rotated")
 
+	// The webhook's URL is a credential too: it stays in the worker's
+	// environment.
+	// Histories are searched decrypted, as the codec server shows them.
+	codecURL := e.startCodecServer(t)
+	cutoverHistory := e.temporal(t, "workflow", "show", "--workflow-id", id, "--output", "json", "--codec-endpoint", codecURL)
+	for where, text := range map[string]string{"cutover history": cutoverHistory, "worker log": e.workerLog.String(), "starter output": e.starterOutput.String()} {
+		require.NotEmpty(t, text)
+		require.NotContains(t, text, "e2e-webhook-secret-path", "the webhook's path in the %s", where)
+	}
+
 	// Neither token went anywhere but Secrets Manager and Entra.
-	history := e.temporal(t, "workflow", "show", "--workflow-id", runID, "--output", "json")
+	history := e.temporal(t, "workflow", "show", "--workflow-id", runID, "--output", "json", "--codec-endpoint", codecURL)
+	require.Contains(t, history, st.Resources.SCIM.Token.ARN, "the history is searched decrypted")
 	if dir := os.Getenv("SSOCUTOVER_RECORD_HISTORY"); dir != "" {
 		// Recorded decrypted, for the replay tests.
-		codecURL := e.startCodecServer(t)
-		for file, workflowID := range map[string]string{"cutover-scheduling-rotation.json": id, "rotation-rotated.json": runID} {
-			decoded := e.temporal(t, "workflow", "show", "--workflow-id", workflowID, "--output", "json", "--codec-endpoint", codecURL)
-			require.NoError(t, os.WriteFile(filepath.Join(dir, file), []byte(decoded), 0o644))
+		for file, h := range map[string]string{"cutover-scheduling-rotation.json": cutoverHistory, "rotation-rotated.json": history} {
+			require.NoError(t, os.WriteFile(filepath.Join(dir, file), []byte(h), 0o644))
 		}
 	}
 	for _, token := range []string{readFile(t, oldToken), readFile(t, newToken)} {
-		for where, text := range map[string]string{"history": history, "worker log": e.workerLog.String(),
+		for where, text := range map[string]string{"history": history, "cutover history": cutoverHistory, "worker log": e.workerLog.String(),
 			"starter output": e.starterOutput.String(), "webhook": hook.all()} {
 			require.NotContains(t, text, token, "a SCIM token in the %s", where)
 		}
