@@ -109,6 +109,7 @@ func TestASecretSentInASignalIsFound(t *testing.T) {
 
 	leaks := findSecrets(e.placesToSearch(t, id, codecURL), map[string]string{"the secret": secret})
 	require.NotEmpty(t, leaks, "a secret in a signal must be found")
+	require.Contains(t, strings.Join(leaks, "\n"), "the secret (plain) in the decoded history", "found in the signal's payload itself")
 }
 
 // placesToSearch exports what a person or a log collector can read of a
@@ -117,8 +118,9 @@ func TestASecretSentInASignalIsFound(t *testing.T) {
 func (e *env) placesToSearch(t *testing.T, id, codecURL string) map[string]string {
 	return map[string]string{
 		"the history as stored": e.temporal(t, "workflow", "show", "--workflow-id", id, "--output", "json"),
-		"the decoded history":   e.temporal(t, "workflow", "show", "--workflow-id", id, "--output", "json", "--codec-endpoint", codecURL),
-		"the status query":      e.temporal(t, "workflow", "query", "--workflow-id", id, "--type", workflows.QueryStatus, "--codec-endpoint", codecURL),
-		"the worker's log":      e.workerLog.String(),
+		// The CLI prints a payload's data in base64, so each is decoded.
+		"the decoded history": withPayloadsDecoded(t, e.temporal(t, "workflow", "show", "--workflow-id", id, "--output", "json", "--codec-endpoint", codecURL)),
+		"the status query":    e.temporal(t, "workflow", "query", "--workflow-id", id, "--type", workflows.QueryStatus, "--codec-endpoint", codecURL),
+		"the worker's log":    e.workerLog.String(),
 	}
 }
