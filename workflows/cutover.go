@@ -177,5 +177,13 @@ func (c *cutover) fail(ctx workflow.Context, err error) error {
 		c.carrying.carriedOut(err)
 		c.carrying = nil
 	}
+	// Histories recorded before notifications existed end without one.
+	if !temporal.IsCanceledError(err) && workflow.GetVersion(ctx, versionFailureNotice, workflow.DefaultVersion, 1) != workflow.DefaultVersion {
+		notifyAttention(ctx, "cutover", c.status.Request.IdentityStoreID, "The cutover stopped", c.status.Step)
+	}
 	return err
 }
+
+// versionFailureNotice marks the workflow change that announces a cutover
+// that stops on an error (log, webhook).
+const versionFailureNotice = "failure-notice"

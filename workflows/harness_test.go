@@ -175,6 +175,9 @@ func newEnv(t *testing.T) *testsuite.TestWorkflowEnvironment {
 	env.RegisterActivityWithOptions(func(context.Context, notify.GateOpened) (notify.NotifyGateOpenedResult, error) {
 		return notify.NotifyGateOpenedResult{}, nil
 	}, activity.RegisterOptions{Name: notify.NotifyGateOpenedName})
+	env.RegisterActivityWithOptions(func(context.Context, notify.Attention) (notify.NotifyGateOpenedResult, error) {
+		return notify.NotifyGateOpenedResult{}, nil
+	}, activity.RegisterOptions{Name: notify.NotifyAttentionName})
 	return env
 }
 

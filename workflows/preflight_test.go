@@ -1,10 +1,12 @@
 package workflows
 
 import (
+	"context"
 	"errors"
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
 	commonpb "go.temporal.io/api/common/v1"
 	enumspb "go.temporal.io/api/enums/v1"
@@ -13,6 +15,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/platformguide/ssocutover/activities/notify"
 	"github.com/platformguide/ssocutover/internal/preflight"
 )
 
@@ -126,6 +129,12 @@ func TestAPreflightFailureEndsTheCutoverSayingWhatToDo(t *testing.T) {
 			"AccessDeniedException: the worker's role may not call sso:ListInstances; grant it", "AccessDenied", nil),
 	}
 	f.install(env)
+	var told []notify.Attention
+	env.OnActivity(notify.NotifyAttentionName, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in notify.Attention) (notify.NotifyGateOpenedResult, error) {
+			told = append(told, in)
+			return notify.NotifyGateOpenedResult{}, nil
+		})
 
 	env.ExecuteWorkflow(CutoverWorkflowName, testRequest())
 
@@ -135,6 +144,9 @@ func TestAPreflightFailureEndsTheCutoverSayingWhatToDo(t *testing.T) {
 	require.True(t, errors.As(err, &appErr), "%v", err)
 	require.Equal(t, ErrPreflightFailed, appErr.Type())
 	require.True(t, appErr.NonRetryable())
+	require.Len(t, told, 1, "people hear that the cutover stopped")
+	require.Equal(t, "The cutover stopped", told[0].Problem)
+	require.Contains(t, told[0].Detail, "sso:ListInstances")
 	require.Equal(t,
 		"the preflight failed while taking the inventory of Identity Center d-1234567890: "+
 			"AccessDeniedException: the worker's role may not call sso:ListInstances; grant it. "+
