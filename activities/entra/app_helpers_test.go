@@ -2,7 +2,6 @@ package entra_test
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -256,10 +255,3 @@ func (p *faultProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func ptr[T any](v T) *T { return &v }
 
 // requireRetryable checks that err is an error Temporal retries.
-func requireRetryable(t *testing.T, err error) {
-	t.Helper()
-	var appErr *temporal.ApplicationError
-	if errors.As(err, &appErr) {
-		require.False(t, appErr.NonRetryable(), "retryable: %v", err)
-	}
-}

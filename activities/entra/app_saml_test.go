@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/platformguide/ssocutover/activities/entra"
+	"github.com/platformguide/ssocutover/internal/activitytest"
 	"github.com/platformguide/ssocutover/internal/samlmeta"
 	"github.com/platformguide/ssocutover/internal/sandbox"
 )
@@ -77,7 +78,7 @@ func TestConfigureSAMLWhoseCertificateAnswerWasLostAddsOneCertificate(t *testing
 	var res entra.ConfigureSAMLResult
 	err := execute(t, f.acts, entra.ConfigureSAMLName, samlInput(app), &res)
 	require.Error(t, err)
-	requireRetryable(t, err)
+	activitytest.RequireRetryable(t, err)
 	require.Len(t, requireOneApp(t, f, app).CertificateThumbprints, 1, "the SDK did not resend the POST")
 
 	require.NoError(t, execute(t, f.acts, entra.ConfigureSAMLName, samlInput(app), &res))

@@ -23,6 +23,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/platformguide/ssocutover/activities/entra"
+	"github.com/platformguide/ssocutover/internal/activitytest"
 	"github.com/platformguide/ssocutover/internal/apicalls"
 	"github.com/platformguide/ssocutover/internal/graphclient"
 	"github.com/platformguide/ssocutover/internal/sandbox"
@@ -226,7 +227,7 @@ func TestCompensationsWhoseDeleteAnswersWereLostReachTheSameState(t *testing.T) 
 	var stopped entra.StopProvisioningResult
 	err := execute(t, f.acts, entra.StopProvisioningName, f.stopInput(), &stopped)
 	require.Error(t, err)
-	requireRetryable(t, err)
+	activitytest.RequireRetryable(t, err)
 	require.Zero(t, f.jobCount(t), "Graph deleted the job all the same")
 	require.NoError(t, execute(t, f.acts, entra.StopProvisioningName, f.stopInput(), &stopped))
 	require.False(t, stopped.Stopped)
@@ -249,7 +250,7 @@ func TestCompensationsWhoseDeleteAnswersWereLostReachTheSameState(t *testing.T) 
 	var deleted entra.DeleteEnterpriseAppResult
 	err = execute(t, f.acts, entra.DeleteEnterpriseAppName, entra.DeleteEnterpriseAppInput{App: f.app}, &deleted)
 	require.Error(t, err)
-	requireRetryable(t, err)
+	activitytest.RequireRetryable(t, err)
 	require.Empty(t, f.sb.EnterpriseApps(), "Graph deleted the app all the same")
 	require.NoError(t, execute(t, f.acts, entra.DeleteEnterpriseAppName, entra.DeleteEnterpriseAppInput{App: f.app}, &deleted))
 	require.False(t, deleted.Deleted)

@@ -2,7 +2,6 @@ package identitycenter
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"path/filepath"
 	"sync"
@@ -14,9 +13,9 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/converter"
-	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 
+	"github.com/platformguide/ssocutover/internal/activitytest"
 	"github.com/platformguide/ssocutover/internal/apicalls"
 	"github.com/platformguide/ssocutover/internal/awsclient"
 	"github.com/platformguide/ssocutover/internal/inventory"
@@ -329,15 +328,11 @@ func TestInventoryInAnotherRegionSaysToCheckTheRegion(t *testing.T) {
 	requireNonRetryable(t, err, ErrInstanceNotFound, "us-east-1", "AWS_REGION")
 }
 
+// requireNonRetryable is activitytest.RequireNonRetryable, and the error
+// must not carry the sandbox's secret key.
 func requireNonRetryable(t *testing.T, err error, errType string, mentions ...string) {
 	t.Helper()
-	var appErr *temporal.ApplicationError
-	require.True(t, errors.As(err, &appErr), "want an application error, got %v", err)
-	require.True(t, appErr.NonRetryable(), "retrying cannot fix %v", err)
-	require.Equal(t, errType, appErr.Type())
-	for _, m := range mentions {
-		require.Contains(t, appErr.Error(), m)
-	}
+	activitytest.RequireNonRetryable(t, err, errType, mentions...)
 	require.NotContains(t, err.Error(), "sandbox-secret-key")
 }
 

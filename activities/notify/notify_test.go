@@ -2,7 +2,6 @@ package notify
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -13,11 +12,11 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
 
+	"github.com/platformguide/ssocutover/internal/activitytest"
 	"github.com/platformguide/ssocutover/internal/logging"
 )
 
@@ -275,7 +274,7 @@ func TestAWebhookThatMayRecoverIsRetried(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			h := startHook(t, answerWith(tc.status, tc.answer))
 			res, logs, err := run(t, &Activities{Webhook: h.webhook(t)}, gate())
-			requireRetryable(t, err, tc.want, strings.TrimPrefix(h.server.URL, "http://"), "retried")
+			activitytest.RequireRetryable(t, err, tc.want, strings.TrimPrefix(h.server.URL, "http://"), "retried")
 			require.Zero(t, res)
 			requireNoSecret(t, fmt.Sprintf("%v %+v %#v", err, err, err))
 			requireNoSecret(t, logText(logs))
@@ -300,7 +299,7 @@ func TestAWebhookThatRefusesIsNotRetried(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			h := startHook(t, answerWith(tc.status, tc.answer))
 			_, logs, err := run(t, &Activities{Webhook: h.webhook(t)}, gate())
-			requireNonRetryable(t, err, ErrWebhookRefused, tc.want, strings.TrimPrefix(h.server.URL, "http://"),
+			activitytest.RequireNonRetryable(t, err, ErrWebhookRefused, tc.want, strings.TrimPrefix(h.server.URL, "http://"),
 				EnvWebhookURL, "Make a new incoming webhook", "starter status")
 			requireNoSecret(t, fmt.Sprintf("%v %+v %#v", err, err, err))
 			requireNoSecret(t, logText(logs))
@@ -313,7 +312,7 @@ func TestAWebhookThatIsNotThereIsRetried(t *testing.T) {
 	w := h.webhook(t)
 	h.server.Close()
 	_, logs, err := run(t, &Activities{Webhook: w}, gate())
-	requireRetryable(t, err, "post to the chat webhook on "+w.Host(), "retried")
+	activitytest.RequireRetryable(t, err, "post to the chat webhook on "+w.Host(), "retried")
 	requireNoSecret(t, fmt.Sprintf("%v %+v %#v", err, err, err))
 	requireNoSecret(t, logText(logs))
 }
@@ -329,7 +328,7 @@ func TestAWebhookThatDoesNotAnswerTimesOut(t *testing.T) {
 	defer close(release)
 	client := &http.Client{Timeout: 100 * time.Millisecond}
 	_, _, err := run(t, &Activities{Webhook: h.webhook(t), HTTPClient: client}, gate())
-	requireRetryable(t, err, "Client.Timeout exceeded", "retried")
+	activitytest.RequireRetryable(t, err, "Client.Timeout exceeded", "retried")
 	requireNoSecret(t, fmt.Sprintf("%v %+v %#v", err, err, err))
 }
 
@@ -343,27 +342,4 @@ func TestTheDefaultClientHasATimeoutAndFollowsNoRedirect(t *testing.T) {
 	require.Equal(t, time.Second, c.Timeout)
 	require.NotNil(t, c.CheckRedirect)
 	require.Nil(t, mine.CheckRedirect, "the configured client is not changed")
-}
-
-func requireNonRetryable(t *testing.T, err error, errType string, mentions ...string) {
-	t.Helper()
-	var appErr *temporal.ApplicationError
-	require.True(t, errors.As(err, &appErr), "want an application error, got %v", err)
-	require.True(t, appErr.NonRetryable(), "retrying cannot fix %v", err)
-	require.Equal(t, errType, appErr.Type())
-	for _, m := range mentions {
-		require.Contains(t, err.Error(), m)
-	}
-}
-
-func requireRetryable(t *testing.T, err error, mentions ...string) {
-	t.Helper()
-	require.Error(t, err)
-	var appErr *temporal.ApplicationError
-	if errors.As(err, &appErr) {
-		require.False(t, appErr.NonRetryable(), "a retry may succeed: %v", err)
-	}
-	for _, m := range mentions {
-		require.Contains(t, err.Error(), m)
-	}
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/testsuite"
 
+	"github.com/platformguide/ssocutover/internal/activitytest"
 	"github.com/platformguide/ssocutover/internal/secretref"
 	"github.com/platformguide/ssocutover/internal/secretstore"
 )
@@ -63,9 +64,9 @@ func TestDescribeSCIMTokenOfAMissingSecretSaysWhatToDo(t *testing.T) {
 	f := newFixture(t)
 	var described DescribeSCIMTokenResult
 	err := f.runActivity(t, DescribeSCIMTokenName, DescribeSCIMTokenInput{Secret: "ssocutover/no-such-token"}, &described)
-	requireNonRetryable(t, err, ErrTokenSecretNotFound, "ssocutover/no-such-token", "store it there")
+	activitytest.RequireNonRetryable(t, err, ErrTokenSecretNotFound, "ssocutover/no-such-token", "store it there")
 	err = f.runActivity(t, DescribeSCIMTokenName, DescribeSCIMTokenInput{}, &described)
-	requireNonRetryable(t, err, ErrTokenSecretNotFound, "name or ARN")
+	activitytest.RequireNonRetryable(t, err, ErrTokenSecretNotFound, "name or ARN")
 }
 
 func TestPromoteSCIMTokenOfAMissingVersionIsNotRetried(t *testing.T) {
@@ -73,9 +74,9 @@ func TestPromoteSCIMTokenOfAMissingVersionIsNotRetried(t *testing.T) {
 	ref := f.storeToken(t, "ssocutover/scim-token", goodToken)
 	var promoted PromoteSCIMTokenResult
 	err := f.runActivity(t, PromoteSCIMTokenName, PromoteSCIMTokenInput{Token: secretref.Ref{ARN: ref.ARN, VersionID: requestTok2}}, &promoted)
-	requireNonRetryable(t, err, ErrTokenSecretNotFound, ref.ARN)
+	activitytest.RequireNonRetryable(t, err, ErrTokenSecretNotFound, ref.ARN)
 	err = f.runActivity(t, PromoteSCIMTokenName, PromoteSCIMTokenInput{Token: secretref.Ref{ARN: ref.ARN}}, &promoted)
-	requireNonRetryable(t, err, ErrTokenSecretNotFound, "versionId")
+	activitytest.RequireNonRetryable(t, err, ErrTokenSecretNotFound, "versionId")
 
 	// Nothing moved.
 	var described DescribeSCIMTokenResult

@@ -8,7 +8,6 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math/big"
 	"net/http"
@@ -22,9 +21,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/stretchr/testify/require"
-	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 
+	"github.com/platformguide/ssocutover/internal/activitytest"
 	"github.com/platformguide/ssocutover/internal/awsclient"
 	"github.com/platformguide/ssocutover/internal/samlmeta"
 	"github.com/platformguide/ssocutover/internal/sandbox"
@@ -141,29 +140,6 @@ func (f *fixture) verify(t *testing.T, in VerifySCIMEndpointInput) (VerifySCIMEn
 	return res, nil
 }
 
-func requireNonRetryable(t *testing.T, err error, errType string, mentions ...string) {
-	t.Helper()
-	var appErr *temporal.ApplicationError
-	require.True(t, errors.As(err, &appErr), "want an application error, got %v", err)
-	require.True(t, appErr.NonRetryable(), "retrying cannot fix %v", err)
-	require.Equal(t, errType, appErr.Type())
-	for _, m := range mentions {
-		require.Contains(t, err.Error(), m)
-	}
-}
-
-func requireRetryable(t *testing.T, err error, mentions ...string) {
-	t.Helper()
-	require.Error(t, err)
-	var appErr *temporal.ApplicationError
-	if errors.As(err, &appErr) {
-		require.False(t, appErr.NonRetryable(), "a retry may succeed: %v", err)
-	}
-	for _, m := range mentions {
-		require.Contains(t, err.Error(), m)
-	}
-}
-
 // requireNoToken checks that no token given is in err, however formatted.
 func requireNoToken(t *testing.T, err error, tokens ...string) {
 	t.Helper()
@@ -209,12 +185,12 @@ func TestVerifyRejectedToken(t *testing.T) {
 	const wrong = "d3JvbmctdG9rZW4td3JvbmctdG9rZW4td3JvbmctdG9rZW4"
 
 	_, err := f.verify(t, VerifySCIMEndpointInput{Endpoint: srv.URL + tenantPath, Token: f.storeToken(t, "scim-token", wrong)})
-	requireNonRetryable(t, err, ErrTokenRejected, "401", "tenant ID is incorrect", "generate a new access token", "submit")
+	activitytest.RequireNonRetryable(t, err, ErrTokenRejected, "401", "tenant ID is incorrect", "generate a new access token", "submit")
 	requireNoToken(t, err, wrong, goodToken)
 
 	// AWS answers a wrong tenant the same way.
 	_, err = f.verify(t, VerifySCIMEndpointInput{Endpoint: srv.URL + "/another-tenant/scim/v2", Token: f.storeToken(t, "scim-token-2", goodToken)})
-	requireNonRetryable(t, err, ErrTokenRejected)
+	activitytest.RequireNonRetryable(t, err, ErrTokenRejected)
 	requireNoToken(t, err, goodToken)
 }
 
@@ -242,7 +218,7 @@ func TestVerifyEndpointThatIsNotSCIM(t *testing.T) {
 			srv := httptest.NewServer(tc.handler)
 			t.Cleanup(srv.Close)
 			_, err := f.verify(t, VerifySCIMEndpointInput{Endpoint: srv.URL + tenantPath, Token: token})
-			requireNonRetryable(t, err, ErrEndpointInvalid, tc.mention, "scim.<region>.amazonaws.com")
+			activitytest.RequireNonRetryable(t, err, ErrEndpointInvalid, tc.mention, "scim.<region>.amazonaws.com")
 			requireNoToken(t, err, goodToken)
 		})
 	}
@@ -258,7 +234,7 @@ func TestVerifyEndpointThatIsNotSCIM(t *testing.T) {
 		}))
 		t.Cleanup(srv.Close)
 		_, err := f.verify(t, VerifySCIMEndpointInput{Endpoint: srv.URL + tenantPath, Token: token})
-		requireNonRetryable(t, err, ErrEndpointInvalid, "ListResponse")
+		activitytest.RequireNonRetryable(t, err, ErrEndpointInvalid, "ListResponse")
 	})
 }
 
@@ -274,7 +250,7 @@ func TestVerifyRedirectCarriesNoToken(t *testing.T) {
 	}))
 	t.Cleanup(srv.Close)
 	_, err := f.verify(t, VerifySCIMEndpointInput{Endpoint: srv.URL + tenantPath, Token: f.storeToken(t, "scim-token", goodToken)})
-	requireNonRetryable(t, err, ErrEndpointInvalid, "redirects (307)")
+	activitytest.RequireNonRetryable(t, err, ErrEndpointInvalid, "redirects (307)")
 	require.Empty(t, target.seen(), "the redirect was not followed")
 }
 
@@ -289,7 +265,7 @@ func TestVerifyRetriesWhatMayPass(t *testing.T) {
 			}))
 			t.Cleanup(srv.Close)
 			_, err := f.verify(t, VerifySCIMEndpointInput{Endpoint: srv.URL + tenantPath, Token: token})
-			requireRetryable(t, err, fmt.Sprint(status), "try later", "[token]")
+			activitytest.RequireRetryable(t, err, fmt.Sprint(status), "try later", "[token]")
 			requireNoToken(t, err, goodToken)
 		})
 	}
@@ -299,7 +275,7 @@ func TestVerifyRetriesWhatMayPass(t *testing.T) {
 		endpoint := srv.URL + tenantPath
 		srv.Close()
 		_, err := f.verify(t, VerifySCIMEndpointInput{Endpoint: endpoint, Token: token})
-		requireRetryable(t, err, "ServiceProviderConfig")
+		activitytest.RequireRetryable(t, err, "ServiceProviderConfig")
 		requireNoToken(t, err, goodToken)
 	})
 	t.Run("timeout", func(t *testing.T) {
@@ -308,7 +284,7 @@ func TestVerifyRetriesWhatMayPass(t *testing.T) {
 		t.Cleanup(func() { close(release); srv.Close() })
 		f.a.HTTPClient = &http.Client{Timeout: 100 * time.Millisecond}
 		_, err := f.verify(t, VerifySCIMEndpointInput{Endpoint: srv.URL + tenantPath, Token: token})
-		requireRetryable(t, err, "Timeout")
+		activitytest.RequireRetryable(t, err, "Timeout")
 		requireNoToken(t, err, goodToken)
 	})
 }
@@ -324,7 +300,7 @@ func TestVerifyRefusesEndpointsItWouldNotSendTheTokenTo(t *testing.T) {
 		"",
 	} {
 		_, err := f.verify(t, VerifySCIMEndpointInput{Endpoint: endpoint, Token: token})
-		requireNonRetryable(t, err, ErrEndpointInvalid, "https://scim.<region>.amazonaws.com/<tenant ID>/scim/v2")
+		activitytest.RequireNonRetryable(t, err, ErrEndpointInvalid, "https://scim.<region>.amazonaws.com/<tenant ID>/scim/v2")
 	}
 }
 
@@ -337,28 +313,28 @@ func TestVerifyTokenSecretProblems(t *testing.T) {
 	stored := f.storeToken(t, "scim-token", goodToken)
 
 	_, err := f.verify(t, VerifySCIMEndpointInput{Endpoint: endpoint, Token: secretref.Ref{ARN: "scim-token"}})
-	requireNonRetryable(t, err, ErrSecretUnreadable, "ARN")
+	activitytest.RequireNonRetryable(t, err, ErrSecretUnreadable, "ARN")
 
 	missing := secretref.Ref{ARN: strings.Replace(stored.ARN, "scim-token", "no-such-token", 1)}
 	_, err = f.verify(t, VerifySCIMEndpointInput{Endpoint: endpoint, Token: missing})
-	requireNonRetryable(t, err, ErrSecretUnreadable, "not found", missing.ARN)
+	activitytest.RequireNonRetryable(t, err, ErrSecretUnreadable, "not found", missing.ARN)
 
 	_, err = f.verify(t, VerifySCIMEndpointInput{Endpoint: endpoint, Token: secretref.Ref{ARN: stored.ARN, VersionID: "22222222-2222-2222-2222-222222222222"}})
-	requireNonRetryable(t, err, ErrSecretUnreadable, "not found")
+	activitytest.RequireNonRetryable(t, err, ErrSecretUnreadable, "not found")
 
 	_, err = f.verify(t, VerifySCIMEndpointInput{Endpoint: endpoint, Token: f.storeToken(t, "two-words", "two words")})
-	requireNonRetryable(t, err, ErrSecretUnreadable, "only the token")
+	activitytest.RequireNonRetryable(t, err, ErrSecretUnreadable, "only the token")
 	requireNoToken(t, err, "two words")
 
 	binary, err := f.secrets.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("binary"), SecretBinary: []byte{1, 2, 3}, ClientRequestToken: aws.String(requestTok1)})
 	require.NoError(t, err)
 	_, err = f.verify(t, VerifySCIMEndpointInput{Endpoint: endpoint, Token: secretref.Ref{ARN: aws.ToString(binary.ARN)}})
-	requireNonRetryable(t, err, ErrSecretUnreadable, "SecretString")
+	activitytest.RequireNonRetryable(t, err, ErrSecretUnreadable, "SecretString")
 
 	_, err = f.secrets.DeleteSecret(ctx, &secretsmanager.DeleteSecretInput{SecretId: aws.String(stored.ARN)})
 	require.NoError(t, err)
 	_, err = f.verify(t, VerifySCIMEndpointInput{Endpoint: endpoint, Token: stored})
-	requireNonRetryable(t, err, ErrSecretUnreadable, "restore-secret")
+	activitytest.RequireNonRetryable(t, err, ErrSecretUnreadable, "restore-secret")
 }
 
 // TestVerifyAgainstTheSandboxEndpoint: the console enables automatic
@@ -380,11 +356,11 @@ func TestVerifyAgainstTheSandboxEndpoint(t *testing.T) {
 	require.Equal(t, len(w.AWS.Users), res.Users, "the users Identity Center holds, which provisioning will adopt")
 
 	_, err = f.verify(t, VerifySCIMEndpointInput{Endpoint: f.sb.SCIMURL + "/wrong-tenant/scim/v2", Token: ref})
-	requireNonRetryable(t, err, ErrTokenRejected)
+	activitytest.RequireNonRetryable(t, err, ErrTokenRejected)
 
 	require.NoError(t, f.sb.DeleteSCIMToken(creds.TokenID))
 	_, err = f.verify(t, VerifySCIMEndpointInput{Endpoint: creds.SCIMEndpoint, Token: ref})
-	requireNonRetryable(t, err, ErrTokenRejected, "generate a new access token")
+	activitytest.RequireNonRetryable(t, err, ErrTokenRejected, "generate a new access token")
 	requireNoToken(t, err, creds.Token)
 }
 
