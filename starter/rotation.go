@@ -214,7 +214,9 @@ func identityStoreCommand(name, short string, run func(ctx context.Context, iden
 // schedule started.
 const rotationStartWait = 30 * time.Second
 
-func (c *cli) runRotation(ctx context.Context, identityStore string) error {
+// withRotationSchedule connects to Temporal, describes the rotation
+// schedule of identityStore and runs fn with them.
+func (c *cli) withRotationSchedule(ctx context.Context, identityStore string, fn func(tc client.Client, dc converter.DataConverter, info schedules.RotationInfo) error) error {
 	tc, err := c.dial(ctx)
 	if err != nil {
 		return err
@@ -224,10 +226,21 @@ func (c *cli) runRotation(ctx context.Context, identityStore string) error {
 	if err != nil {
 		return err
 	}
-	before, err := schedules.DescribeRotation(ctx, tc.ScheduleClient(), dc, identityStore)
+	info, err := schedules.DescribeRotation(ctx, tc.ScheduleClient(), dc, identityStore)
 	if err != nil {
 		return err
 	}
+	return fn(tc, dc, info)
+}
+
+func (c *cli) runRotation(ctx context.Context, identityStore string) error {
+	return c.withRotationSchedule(ctx, identityStore, func(tc client.Client, dc converter.DataConverter, before schedules.RotationInfo) error {
+		return c.triggerRotation(ctx, tc, dc, identityStore, before)
+	})
+}
+
+// triggerRotation starts a run unless one is going on, and shows it.
+func (c *cli) triggerRotation(ctx context.Context, tc client.Client, dc converter.DataConverter, identityStore string, before schedules.RotationInfo) error {
 	if len(before.Running) > 0 {
 		run := before.Running[0].WorkflowID
 		fmt.Fprintf(c.stdout, "A rotation run is going on already (%s); the schedule starts no second one.\n\n", run)
@@ -276,19 +289,13 @@ func (c *cli) rotationStatusCommand() *cobra.Command {
 }
 
 func (c *cli) rotationStatus(ctx context.Context, identityStore string) error {
-	tc, err := c.dial(ctx)
-	if err != nil {
-		return err
-	}
-	defer tc.Close()
-	dc, err := c.dataConverter()
-	if err != nil {
-		return err
-	}
-	info, err := schedules.DescribeRotation(ctx, tc.ScheduleClient(), dc, identityStore)
-	if err != nil {
-		return err
-	}
+	return c.withRotationSchedule(ctx, identityStore, func(tc client.Client, _ converter.DataConverter, info schedules.RotationInfo) error {
+		return c.showRotation(ctx, tc, info)
+	})
+}
+
+// showRotation prints the schedule, the runs going on and the last outcome.
+func (c *cli) showRotation(ctx context.Context, tc client.Client, info schedules.RotationInfo) error {
 	renderRotationSchedule(c.stdout, info)
 	for _, run := range info.Running {
 		fmt.Fprintln(c.stdout)
