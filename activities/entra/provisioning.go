@@ -242,18 +242,26 @@ func (a *Activities) validateSavedCredentials(ctx context.Context, in ConfigureP
 	body := serviceprincipals.NewItemSynchronizationJobsItemValidateCredentialsPostRequestBody()
 	useSaved := true
 	body.SetUseSavedCredentials(&useSaved)
-	err := a.synchronization(in.App).Jobs().BySynchronizationJobId(in.JobID).ValidateCredentials().Post(ctx, body, nil)
+	return a.testCredentials(ctx, in.App, in.JobID, body, "test the provisioning credentials", func(code, message string) string {
+		return fmt.Sprintf("Entra could not use the SCIM endpoint %s with the token %s (%s: %s). Check that the endpoint is the one the IAM Identity Center console shows and that the token still exists there and has not expired; if in doubt, create a new token in the console, store it in Secrets Manager, and submit the endpoint and the new token reference again",
+			in.SCIMEndpoint, in.SCIMToken, code, message)
+	})
+}
+
+// testCredentials posts validateCredentials. Graph answers 400 when the
+// SCIM endpoint refuses the credentials or does not answer: that is
+// ErrSCIMCredentialsRejected, with refused's words for Graph's code and
+// message; other failures are what step met, retried.
+func (a *Activities) testCredentials(ctx context.Context, app EnterpriseApp, jobID string,
+	body serviceprincipals.ItemSynchronizationJobsItemValidateCredentialsPostRequestBodyable, step string, refused func(code, message string) string) error {
+	err := a.synchronization(app).Jobs().BySynchronizationJobId(jobID).ValidateCredentials().Post(ctx, body, nil)
 	if err == nil {
 		return nil
 	}
 	if statusOf(err) == 400 {
-		code, message := graphErrorCode(err)
-		return temporal.NewNonRetryableApplicationError(
-			fmt.Sprintf("Entra could not use the SCIM endpoint %s with the token %s (%s: %s). Check that the endpoint is the one the IAM Identity Center console shows and that the token still exists there and has not expired; if in doubt, create a new token in the console, store it in Secrets Manager, and submit the endpoint and the new token reference again",
-				in.SCIMEndpoint, in.SCIMToken, code, message),
-			ErrSCIMCredentialsRejected, err)
+		return temporal.NewNonRetryableApplicationError(refused(graphErrorCode(err)), ErrSCIMCredentialsRejected, err)
 	}
-	return provisioningCallError("test the provisioning credentials", in.App, in.JobID, err)
+	return provisioningCallError(step, app, jobID, err)
 }
 
 // withoutSecret makes sure an error does not carry the secret: should a

@@ -11,7 +11,6 @@ import (
 
 	"github.com/microsoftgraph/msgraph-sdk-go/models"
 	"github.com/microsoftgraph/msgraph-sdk-go/serviceprincipals"
-	"go.temporal.io/sdk/temporal"
 
 	"github.com/platformguide/ssocutover/internal/apicalls"
 	"github.com/platformguide/ssocutover/internal/secretstore"
@@ -58,18 +57,10 @@ func (a *Activities) validateNewToken(ctx context.Context, in ReplaceProvisionin
 		secretPair(models.BASEADDRESS_SYNCHRONIZATIONSECRET, in.SCIMEndpoint),
 		secretPair(models.SECRETTOKEN_SYNCHRONIZATIONSECRET, token.Reveal()),
 	})
-	err := a.synchronization(in.App).Jobs().BySynchronizationJobId(in.JobID).ValidateCredentials().Post(ctx, body, nil)
-	if err == nil {
-		return nil
-	}
-	if statusOf(err) == 400 {
-		code, message := graphErrorCode(err)
-		return temporal.NewNonRetryableApplicationError(
-			fmt.Sprintf("Entra could not use the SCIM endpoint %s with the new token %s (%s: %s). Nothing was saved: the provisioning job keeps its current token. Check that the endpoint is the one the IAM Identity Center console shows, and that the new token was copied whole and still exists there; if in doubt, create another token in the console, store it in Secrets Manager and submit its reference",
-				in.SCIMEndpoint, in.SCIMToken, code, message),
-			ErrSCIMCredentialsRejected, err)
-	}
-	return provisioningCallError("test the new SCIM token", in.App, in.JobID, err)
+	return a.testCredentials(ctx, in.App, in.JobID, body, "test the new SCIM token", func(code, message string) string {
+		return fmt.Sprintf("Entra could not use the SCIM endpoint %s with the new token %s (%s: %s). Nothing was saved: the provisioning job keeps its current token. Check that the endpoint is the one the IAM Identity Center console shows, and that the new token was copied whole and still exists there; if in doubt, create another token in the console, store it in Secrets Manager and submit its reference",
+			in.SCIMEndpoint, in.SCIMToken, code, message)
+	})
 }
 
 // RestartProvisioning restarts the job with a reset of its quarantine
