@@ -9,16 +9,10 @@ package entra_test
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -41,7 +35,7 @@ import (
 
 	"github.com/platformguide/ssocutover/activities/entra"
 	"github.com/platformguide/ssocutover/internal/graphclient"
-	"github.com/platformguide/ssocutover/internal/samlmeta"
+	"github.com/platformguide/ssocutover/internal/samlmeta/samlmetatest"
 	"github.com/platformguide/ssocutover/internal/sandbox"
 	"github.com/platformguide/ssocutover/internal/secretref"
 	"github.com/platformguide/ssocutover/internal/secretstore"
@@ -180,19 +174,7 @@ func enableAutomaticProvisioning(t *testing.T, sb *sandbox.Sandbox, tenant strin
 	t.Helper()
 	_, err := sb.SwitchIdentitySourceToExternal()
 	require.NoError(t, err)
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	require.NoError(t, err)
-	template := &x509.Certificate{
-		SerialNumber: big.NewInt(1),
-		Subject:      pkix.Name{CommonName: "Microsoft Azure Federated SSO Certificate"},
-		NotBefore:    time.Now().Add(-time.Hour), NotAfter: time.Now().AddDate(1, 0, 0),
-	}
-	der, err := x509.CreateCertificate(rand.Reader, template, template, &key.PublicKey, key)
-	require.NoError(t, err)
-	cert, err := x509.ParseCertificate(der)
-	require.NoError(t, err)
-	metadata, err := samlmeta.IdPMetadata(tenant, cert)
-	require.NoError(t, err)
+	metadata := samlmetatest.EntraMetadata(t, tenant)
 	require.NoError(t, sb.UploadIdPMetadata(metadata))
 	creds, err := sb.EnableAutomaticProvisioning()
 	require.NoError(t, err)

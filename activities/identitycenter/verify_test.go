@@ -2,12 +2,6 @@ package identitycenter
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"math/big"
 	"slices"
 	"strings"
 	"testing"
@@ -19,7 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/platformguide/ssocutover/internal/inventory"
-	"github.com/platformguide/ssocutover/internal/samlmeta"
+	"github.com/platformguide/ssocutover/internal/samlmeta/samlmetatest"
 	"github.com/platformguide/ssocutover/internal/sandbox"
 	"github.com/platformguide/ssocutover/internal/store"
 	"github.com/platformguide/ssocutover/internal/world"
@@ -143,7 +137,7 @@ func TestVerifyAfterTheConsoleSwitch(t *testing.T) {
 	ref, snap := snapshotOf(t, w, sample)
 	_, err := w.sb.SwitchIdentitySourceToExternal()
 	require.NoError(t, err)
-	require.NoError(t, w.sb.UploadIdPMetadata(entraMetadata(t, sample.Entra.TenantID)))
+	require.NoError(t, w.sb.UploadIdPMetadata(samlmetatest.EntraMetadata(t, sample.Entra.TenantID)))
 	require.Empty(t, w.sb.AccountAssignments(), "the switch dropped them")
 
 	res, report, err := verify(t, w, VerifyAssignmentsInput{InstanceARN: snap.InstanceARN, Snapshot: ref, Restore: true})
@@ -158,27 +152,6 @@ func TestVerifyAfterTheConsoleSwitch(t *testing.T) {
 	require.NoError(t, err)
 	require.Zero(t, res.AssignmentsRestored)
 	require.Equal(t, 20, res.AssignmentsPresent)
-}
-
-// entraMetadata is federation metadata of the tenant, as Entra serves it,
-// with a certificate valid from an hour ago for a year.
-func entraMetadata(t *testing.T, tenantID string) []byte {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	require.NoError(t, err)
-	template := &x509.Certificate{
-		SerialNumber: big.NewInt(1),
-		Subject:      pkix.Name{CommonName: "Microsoft Azure Federated SSO Certificate"},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().AddDate(1, 0, 0),
-	}
-	der, err := x509.CreateCertificate(rand.Reader, template, template, &key.PublicKey, key)
-	require.NoError(t, err)
-	cert, err := x509.ParseCertificate(der)
-	require.NoError(t, err)
-	metadata, err := samlmeta.IdPMetadata(tenantID, cert)
-	require.NoError(t, err)
-	return metadata
 }
 
 // switchedWorld is the sample after the switch to Entra: a new identity

@@ -2,14 +2,8 @@ package scim
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
 	"fmt"
-	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -25,7 +19,7 @@ import (
 
 	"github.com/platformguide/ssocutover/internal/activitytest"
 	"github.com/platformguide/ssocutover/internal/awsclient"
-	"github.com/platformguide/ssocutover/internal/samlmeta"
+	"github.com/platformguide/ssocutover/internal/samlmeta/samlmetatest"
 	"github.com/platformguide/ssocutover/internal/sandbox"
 	"github.com/platformguide/ssocutover/internal/secretref"
 	"github.com/platformguide/ssocutover/internal/secretstore"
@@ -345,7 +339,7 @@ func TestVerifyAgainstTheSandboxEndpoint(t *testing.T) {
 	w := world.Sample()
 	_, err := f.sb.SwitchIdentitySourceToExternal()
 	require.NoError(t, err)
-	require.NoError(t, f.sb.UploadIdPMetadata(entraMetadata(t, w.Entra.TenantID)))
+	require.NoError(t, f.sb.UploadIdPMetadata(samlmetatest.EntraMetadata(t, w.Entra.TenantID)))
 	creds, err := f.sb.EnableAutomaticProvisioning()
 	require.NoError(t, err)
 	require.Equal(t, f.sb.SCIMEndpoint(), creds.SCIMEndpoint)
@@ -362,25 +356,4 @@ func TestVerifyAgainstTheSandboxEndpoint(t *testing.T) {
 	_, err = f.verify(t, VerifySCIMEndpointInput{Endpoint: creds.SCIMEndpoint, Token: ref})
 	activitytest.RequireNonRetryable(t, err, ErrTokenRejected, "generate a new access token")
 	requireNoToken(t, err, creds.Token)
-}
-
-// entraMetadata is federation metadata of the tenant, as Entra serves it,
-// with a certificate valid from an hour ago for a year.
-func entraMetadata(t *testing.T, tenantID string) []byte {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	require.NoError(t, err)
-	template := &x509.Certificate{
-		SerialNumber: big.NewInt(1),
-		Subject:      pkix.Name{CommonName: "Microsoft Azure Federated SSO Certificate"},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().AddDate(1, 0, 0),
-	}
-	der, err := x509.CreateCertificate(rand.Reader, template, template, &key.PublicKey, key)
-	require.NoError(t, err)
-	cert, err := x509.ParseCertificate(der)
-	require.NoError(t, err)
-	metadata, err := samlmeta.IdPMetadata(tenantID, cert)
-	require.NoError(t, err)
-	return metadata
 }

@@ -3,15 +3,9 @@ package sandbox_test
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
 	"fmt"
 	"io"
-	"math/big"
 	"net/http"
 	"net/url"
 	"strings"
@@ -27,6 +21,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/platformguide/ssocutover/internal/samlmeta"
+	"github.com/platformguide/ssocutover/internal/samlmeta/samlmetatest"
 	"github.com/platformguide/ssocutover/internal/sandbox"
 )
 
@@ -52,27 +47,6 @@ func startConsoleSandbox(t *testing.T, opts sandbox.Options) awsClients {
 	return awsClients{sb: sb, identityStore: identitystore.NewFromConfig(cfg), ssoAdmin: ssoadmin.NewFromConfig(cfg)}
 }
 
-// entraMetadata is Entra federation metadata for the world's tenant with a
-// certificate valid from an hour ago for a year.
-func entraMetadata(t *testing.T, tenantID string) []byte {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	require.NoError(t, err)
-	template := &x509.Certificate{
-		SerialNumber: big.NewInt(1),
-		Subject:      pkix.Name{CommonName: "Microsoft Azure Federated SSO Certificate"},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().AddDate(1, 0, 0),
-	}
-	der, err := x509.CreateCertificate(rand.Reader, template, template, &key.PublicKey, key)
-	require.NoError(t, err)
-	cert, err := x509.ParseCertificate(der)
-	require.NoError(t, err)
-	metadata, err := samlmeta.IdPMetadata(tenantID, cert)
-	require.NoError(t, err)
-	return metadata
-}
-
 const consoleTestTenant = "00000000-0000-0000-0000-000000000001" // awsSmallWorld's Entra tenant
 
 // switchToEntra completes the switch to an external identity provider and
@@ -83,7 +57,7 @@ func switchToEntra(t *testing.T, sb *sandbox.Sandbox) samlmeta.SP {
 	require.NoError(t, err)
 	sp, err := samlmeta.ParseSPMetadata(spXML, awsTestRegion)
 	require.NoError(t, err)
-	require.NoError(t, sb.UploadIdPMetadata(entraMetadata(t, consoleTestTenant)))
+	require.NoError(t, sb.UploadIdPMetadata(samlmetatest.EntraMetadata(t, consoleTestTenant)))
 	return sp
 }
 
@@ -145,7 +119,7 @@ func TestConsoleSwitchThenSCIMProvisioningWritesTheIdentityStore(t *testing.T) {
 	_, err := sb.EnableAutomaticProvisioning()
 	require.ErrorIs(t, err, sandbox.ErrIdentitySourceState)
 	require.Contains(t, err.Error(), "SwitchIdentitySourceToExternal")
-	err = sb.UploadIdPMetadata(entraMetadata(t, consoleTestTenant))
+	err = sb.UploadIdPMetadata(samlmetatest.EntraMetadata(t, consoleTestTenant))
 	require.ErrorIs(t, err, sandbox.ErrIdentitySourceState)
 
 	// The switch starts: SP metadata in AWS's format, with the identity store
@@ -165,7 +139,7 @@ func TestConsoleSwitchThenSCIMProvisioningWritesTheIdentityStore(t *testing.T) {
 	// and leaves the switch pending.
 	for name, bad := range map[string][]byte{
 		"the SP metadata":  spXML,
-		"another tenant":   entraMetadata(t, "11111111-2222-3333-4444-555555555555"),
+		"another tenant":   samlmetatest.EntraMetadata(t, "11111111-2222-3333-4444-555555555555"),
 		"not XML":          []byte("hello"),
 		"an empty request": nil,
 	} {
@@ -173,7 +147,7 @@ func TestConsoleSwitchThenSCIMProvisioningWritesTheIdentityStore(t *testing.T) {
 		require.ErrorIs(t, err, sandbox.ErrInvalidIdPMetadata, name)
 		require.Equal(t, sandbox.IdentitySourceExternalPending, sb.IdentitySource().Source, name)
 	}
-	require.NoError(t, sb.UploadIdPMetadata(entraMetadata(t, consoleTestTenant)))
+	require.NoError(t, sb.UploadIdPMetadata(samlmetatest.EntraMetadata(t, consoleTestTenant)))
 	status := sb.IdentitySource()
 	require.Equal(t, sandbox.IdentitySourceExternal, status.Source)
 	require.Equal(t, "https://sts.windows.net/"+consoleTestTenant+"/", status.IdPEntityID)
@@ -287,7 +261,7 @@ func TestConsoleSwitchDropsAssignmentsAsConfigured(t *testing.T) {
 			_, err := c.sb.SwitchIdentitySourceToExternal()
 			require.NoError(t, err)
 			require.Len(t, assignedPrincipals(t, c), 4, "a pending switch changes nothing")
-			require.NoError(t, c.sb.UploadIdPMetadata(entraMetadata(t, consoleTestTenant)))
+			require.NoError(t, c.sb.UploadIdPMetadata(samlmetatest.EntraMetadata(t, consoleTestTenant)))
 
 			remaining := assignedPrincipals(t, c)
 			require.Len(t, remaining, tc.wantRemaining, "%v", remaining)
@@ -333,7 +307,7 @@ func TestConsoleSwitchChangesTheIdentityStoreID(t *testing.T) {
 	require.Equal(t, newID, sb.IdentitySource().PendingIdentityStoreID)
 	require.Equal(t, awsTestStoreID, instanceStoreID(), "the ID changes when the switch completes")
 
-	require.NoError(t, sb.UploadIdPMetadata(entraMetadata(t, consoleTestTenant)))
+	require.NoError(t, sb.UploadIdPMetadata(samlmetatest.EntraMetadata(t, consoleTestTenant)))
 	require.Equal(t, newID, instanceStoreID())
 	require.Equal(t, newID, sb.IdentitySource().IdentityStoreID)
 	require.Empty(t, sb.IdentitySource().PendingIdentityStoreID)
@@ -439,7 +413,7 @@ func TestConsoleControlAPI(t *testing.T) {
 	require.ErrorIs(t, err, sandbox.ErrInvalidIdPMetadata)
 	require.ErrorAs(t, err, &apiErr)
 	require.Equal(t, http.StatusBadRequest, apiErr.Status)
-	status, err := client.UploadIdPMetadata(ctx, entraMetadata(t, consoleTestTenant))
+	status, err := client.UploadIdPMetadata(ctx, samlmetatest.EntraMetadata(t, consoleTestTenant))
 	require.NoError(t, err)
 	require.Equal(t, sandbox.IdentitySourceExternal, status.Source)
 
