@@ -24,19 +24,8 @@ const (
 // client is a real Secrets Manager client talking to a sandbox.
 func client(t *testing.T) *secretsmanager.Client {
 	t.Helper()
-	sb, err := sandbox.Start(world.Sample(), sandbox.Options{})
-	require.NoError(t, err)
-	t.Cleanup(sb.Close)
-	t.Setenv("AWS_ENDPOINT_URL", sb.AWSURL)
-	t.Setenv("AWS_REGION", world.Sample().AWS.Region)
-	t.Setenv("AWS_ACCESS_KEY_ID", "AKIASANDBOXEXAMPLE")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "sandbox-secret-key")
-	t.Setenv("AWS_PROFILE", "")
-	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
-	cfg, err := awsclient.Load(context.Background(), awsclient.Options{RequestsPerSecond: -1})
-	require.NoError(t, err)
-	return secretsmanager.NewFromConfig(cfg)
+	_, api := sandboxClient(t)
+	return api
 }
 
 func TestPutCreatesTheSecretAndReadGivesItBack(t *testing.T) {
