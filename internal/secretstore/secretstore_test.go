@@ -3,17 +3,13 @@ package secretstore
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/stretchr/testify/require"
 
-	"github.com/platformguide/ssocutover/internal/awsclient"
-	"github.com/platformguide/ssocutover/internal/sandbox"
 	"github.com/platformguide/ssocutover/internal/secretref"
-	"github.com/platformguide/ssocutover/internal/world"
 )
 
 const (

@@ -20,7 +20,8 @@ const (
 	tokenD = "44444444-4444-4444-4444-444444444444"
 )
 
-// sandboxClient is client with the sandbox, whose clock a test moves.
+// sandboxClient is a real Secrets Manager client talking to a sandbox,
+// returned too: a test may move its clock.
 func sandboxClient(t *testing.T) (*sandbox.Sandbox, *secretsmanager.Client) {
 	t.Helper()
 	sb, err := sandbox.Start(world.Sample(), sandbox.Options{})
