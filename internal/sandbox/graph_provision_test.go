@@ -117,12 +117,7 @@ func TestMatchedUsersAndGroupsAreUpdatedToFollowTheMappingsOnce(t *testing.T) {
 	bobID, teamAID := before.Users[0].ID, before.Groups[0].ID
 	require.Empty(t, before.Users[0].ExternalID)
 
-	e.apps.assign(e.groupID("team-a"))
-	jobID := e.createJob(t)
-	e.putSecrets(t, e.base, e.token)
-	started := time.Now()
-	e.start(t, jobID)
-	e.waitFor(t, jobID, "steady state", steadyAfter(started))
+	jobID := e.steadyJob(t, "team-a")
 
 	// bob and team-a are adopted, not created again, and now carry what the
 	// mappings say, the Entra object ID as externalId first.
@@ -220,12 +215,7 @@ func TestAMatchedUserWhoseUpdateIsRefusedIsEscrowedAndRetried(t *testing.T) {
 func TestProvisioningQuarantinesWhenTheTokenExpiresAndARestartWithANewTokenHeals(t *testing.T) {
 	e := newSyncEnv(t, syncWorld(), 20*time.Millisecond)
 	e.useIdentityCenterSCIM(t)
-	e.apps.assign(e.groupID("team-a"))
-	jobID := e.createJob(t)
-	e.putSecrets(t, e.base, e.token)
-	started := time.Now()
-	e.start(t, jobID)
-	e.waitFor(t, jobID, "steady state", steadyAfter(started))
+	jobID := e.steadyJob(t, "team-a")
 
 	e.sb.AdvanceClock(366 * 24 * time.Hour)
 	st := e.waitFor(t, jobID, "quarantine", func(st models.SynchronizationStatusable) bool { return statusCode(st) == "Quarantine" })

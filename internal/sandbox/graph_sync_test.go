@@ -185,6 +185,21 @@ func (e *syncEnv) start(t *testing.T, jobID string) {
 	require.NoError(t, e.job(jobID).Start().Post(e.ctx, nil))
 }
 
+// steadyJob assigns the groups to the app, creates a job with the
+// credentials saved, starts it and waits for its steady state.
+func (e *syncEnv) steadyJob(t *testing.T, groups ...string) string {
+	t.Helper()
+	for _, g := range groups {
+		e.apps.assign(e.groupID(g))
+	}
+	jobID := e.createJob(t)
+	e.putSecrets(t, e.base, e.token)
+	started := time.Now()
+	e.start(t, jobID)
+	e.waitFor(t, jobID, "steady state", steadyAfter(started))
+	return jobID
+}
+
 // waitFor polls the job until cond holds.
 func (e *syncEnv) waitFor(t *testing.T, jobID, what string, cond func(models.SynchronizationStatusable) bool) models.SynchronizationStatusable {
 	t.Helper()
@@ -520,12 +535,7 @@ func TestProvisioningEscrowsUsersThatCannotBeProvisionedAndGoesOn(t *testing.T) 
 
 func TestProvisioningQuarantinesWhenTheTokenIsRefusedUntilRestarted(t *testing.T) {
 	e := newSyncEnv(t, syncWorld(), 20*time.Millisecond)
-	e.apps.assign(e.groupID("team-a"))
-	jobID := e.createJob(t)
-	e.putSecrets(t, e.base, e.token)
-	started := time.Now()
-	e.start(t, jobID)
-	e.waitFor(t, jobID, "steady state", steadyAfter(started))
+	jobID := e.steadyJob(t, "team-a")
 
 	// The token is deleted in the console: the next cycle's connection test
 	// is refused and the job goes into quarantine.
@@ -572,12 +582,7 @@ func TestProvisioningQuarantinesWhenTheTokenIsRefusedUntilRestarted(t *testing.T
 
 func TestPauseStopsTheCyclesAndStartResumesThem(t *testing.T) {
 	e := newSyncEnv(t, syncWorld(), 20*time.Millisecond)
-	e.apps.assign(e.groupID("team-a"))
-	jobID := e.createJob(t)
-	e.putSecrets(t, e.base, e.token)
-	started := time.Now()
-	e.start(t, jobID)
-	e.waitFor(t, jobID, "steady state", steadyAfter(started))
+	jobID := e.steadyJob(t, "team-a")
 
 	require.NoError(t, e.job(jobID).Pause().Post(e.ctx, nil))
 	require.Equal(t, "Paused", statusCode(e.getJob(t, jobID).GetStatus()))
@@ -695,12 +700,7 @@ func (e *syncEnv) rawOnDemand(t *testing.T, jobID, groupID string) (int, http.He
 
 func TestCloseStopsTheProvisioningEngine(t *testing.T) {
 	e := newSyncEnv(t, syncWorld(), 5*time.Millisecond)
-	e.apps.assign(e.groupID("team-a"))
-	jobID := e.createJob(t)
-	e.putSecrets(t, e.base, e.token)
-	started := time.Now()
-	e.start(t, jobID)
-	e.waitFor(t, jobID, "steady state", steadyAfter(started))
+	e.steadyJob(t, "team-a")
 
 	e.sb.Close() // waits for the runner to end
 	e.apps.assign(e.groupID("team-b"))
@@ -710,12 +710,7 @@ func TestCloseStopsTheProvisioningEngine(t *testing.T) {
 
 func TestDeletingTheServicePrincipalDeletesItsJobs(t *testing.T) {
 	e := newSyncEnv(t, syncWorld(), 5*time.Millisecond)
-	e.apps.assign(e.groupID("team-a"))
-	jobID := e.createJob(t)
-	e.putSecrets(t, e.base, e.token)
-	started := time.Now()
-	e.start(t, jobID)
-	e.waitFor(t, jobID, "steady state", steadyAfter(started))
+	jobID := e.steadyJob(t, "team-a")
 
 	e.apps.deleteServicePrincipal()
 	require.Eventually(t, func() bool {
