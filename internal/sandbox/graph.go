@@ -285,13 +285,19 @@ func (s *graphServer) serveCollection(w http.ResponseWriter, r *http.Request, en
 	if err != nil {
 		return err
 	}
-	matched := q.apply(only, objects)
+	writeCollection(w, r, entitySet, q, q.apply(only, objects), q.render)
+	return nil
+}
+
+// writeCollection writes the page of matched that q asks for, each object
+// as render writes it, with @odata.count when asked and a nextLink when
+// more remain.
+func writeCollection(w http.ResponseWriter, r *http.Request, entitySet string, q *graphQuery, matched []graphObject, render func(graphObject) map[string]any) {
 	end := min(q.skip+q.top, len(matched))
 	page := make([]map[string]any, 0, max(end-q.skip, 0))
 	for i := q.skip; i < end; i++ {
-		page = append(page, q.render(matched[i]))
+		page = append(page, render(matched[i]))
 	}
-
 	body := map[string]any{
 		"@odata.context": graphServiceRoot(r) + "/$metadata#" + entitySet + q.contextSelect(),
 		"value":          page,
@@ -303,7 +309,6 @@ func (s *graphServer) serveCollection(w http.ResponseWriter, r *http.Request, en
 		body["@odata.nextLink"] = q.nextLink(r, end)
 	}
 	writeGraphJSON(w, http.StatusOK, body)
-	return nil
 }
 
 // serveEntity answers one object with the $select-ed properties.

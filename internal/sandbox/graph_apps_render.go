@@ -18,23 +18,9 @@ func serveAppCollection(w http.ResponseWriter, r *http.Request, entitySet string
 	if err != nil {
 		return err
 	}
-	matched := q.apply(nil, objects)
-	end := min(q.skip+q.top, len(matched))
-	page := make([]map[string]any, 0, max(end-q.skip, 0))
-	for i := q.skip; i < end; i++ {
-		page = append(page, renderSelected(q, properties, matched[i]))
-	}
-	body := map[string]any{
-		"@odata.context": graphServiceRoot(r) + "/$metadata#" + entitySet + q.contextSelect(),
-		"value":          page,
-	}
-	if q.count {
-		body["@odata.count"] = len(matched)
-	}
-	if end < len(matched) {
-		body["@odata.nextLink"] = q.nextLink(r, end)
-	}
-	writeGraphJSON(w, http.StatusOK, body)
+	writeCollection(w, r, entitySet, q, q.apply(nil, objects), func(o graphObject) map[string]any {
+		return renderSelected(q, properties, o)
+	})
 	return nil
 }
 
