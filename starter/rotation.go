@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -452,11 +450,11 @@ func (c *cli) submitRotationToken(ctx context.Context, id, endpoint string, toke
 // storePendingSCIMToken keeps token as a new version of the secret, labelled
 // AWSPENDING: it becomes AWSCURRENT only once the job works with it.
 func storePendingSCIMToken(ctx context.Context, secrets secretstore.API, secret string, token secretstore.Value) (secretref.Ref, error) {
-	var requestToken [16]byte
-	if _, err := rand.Read(requestToken[:]); err != nil {
+	requestToken, err := newRequestToken()
+	if err != nil {
 		return secretref.Ref{}, err
 	}
-	ref, err := secretstore.PutPending(ctx, secrets, secret, token, hex.EncodeToString(requestToken[:]))
+	ref, err := secretstore.PutPending(ctx, secrets, secret, token, requestToken)
 	if err != nil {
 		return secretref.Ref{}, fmt.Errorf("store the new SCIM token in Secrets Manager (nothing was sent to the workflow): %w", err)
 	}

@@ -132,6 +132,16 @@ func (c *cli) submitSCIM(ctx context.Context, t target, endpoint, tokenFile, by 
 	return nil
 }
 
+// newRequestToken makes each submission a new secret version: a fresh
+// request token, unrelated to the token's value.
+func newRequestToken() (string, error) {
+	var requestToken [16]byte
+	if _, err := rand.Read(requestToken[:]); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(requestToken[:]), nil
+}
+
 // readToken reads a token file; a token is one line of printable text.
 func readToken(file string) (secretstore.Value, error) {
 	data, err := os.ReadFile(file)
@@ -150,14 +160,12 @@ func readToken(file string) (secretstore.Value, error) {
 
 // storeSCIMToken keeps token as a new version of the cutover's token secret.
 func storeSCIMToken(ctx context.Context, secrets secretstore.API, req workflows.CutoverRequest, token secretstore.Value) (secretref.Ref, error) {
-	// A new version per submission: a fresh request token, unrelated to the
-	// token's value.
-	var requestToken [16]byte
-	if _, err := rand.Read(requestToken[:]); err != nil {
+	requestToken, err := newRequestToken()
+	if err != nil {
 		return secretref.Ref{}, err
 	}
 	ref, err := secretstore.Put(ctx, secrets, workflows.SCIMTokenSecretName(req.IdentityStoreID), token,
-		hex.EncodeToString(requestToken[:]), map[string]string{"ssocutover:workflow-id": workflows.CutoverWorkflowID(req.IdentityStoreID)})
+		requestToken, map[string]string{"ssocutover:workflow-id": workflows.CutoverWorkflowID(req.IdentityStoreID)})
 	if err != nil {
 		return secretref.Ref{}, fmt.Errorf("store the SCIM token in Secrets Manager (nothing was sent to the workflow): %w", err)
 	}
