@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/temporal"
 
 	"github.com/platformguide/ssocutover/internal/awsclient"
 	"github.com/platformguide/ssocutover/internal/schedules"
@@ -314,14 +315,14 @@ func (c *cli) showRotation(ctx context.Context, tc client.Client, info schedules
 	return nil
 }
 
-// describeRunError is what a failed run's error says, without the SDK's
-// wrapping.
+// describeRunError is what a failed run's error says: the workflow's own
+// message, as decisionError gives it, without the SDK's wrapping.
 func describeRunError(err error) string {
-	var inner error = err
-	for errors.Unwrap(inner) != nil {
-		inner = errors.Unwrap(inner)
+	var app *temporal.ApplicationError
+	if errors.As(err, &app) {
+		return "failed: " + app.Message()
 	}
-	return "failed: " + inner.Error()
+	return "failed: " + err.Error()
 }
 
 func renderRotationSchedule(w io.Writer, info schedules.RotationInfo) {
