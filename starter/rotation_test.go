@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/temporal"
 
 	"github.com/platformguide/ssocutover/internal/app"
 	"github.com/platformguide/ssocutover/internal/awsclient"
@@ -112,4 +114,10 @@ func TestRenderRotationStatus(t *testing.T) {
 	require.Contains(t, out, "expires 2027-02-11 (secret version created)")
 	require.True(t, strings.HasSuffix(strings.TrimSpace(out), "starter submit-scim --workflow-id X --token-file FILE --by NAME"), out)
 	require.Contains(t, out, `Waiting for you at gate "new-scim-token"`)
+}
+
+func TestAFailedRunIsWordedByTheWorkflowsMessage(t *testing.T) {
+	err := fmt.Errorf("workflow execution error (type: ScimTokenRotation): %w",
+		temporal.NewNonRetryableApplicationError("the SCIM token rotation stopped while reading the current token's secret", "StepFailed", nil))
+	require.Equal(t, "failed: the SCIM token rotation stopped while reading the current token's secret", describeRunError(err))
 }
