@@ -127,19 +127,21 @@ func TestRotationGivesTheJobItsOldTokenBackAfterAFailedCycle(t *testing.T) {
 	old := w.current
 	now := cutoverDay.Add(340 * 24 * time.Hour)
 	var jobTokenBetween string
+	var quarantinedBetween bool
 	res, _ := runRotation(t, w, now, testRotationRequest(), func(p *tokenPerson) {
 		p.atNewToken = append(p.atNewToken, func() (string, GateDecision) {
 			w.failNextCycle = true
 			return p.submitNewToken()
 		}, func() (string, GateDecision) {
-			jobTokenBetween = w.jobToken
+			jobTokenBetween, quarantinedBetween = w.jobToken, w.quarantined
 			w.deleteToken(w.pending) // the person deletes the token that failed
 			return p.submitNewToken()
 		})
 	})
 	require.Equal(t, RotationPhaseRotated, res.Outcome, res.Message)
 	require.Equal(t, old, jobTokenBetween, "after the failed cycle the job had its old token again")
-	require.Equal(t, 1, w.count(entra.RestartProvisioningName), "the job quarantined by the failed cycle is restarted with the next token")
+	require.False(t, quarantinedBetween, "the job quarantined by the failed cycle provisions again on its old token while the person finds another")
+	require.Equal(t, 1, w.count(entra.RestartProvisioningName), "restarted once, with the old token back")
 }
 
 // A job quarantined because its token stopped working asks for a new one

@@ -60,11 +60,8 @@ func (r *rotation) swapToken(ctx workflow.Context, token secretref.Ref) (refused
 		return refused, err
 	}
 	if before.Code == entra.JobQuarantine {
-		r.setStep(ctx, RotationPhaseReplacing, "restarting the quarantined provisioning job")
-		err = workflow.ExecuteActivity(stepOptions(ctx, "Restart of provisioning", 5*time.Minute, 0),
-			entra.RestartProvisioningName, entra.RestartProvisioningInput{App: req.App, JobID: req.JobID}).Get(ctx, nil)
-		if err != nil {
-			return "", rotationStepFailed("restarting the provisioning job", err)
+		if err := r.restartJob(ctx); err != nil {
+			return "", err
 		}
 	}
 
@@ -158,7 +155,33 @@ func (r *rotation) restoreOldToken(ctx workflow.Context, unhealthy string) (refu
 	if refusedOld != "" {
 		return unhealthy + " The old token no longer works either, so the job keeps the new one; send a token that works.", nil
 	}
+	// The new token's cycle may have quarantined the job: it provisions
+	// again on the old token while the person finds another.
+	if r.status.Job.Code == entra.JobQuarantine {
+		if err := r.restartJob(ctx); err != nil {
+			return "", err
+		}
+		// What the next swap starts from: the job out of quarantine.
+		restarted, err := r.jobStatus(ctx)
+		if err != nil {
+			return "", err
+		}
+		r.status.Job = &restarted
+		r.publish(ctx)
+	}
 	return unhealthy + " The job was given its old token back.", nil
+}
+
+// restartJob restarts the quarantined provisioning job.
+func (r *rotation) restartJob(ctx workflow.Context) error {
+	req := r.status.Request
+	r.setStep(ctx, RotationPhaseReplacing, "restarting the quarantined provisioning job")
+	err := workflow.ExecuteActivity(stepOptions(ctx, "Restart of provisioning", 5*time.Minute, 0),
+		entra.RestartProvisioningName, entra.RestartProvisioningInput{App: req.App, JobID: req.JobID}).Get(ctx, nil)
+	if err != nil {
+		return rotationStepFailed("restarting the provisioning job", err)
+	}
+	return nil
 }
 
 // confirmOldTokenDeleted waits at gate delete-old-token until the person
