@@ -122,6 +122,7 @@ func TestTokenRotationEndToEnd(t *testing.T) {
 	require.Contains(t, places["rotation history"], st.Resources.SCIM.Token.ARN, "the history is searched decoded")
 	require.Empty(t, findSecrets(places, map[string]string{
 		"old SCIM token": readFile(t, oldToken), "new SCIM token": readFile(t, newToken), "webhook URL path": webhookSecretPath,
+		"payload key": e2eCodecKeys[strings.Index(e2eCodecKeys, ":")+1:],
 	}))
 }
 
