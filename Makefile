@@ -24,12 +24,15 @@ $(TEMPORAL): tools/go.mod tools/go.sum
 $(STATICCHECK): tools/lint/go.mod tools/lint/go.sum
 	cd tools/lint && $(GO) build -o $(STATICCHECK) honnef.co/go/tools/cmd/staticcheck
 
+## build: the product (bin/worker, bin/starter) and the simulator (bin/demo, bin/sandbox).
 build:
-	$(GO) build -o $(BIN)/ ./worker ./starter
+	$(GO) build -o $(BIN)/ ./worker ./starter ./sandbox/cmd/demo ./sandbox/cmd/sandbox
 
-## demo: a cutover of the sample organisation on a local Temporal dev server and sandbox.
+## demo: a cutover of the sample organisation on a local Temporal dev server and sandbox;
+## DEMO_FLAGS go to bin/demo, e.g. make demo DEMO_FLAGS="--until preflight --json --exit".
+DEMO_FLAGS ?=
 demo: $(TEMPORAL) build
-	$(BIN)/starter demo --temporal-cli $(TEMPORAL)
+	$(BIN)/demo --temporal-cli $(TEMPORAL) $(DEMO_FLAGS)
 
 ## test: vet, then every test, the end-to-end tests against a real dev server included.
 test: $(TEMPORAL)

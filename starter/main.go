@@ -1,198 +1,26 @@
 // Command starter is how a person drives a cutover: start one from a request
-// file, read its status and full preflight report, decide at its gates
-// (approve, reject, recheck), and run the whole thing locally on a sample
-// organisation (demo).
-//
-// It talks to the Temporal server the worker uses (TEMPORAL_ADDRESS, ...);
-// report also reads the worker's data directory, where the full reports are
-// kept out of workflow history.
+// file, read its status and full preflight report, decide at its gates, and
+// rotate the SCIM token afterwards. Its commands are in starter/cli; the
+// local demo is a binary of its own (sandbox/cmd/demo), so this one never
+// links the simulator.
 package main
 
 import (
 	"context"
 	"fmt"
-	"io"
-	"net"
-	"net/url"
 	"os"
 	"os/signal"
-	"path/filepath"
-	"strconv"
 	"syscall"
 
-	"github.com/spf13/cobra"
-	"go.temporal.io/sdk/client"
-	"go.uber.org/zap"
-
-	"github.com/platformguide/ssocutover/internal/app"
-	"github.com/platformguide/ssocutover/internal/codec"
-	"github.com/platformguide/ssocutover/internal/logging"
-	"github.com/platformguide/ssocutover/internal/temporalclient"
-	"github.com/platformguide/ssocutover/workflows"
+	"github.com/platformguide/ssocutover/starter/cli"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	root := newRootCommand(os.Stdout, os.Stderr, os.Getenv)
+	root := cli.NewRootCommand(os.Stdout, os.Stderr, os.Getenv)
 	if err := root.ExecuteContext(ctx); err != nil {
 		fmt.Fprintln(os.Stderr, "error:", err)
 		os.Exit(1)
 	}
-}
-
-// cli holds what every subcommand shares: where to write, how to reach
-// Temporal, how to log and where the worker's data is.
-type cli struct {
-	stdout, stderr io.Writer
-	getenv         func(string) string
-
-	temporal  temporalclient.Options
-	codecKeys codec.KeySource
-	logFormat string
-	logLevel  string
-	dataDir   string
-	uiURL     string
-}
-
-func newRootCommand(stdout, stderr io.Writer, getenv func(string) string) *cobra.Command {
-	c := &cli{stdout: stdout, stderr: stderr, getenv: getenv, temporal: temporalclient.FromEnv(getenv), codecKeys: codec.KeySourceFromEnv(getenv)}
-	root := &cobra.Command{
-		Use:   "starter",
-		Short: "Start, follow and decide a cutover of IAM Identity Center to Entra ID",
-		Long: `starter drives the Cutover workflow: start it from a request file, follow its
-status, read the full preflight report, and decide at its gates. Afterwards
-'starter rotation' keeps the SCIM token fresh (the ScimTokenRotation workflow
-on a Temporal Schedule), whose gates take the same commands.
-
-It connects to the same Temporal server as the worker (TEMPORAL_ADDRESS,
-TEMPORAL_NAMESPACE, TLS and API key settings as the temporal CLI reads them).
-'starter report' also reads the worker's data directory (--data-dir,
-SSOCUTOVER_DATA_DIR), so run it where that directory is reachable.
-
-Payloads in Temporal are encrypted: every command that talks to Temporal
-needs the worker's keys (` + codec.EnvKeys + ` or --codec-key-file; without
-either, the key file a demo made in the data directory, DATA_DIR/codec-keys).
-'starter codec-key' makes a key; 'starter codec-server' lets the Temporal UI
-and 'temporal workflow show --codec-endpoint' decrypt them.
-
-'starter demo' runs everything locally: a Temporal dev server, the sandbox
-serving a sample organisation, and a worker.`,
-		SilenceUsage:  true,
-		SilenceErrors: true,
-	}
-	root.SetOut(stdout)
-	root.SetErr(stderr)
-
-	flags := root.PersistentFlags()
-	c.temporal.RegisterFlags(flags)
-	c.codecKeys.RegisterFlags(flags)
-	flags.StringVar(&c.logFormat, "log-format", or(getenv(logging.EnvFormat), logging.FormatConsole), "log format: console or json (env "+logging.EnvFormat+")")
-	flags.StringVar(&c.logLevel, "log-level", or(getenv(logging.EnvLevel), "warn"), "log level: debug, info, warn or error (env "+logging.EnvLevel+")")
-	flags.StringVar(&c.dataDir, "data-dir", app.DataDirFromEnv(getenv), "the worker's data directory, where full reports are stored (env "+app.EnvDataDir+")")
-	flags.StringVar(&c.uiURL, "ui-url", getenv("SSOCUTOVER_UI_URL"), "base URL of the Temporal UI, for links (default: the dev server's, http://HOST:PORT+1000, when --address is on loopback; env SSOCUTOVER_UI_URL)")
-
-	root.AddCommand(
-		c.startCommand(),
-		c.statusCommand(),
-		c.decideCommand(workflows.OpApprove),
-		c.decideCommand(workflows.OpReject),
-		c.decideCommand(workflows.OpRecheck),
-		c.decideCommand(workflows.OpRollback),
-		c.decideCommand(workflows.OpRetry),
-		c.decideCommand(workflows.OpSkip),
-		c.submitSPMetadataCommand(),
-		c.metadataCommand(),
-		c.submitSCIMCommand(),
-		c.rotationCommand(),
-		c.consoleCommand(),
-		c.reportCommand(),
-		c.demoCommand(),
-		c.codecKeyCommand(),
-		c.codecServerCommand(),
-	)
-	return root
-}
-
-func (c *cli) logger() (*zap.Logger, error) {
-	return logging.New(c.logFormat, c.logLevel)
-}
-
-// dial connects to Temporal with the payload codec; the error says how to
-// start a server, or how to make a key.
-func (c *cli) dial(ctx context.Context) (client.Client, error) {
-	logger, err := c.logger()
-	if err != nil {
-		return nil, err
-	}
-	payloads, err := c.keySource().LoadCodec()
-	if err != nil {
-		return nil, err
-	}
-	conn := c.temporal
-	conn.Codec = payloads
-	return conn.Dial(ctx, logger)
-}
-
-// keySource is where the payload keys are: the environment or
-// --codec-key-file, else the key file a demo left in the data directory.
-func (c *cli) keySource() codec.KeySource {
-	if c.codecKeys.Configured() {
-		return c.codecKeys
-	}
-	if _, err := os.Stat(demoKeyFile(c.dataDir)); err == nil {
-		return codec.KeySource{KeyFile: demoKeyFile(c.dataDir)}
-	}
-	return c.codecKeys
-}
-
-// demoKeyFile is where the demo keeps its payload key.
-func demoKeyFile(dataDir string) string {
-	return filepath.Join(dataDir, "codec-keys")
-}
-
-// workflowLink is the Temporal UI page of a workflow, or "" when the UI's
-// address is not known.
-func (c *cli) workflowLink(workflowID string) string {
-	return workflowLink(c.uiBase(), c.temporal.Namespace, workflowID)
-}
-
-// uiBase is --ui-url, or the dev server's UI when Temporal is on loopback:
-// the dev server serves its UI on the gRPC port + 1000 unless told otherwise.
-func (c *cli) uiBase() string {
-	if c.uiURL != "" {
-		return c.uiURL
-	}
-	host, port, err := net.SplitHostPort(c.temporal.Address)
-	if err != nil {
-		return ""
-	}
-	ip := net.ParseIP(host)
-	if host != "localhost" && (ip == nil || !ip.IsLoopback()) {
-		return ""
-	}
-	n, err := strconv.Atoi(port)
-	if err != nil {
-		return ""
-	}
-	return "http://" + net.JoinHostPort(host, strconv.Itoa(n+1000))
-}
-
-func workflowLink(uiBase, namespace, workflowID string) string {
-	if uiBase == "" {
-		return ""
-	}
-	return uiBase + "/namespaces/" + url.PathEscape(or(namespace, temporalclient.DefaultNamespace)) + "/workflows/" + url.PathEscape(workflowID)
-}
-
-// storeDir is where the worker keeps stored documents.
-func (c *cli) storeDir() string {
-	return app.StoreDir(c.dataDir)
-}
-
-func or(s, fallback string) string {
-	if s == "" {
-		return fallback
-	}
-	return s
 }

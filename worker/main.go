@@ -26,10 +26,10 @@ import (
 	"github.com/spf13/cobra"
 	"go.uber.org/zap"
 
-	"github.com/platformguide/ssocutover/internal/app"
 	"github.com/platformguide/ssocutover/internal/codec"
 	"github.com/platformguide/ssocutover/internal/logging"
 	"github.com/platformguide/ssocutover/internal/temporalclient"
+	"github.com/platformguide/ssocutover/worker/app"
 )
 
 func main() {

@@ -13,9 +13,9 @@ import (
 
 	"github.com/platformguide/ssocutover/activities/entra"
 	"github.com/platformguide/ssocutover/internal/preflight"
-	"github.com/platformguide/ssocutover/internal/sandbox"
-	"github.com/platformguide/ssocutover/internal/world"
-	"github.com/platformguide/ssocutover/internal/worldinv"
+	"github.com/platformguide/ssocutover/sandbox"
+	"github.com/platformguide/ssocutover/sandbox/world"
+	"github.com/platformguide/ssocutover/sandbox/worldinv"
 )
 
 const userRoleID = "8774f594-1d59-4279-b9d9-59ef09a23530"

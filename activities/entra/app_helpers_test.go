@@ -23,9 +23,9 @@ import (
 
 	"github.com/platformguide/ssocutover/activities/entra"
 	"github.com/platformguide/ssocutover/internal/graphclient"
-	"github.com/platformguide/ssocutover/internal/sandbox"
 	"github.com/platformguide/ssocutover/internal/store"
-	"github.com/platformguide/ssocutover/internal/world"
+	"github.com/platformguide/ssocutover/sandbox"
+	"github.com/platformguide/ssocutover/sandbox/world"
 )
 
 const appName = "AWS IAM Identity Center d-1234567890"

@@ -13,7 +13,7 @@ import (
 	"github.com/platformguide/ssocutover/activities/entra"
 	"github.com/platformguide/ssocutover/internal/activitytest"
 	"github.com/platformguide/ssocutover/internal/samlmeta"
-	"github.com/platformguide/ssocutover/internal/sandbox"
+	"github.com/platformguide/ssocutover/sandbox"
 )
 
 const (

@@ -14,7 +14,7 @@ import (
 
 	"github.com/platformguide/ssocutover/activities/entra"
 	"github.com/platformguide/ssocutover/internal/apicalls"
-	"github.com/platformguide/ssocutover/internal/sandbox"
+	"github.com/platformguide/ssocutover/sandbox"
 )
 
 const instantiatePath = "/" + entra.AWSIdentityCenterTemplateID + "/instantiate"

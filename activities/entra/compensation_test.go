@@ -26,9 +26,9 @@ import (
 	"github.com/platformguide/ssocutover/internal/activitytest"
 	"github.com/platformguide/ssocutover/internal/apicalls"
 	"github.com/platformguide/ssocutover/internal/graphclient"
-	"github.com/platformguide/ssocutover/internal/sandbox"
 	"github.com/platformguide/ssocutover/internal/secretstore"
 	"github.com/platformguide/ssocutover/internal/store"
+	"github.com/platformguide/ssocutover/sandbox"
 )
 
 // provisioningInterval is the sandbox's time between provisioning cycles

@@ -21,10 +21,10 @@ import (
 	"github.com/platformguide/ssocutover/internal/apicalls"
 	"github.com/platformguide/ssocutover/internal/graphclient"
 	"github.com/platformguide/ssocutover/internal/inventory"
-	"github.com/platformguide/ssocutover/internal/sandbox"
 	"github.com/platformguide/ssocutover/internal/store"
-	"github.com/platformguide/ssocutover/internal/world"
-	"github.com/platformguide/ssocutover/internal/worldinv"
+	"github.com/platformguide/ssocutover/sandbox"
+	"github.com/platformguide/ssocutover/sandbox/world"
+	"github.com/platformguide/ssocutover/sandbox/worldinv"
 )
 
 const (

@@ -36,10 +36,10 @@ import (
 	"github.com/platformguide/ssocutover/activities/entra"
 	"github.com/platformguide/ssocutover/internal/graphclient"
 	"github.com/platformguide/ssocutover/internal/samlmeta/samlmetatest"
-	"github.com/platformguide/ssocutover/internal/sandbox"
 	"github.com/platformguide/ssocutover/internal/secretref"
 	"github.com/platformguide/ssocutover/internal/secretstore"
-	"github.com/platformguide/ssocutover/internal/world"
+	"github.com/platformguide/ssocutover/sandbox"
+	"github.com/platformguide/ssocutover/sandbox/world"
 )
 
 // provWorld has a group small enough for on-demand provisioning (two

@@ -15,9 +15,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/platformguide/ssocutover/activities/entra"
-	"github.com/platformguide/ssocutover/internal/sandbox"
 	"github.com/platformguide/ssocutover/internal/secretref"
 	"github.com/platformguide/ssocutover/internal/secretstore"
+	"github.com/platformguide/ssocutover/sandbox"
 )
 
 const (

@@ -27,10 +27,10 @@ import (
 
 	"github.com/platformguide/ssocutover/internal/awsclient"
 	"github.com/platformguide/ssocutover/internal/logging"
-	"github.com/platformguide/ssocutover/internal/sandbox"
 	"github.com/platformguide/ssocutover/internal/secretstore"
 	"github.com/platformguide/ssocutover/internal/store"
-	"github.com/platformguide/ssocutover/internal/world"
+	"github.com/platformguide/ssocutover/sandbox"
+	"github.com/platformguide/ssocutover/sandbox/world"
 )
 
 // awsWorld is a sandbox serving a world, and activities whose real SDK

@@ -14,9 +14,9 @@ import (
 
 	"github.com/platformguide/ssocutover/internal/inventory"
 	"github.com/platformguide/ssocutover/internal/samlmeta/samlmetatest"
-	"github.com/platformguide/ssocutover/internal/sandbox"
 	"github.com/platformguide/ssocutover/internal/store"
-	"github.com/platformguide/ssocutover/internal/world"
+	"github.com/platformguide/ssocutover/sandbox"
+	"github.com/platformguide/ssocutover/sandbox/world"
 )
 
 // snapshotOf takes the preflight's snapshot of the world w serves.

@@ -9,7 +9,6 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
-	rotation "github.com/platformguide/ssocutover/internal/schedules"
 	"github.com/platformguide/ssocutover/workflows"
 )
 
@@ -40,7 +39,7 @@ func (a *Activities) EnsureRotationSchedule(ctx context.Context, in EnsureRotati
 		return EnsureRotationScheduleResult{}, temporal.NewNonRetryableApplicationError(
 			"the schedule activities have no Temporal schedule client: the worker is misconfigured (app.NewWorker sets it)", ErrNoScheduleClient, nil)
 	}
-	created, err := rotation.EnsureRotation(ctx, a.Schedules, schedule)
+	created, err := EnsureRotation(ctx, a.Schedules, schedule)
 	if err != nil {
 		return EnsureRotationScheduleResult{}, err
 	}
@@ -51,14 +50,14 @@ func (a *Activities) EnsureRotationSchedule(ctx context.Context, in EnsureRotati
 }
 
 // schedule is the input as a rotation schedule, its interval parsed.
-func (in EnsureRotationScheduleInput) schedule() (rotation.RotationSchedule, error) {
-	s := rotation.RotationSchedule{Request: in.Request}
+func (in EnsureRotationScheduleInput) schedule() (RotationSchedule, error) {
+	s := RotationSchedule{Request: in.Request}
 	if in.Every == "" {
 		return s, nil
 	}
 	every, err := time.ParseDuration(in.Every)
 	if err != nil || every < 0 {
-		return s, fmt.Errorf("every %q: want a duration such as 24h, between %s and %s", in.Every, rotation.MinEvery, rotation.MaxEvery)
+		return s, fmt.Errorf("every %q: want a duration such as 24h, between %s and %s", in.Every, MinEvery, MaxEvery)
 	}
 	s.Every = every
 	return s, nil

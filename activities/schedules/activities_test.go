@@ -13,8 +13,7 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/platformguide/ssocutover/activities/schedules"
-	rotation "github.com/platformguide/ssocutover/internal/schedules"
-	"github.com/platformguide/ssocutover/internal/schedules/schedulestest"
+	"github.com/platformguide/ssocutover/activities/schedules/schedulestest"
 	"github.com/platformguide/ssocutover/workflows"
 )
 
@@ -43,9 +42,9 @@ func deleteSchedule(t *testing.T, identityStoreID string) {
 	})
 }
 
-func describe(t *testing.T, identityStoreID string) rotation.RotationInfo {
+func describe(t *testing.T, identityStoreID string) schedules.RotationInfo {
 	t.Helper()
-	info, err := rotation.DescribeRotation(context.Background(), server.Client.ScheduleClient(), server.DataConverter, identityStoreID)
+	info, err := schedules.DescribeRotation(context.Background(), server.Client.ScheduleClient(), server.DataConverter, identityStoreID)
 	require.NoError(t, err)
 	return info
 }
@@ -59,7 +58,7 @@ func TestEnsureRotationScheduleCreatesThenUpdates(t *testing.T) {
 	res, err := run(t, acts, schedules.EnsureRotationScheduleInput{Request: req})
 	require.NoError(t, err)
 	require.Equal(t, schedules.EnsureRotationScheduleResult{ScheduleID: workflows.RotationScheduleID(store), Created: true}, res)
-	require.Equal(t, rotation.DefaultEvery, describe(t, store).Every)
+	require.Equal(t, schedules.DefaultEvery, describe(t, store).Every)
 
 	req.NotificationEmail = "ops@corp.example"
 	res, err = run(t, acts, schedules.EnsureRotationScheduleInput{Request: req, Every: "12h"})
@@ -133,8 +132,8 @@ func TestEnsureRotationScheduleRefusesBadInputForGood(t *testing.T) {
 			require.ErrorContains(t, err, "starter rotation schedule")
 		})
 	}
-	_, err := rotation.DescribeRotation(context.Background(), server.Client.ScheduleClient(), server.DataConverter, store)
-	require.ErrorIs(t, err, rotation.ErrNoSchedule, "nothing was created")
+	_, err := schedules.DescribeRotation(context.Background(), server.Client.ScheduleClient(), server.DataConverter, store)
+	require.ErrorIs(t, err, schedules.ErrNoSchedule, "nothing was created")
 }
 
 func TestEnsureRotationScheduleWithoutAClientSaysTheWorkerIsMisconfigured(t *testing.T) {

@@ -20,10 +20,10 @@ import (
 	"github.com/platformguide/ssocutover/internal/activitytest"
 	"github.com/platformguide/ssocutover/internal/awsclient"
 	"github.com/platformguide/ssocutover/internal/samlmeta/samlmetatest"
-	"github.com/platformguide/ssocutover/internal/sandbox"
 	"github.com/platformguide/ssocutover/internal/secretref"
 	"github.com/platformguide/ssocutover/internal/secretstore"
-	"github.com/platformguide/ssocutover/internal/world"
+	"github.com/platformguide/ssocutover/sandbox"
+	"github.com/platformguide/ssocutover/sandbox/world"
 )
 
 const (

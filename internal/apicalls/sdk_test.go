@@ -14,8 +14,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/platformguide/ssocutover/internal/apicalls"
-	"github.com/platformguide/ssocutover/internal/sandbox"
-	"github.com/platformguide/ssocutover/internal/world"
+	"github.com/platformguide/ssocutover/sandbox"
+	"github.com/platformguide/ssocutover/sandbox/world"
 )
 
 // The real SDK clients, talking to the sandbox through the Transport, are

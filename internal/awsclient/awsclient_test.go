@@ -17,8 +17,8 @@ import (
 
 	"github.com/platformguide/ssocutover/internal/apicalls"
 	"github.com/platformguide/ssocutover/internal/awsclient"
-	"github.com/platformguide/ssocutover/internal/sandbox"
-	"github.com/platformguide/ssocutover/internal/world"
+	"github.com/platformguide/ssocutover/sandbox"
+	"github.com/platformguide/ssocutover/sandbox/world"
 )
 
 const storeID = "d-1234567890"

@@ -11,9 +11,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/platformguide/ssocutover/internal/sandbox"
-	"github.com/platformguide/ssocutover/internal/world"
-	"github.com/platformguide/ssocutover/internal/worldinv"
+	"github.com/platformguide/ssocutover/sandbox"
+	"github.com/platformguide/ssocutover/sandbox/world"
+	"github.com/platformguide/ssocutover/sandbox/worldinv"
 	"github.com/platformguide/ssocutover/workflows"
 )
 

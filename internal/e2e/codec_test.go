@@ -15,8 +15,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/platformguide/ssocutover/internal/codec"
-	"github.com/platformguide/ssocutover/internal/sandbox"
-	"github.com/platformguide/ssocutover/internal/world"
+	"github.com/platformguide/ssocutover/sandbox"
+	"github.com/platformguide/ssocutover/sandbox/world"
 	"github.com/platformguide/ssocutover/workflows"
 )
 

@@ -14,12 +14,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/stretchr/testify/require"
 
-	"github.com/platformguide/ssocutover/internal/app"
 	"github.com/platformguide/ssocutover/internal/preflight"
-	"github.com/platformguide/ssocutover/internal/sandbox"
 	"github.com/platformguide/ssocutover/internal/secretref"
 	"github.com/platformguide/ssocutover/internal/secretstore"
-	"github.com/platformguide/ssocutover/internal/world"
+	"github.com/platformguide/ssocutover/sandbox"
+	"github.com/platformguide/ssocutover/sandbox/sandboxworker"
+	"github.com/platformguide/ssocutover/sandbox/world"
+	"github.com/platformguide/ssocutover/worker/app"
 	"github.com/platformguide/ssocutover/workflows"
 )
 
@@ -80,7 +81,7 @@ func TestCutoverEndToEnd(t *testing.T) {
 	require.NotNil(t, st.Resources.BreakGlass, "the break-glass user comes before the identity source is touched")
 	work := t.TempDir()
 	sp, idp, token := filepath.Join(work, "sp.xml"), filepath.Join(work, "idp.xml"), filepath.Join(work, "scim-token")
-	e.starter(t, "console", "switch-identity-source", "-o", sp)
+	e.console(t, "switch-identity-source", "-o", sp)
 	// Metadata of another Region is refused at once and changes nothing.
 	other := filepath.Join(work, "other.xml")
 	spXML, err := os.ReadFile(sp)
@@ -92,8 +93,8 @@ func TestCutoverEndToEnd(t *testing.T) {
 
 	st = e.waitFor(t, id, 2*time.Minute, func(s statusJSON) bool { return s.Gate != nil && s.Gate.Name == workflows.GateSCIMCredentials })
 	e.starter(t, "metadata", "--workflow-id", id, "-o", idp)
-	e.starter(t, "console", "upload-idp-metadata", "--file", idp)
-	out = e.starter(t, "console", "enable-provisioning", "--token-file", token)
+	e.console(t, "upload-idp-metadata", "--file", idp)
+	out = e.console(t, "enable-provisioning", "--token-file", token)
 	endpoint := regexp.MustCompile(`SCIM endpoint: (\S+)`).FindStringSubmatch(out)[1]
 	// A token the endpoint does not know is refused, and the gate stays open.
 	wrong := filepath.Join(work, "wrong-token")
@@ -197,7 +198,7 @@ func largestPayload(t testing.TB, history []byte) int {
 // secretValue reads a secret from the sandbox's Secrets Manager with the SDK.
 func (e *env) secretValue(t *testing.T, arn string) string {
 	t.Helper()
-	cfg, err := app.AWSConfig(context.Background(), app.SandboxConfig(e.sandbox, e.world, e.dataDir))
+	cfg, err := app.AWSConfig(context.Background(), sandboxworker.Config(e.sandbox, e.world, e.dataDir))
 	require.NoError(t, err)
 	value, err := secretstore.Read(context.Background(), secretsmanager.NewFromConfig(cfg), secretref.Ref{ARN: arn})
 	require.NoError(t, err)

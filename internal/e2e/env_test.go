@@ -15,13 +15,15 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/zap"
 
-	"github.com/platformguide/ssocutover/internal/app"
-	"github.com/platformguide/ssocutover/internal/sandbox"
-	"github.com/platformguide/ssocutover/internal/world"
+	"github.com/platformguide/ssocutover/sandbox"
+	"github.com/platformguide/ssocutover/sandbox/devserver"
+	"github.com/platformguide/ssocutover/sandbox/sandboxworker"
+	"github.com/platformguide/ssocutover/sandbox/world"
 	"github.com/platformguide/ssocutover/workflows"
 )
 
-// binDir holds the worker and starter built once for the whole package.
+// binDir holds the worker, the starter and the sandbox command (for the
+// console steps) built once for the whole package.
 var binDir string
 
 func TestMain(m *testing.M) {
@@ -30,10 +32,10 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	build := exec.Command("go", "build", "-o", dir+"/", "../../worker", "../../starter")
+	build := exec.Command("go", "build", "-o", dir+"/", "../../worker", "../../starter", "../../sandbox/cmd/sandbox")
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "building worker and starter:", err)
+		fmt.Fprintln(os.Stderr, "building worker, starter and sandbox:", err)
 		os.Exit(1)
 	}
 	binDir = dir
@@ -46,7 +48,7 @@ func TestMain(m *testing.M) {
 // world, and a worker process pointed at both.
 type env struct {
 	world     *world.World
-	server    *app.DevServer
+	server    *devserver.Server
 	sandbox   *sandbox.Sandbox
 	dataDir   string
 	cli       string
@@ -65,11 +67,11 @@ func startEnv(t testing.TB, w *world.World, faults sandbox.Faults, workerEnv ...
 // startEnvWith is startEnv with every sandbox option.
 func startEnvWith(t testing.TB, w *world.World, opts sandbox.Options, workerEnv ...string) *env {
 	t.Helper()
-	cli, err := app.FindTemporalCLI("", os.Getenv)
+	cli, err := devserver.FindTemporalCLI("", os.Getenv)
 	require.NoError(t, err, "the Temporal CLI is built by `make test` into bin/temporal")
 	dir := t.TempDir()
 	ctx := context.Background()
-	server, err := app.StartDevServer(ctx, app.DevServerOptions{
+	server, err := devserver.Start(ctx, devserver.Options{
 		CLIPath: cli, Headless: true, DBFile: filepath.Join(dir, "temporal.db"),
 	}, zap.NewNop())
 	require.NoError(t, err)
@@ -110,21 +112,12 @@ func (e *env) crashWorker(t testing.TB) {
 // real SDK clients, with only endpoints and credentials pointing at the
 // sandbox.
 func (e *env) environ() []string {
-	return append(os.Environ(),
+	env := append(os.Environ(), sandboxworker.Env(e.sandbox, e.world)...)
+	return append(env,
 		"TEMPORAL_ADDRESS="+e.server.Address,
 		"TEMPORAL_NAMESPACE=default",
 		"SSOCUTOVER_DATA_DIR="+e.dataDir,
 		"SSOCUTOVER_LOG_FORMAT=json",
-		"AWS_ENDPOINT_URL="+e.sandbox.AWSURL,
-		"AWS_REGION="+e.world.AWS.Region,
-		"AWS_ACCESS_KEY_ID="+app.SandboxAccessKeyID,
-		"AWS_SECRET_ACCESS_KEY="+app.SandboxSecretAccessKey,
-		"AWS_CONFIG_FILE=/dev/null",
-		"AWS_SHARED_CREDENTIALS_FILE=/dev/null",
-		"SSOCUTOVER_GRAPH_URL="+e.sandbox.GraphURL,
-		"SSOCUTOVER_GRAPH_TOKEN="+app.SandboxGraphToken,
-		"SSOCUTOVER_LOGIN_URL="+e.sandbox.GraphURL,
-		"SSOCUTOVER_SANDBOX_URL="+e.sandbox.AWSURL,
 		// Payloads are encrypted: the worker and the starter share a key.
 		"SSOCUTOVER_CODEC_KEYS="+e2eCodecKeys,
 		"SSOCUTOVER_CODEC_KEY_FILE=",
@@ -156,6 +149,12 @@ func (e *env) run(t testing.TB, wantOK bool, name string, args ...string) string
 
 func (e *env) starter(t testing.TB, args ...string) string {
 	return e.run(t, true, filepath.Join(binDir, "starter"), args...)
+}
+
+// console plays an IAM Identity Center console step against the sandbox
+// (bin/sandbox console ...).
+func (e *env) console(t testing.TB, args ...string) string {
+	return e.run(t, true, filepath.Join(binDir, "sandbox"), append([]string{"console"}, args...)...)
 }
 
 func (e *env) temporal(t testing.TB, args ...string) string {

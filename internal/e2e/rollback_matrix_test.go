@@ -11,10 +11,11 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/testsuite"
 
-	"github.com/platformguide/ssocutover/internal/app"
-	"github.com/platformguide/ssocutover/internal/sandbox"
 	"github.com/platformguide/ssocutover/internal/secretstore"
-	"github.com/platformguide/ssocutover/internal/world"
+	"github.com/platformguide/ssocutover/sandbox"
+	"github.com/platformguide/ssocutover/sandbox/sandboxworker"
+	"github.com/platformguide/ssocutover/sandbox/world"
+	"github.com/platformguide/ssocutover/worker/app"
 	"github.com/platformguide/ssocutover/workflows"
 )
 
@@ -86,7 +87,7 @@ func newInProcessCutover(t *testing.T, w *world.World, opts sandbox.Options) *in
 	sb, err := sandbox.Start(w, opts)
 	require.NoError(t, err)
 	t.Cleanup(sb.Close)
-	cfg := app.SandboxConfig(sb, w, t.TempDir())
+	cfg := sandboxworker.Config(sb, w, t.TempDir())
 	acts, err := app.NewActivities(context.Background(), cfg)
 	require.NoError(t, err)
 	awsConfig, err := app.AWSConfig(context.Background(), cfg)

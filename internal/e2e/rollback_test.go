@@ -10,8 +10,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/platformguide/ssocutover/internal/sandbox"
-	"github.com/platformguide/ssocutover/internal/world"
+	"github.com/platformguide/ssocutover/sandbox"
+	"github.com/platformguide/ssocutover/sandbox/world"
 	"github.com/platformguide/ssocutover/workflows"
 )
 
@@ -26,7 +26,7 @@ func TestRejectAtSCIMCredentialsRollsBack(t *testing.T) {
 	e.waitForGate(t, id, workflows.GateSCIMCredentials)
 	idp := filepath.Join(t.TempDir(), "idp.xml")
 	e.starter(t, "metadata", "--workflow-id", id, "-o", idp)
-	e.starter(t, "console", "upload-idp-metadata", "--file", idp)
+	e.console(t, "upload-idp-metadata", "--file", idp)
 
 	e.starter(t, "reject", "--workflow-id", id, "--gate", workflows.GateSCIMCredentials, "--by", "e2e-operator", "--reason", "change window closed")
 	// The worker dies in the middle of the rollback; another takes over.
@@ -59,7 +59,7 @@ func TestCancelDuringProvisioningRollsBack(t *testing.T) {
 	e.temporal(t, "workflow", "cancel", "--workflow-id", id)
 	e.waitForGate(t, id, workflows.GateDeleteSCIMTokens)
 	for _, token := range e.sandbox.ListSCIMTokens() {
-		e.starter(t, "console", "delete-token", token.ID)
+		e.console(t, "delete-token", token.ID)
 	}
 	e.starter(t, "approve", "--workflow-id", id, "--gate", workflows.GateDeleteSCIMTokens, "--by", "e2e-operator")
 	e.revertIdentitySource(t, id)
@@ -107,7 +107,7 @@ func (e *env) startAndApprove(t *testing.T, request string) string {
 func (e *env) passSPMetadataGate(t *testing.T, id string) {
 	e.waitForGate(t, id, workflows.GateAWSSPMetadata)
 	sp := filepath.Join(t.TempDir(), "sp.xml")
-	e.starter(t, "console", "switch-identity-source", "-o", sp)
+	e.console(t, "switch-identity-source", "-o", sp)
 	e.starter(t, "submit-sp-metadata", "--workflow-id", id, "--file", sp, "--by", "e2e-operator")
 }
 
@@ -118,8 +118,8 @@ func (e *env) passSCIMGate(t *testing.T, id string) string {
 	dir := t.TempDir()
 	idp, token := filepath.Join(dir, "idp.xml"), filepath.Join(dir, "scim-token")
 	e.starter(t, "metadata", "--workflow-id", id, "-o", idp)
-	e.starter(t, "console", "upload-idp-metadata", "--file", idp)
-	out := e.starter(t, "console", "enable-provisioning", "--token-file", token)
+	e.console(t, "upload-idp-metadata", "--file", idp)
+	out := e.console(t, "enable-provisioning", "--token-file", token)
 	endpoint := regexp.MustCompile(`SCIM endpoint: (\S+)`).FindStringSubmatch(out)[1]
 	e.starter(t, "submit-scim", "--workflow-id", id, "--endpoint", endpoint, "--token-file", token, "--by", "e2e-operator")
 	return token
@@ -128,7 +128,7 @@ func (e *env) passSCIMGate(t *testing.T, id string) string {
 // revertIdentitySource plays the person at the rollback's console gate.
 func (e *env) revertIdentitySource(t *testing.T, id string) {
 	e.waitForGate(t, id, workflows.GateRevertIdentitySource)
-	e.starter(t, "console", "revert")
+	e.console(t, "revert")
 	e.starter(t, "approve", "--workflow-id", id, "--gate", workflows.GateRevertIdentitySource, "--by", "e2e-operator")
 }
 

@@ -15,8 +15,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/platformguide/ssocutover/internal/sandbox"
-	"github.com/platformguide/ssocutover/internal/world"
+	"github.com/platformguide/ssocutover/sandbox"
+	"github.com/platformguide/ssocutover/sandbox/world"
 	"github.com/platformguide/ssocutover/workflows"
 )
 
@@ -50,7 +50,7 @@ func TestTokenRotationEndToEnd(t *testing.T) {
 
 	// A year and a day pass: the token expires and the job stops on it.
 	spID, jobID := st.Resources.App.ServicePrincipalID, st.Resources.Provisioning.JobID
-	out = e.starter(t, "console", "advance-clock", "--by", "8784h")
+	out = e.console(t, "advance-clock", "--by", "8784h")
 	require.Contains(t, out, "The sandbox's clock now reads")
 	require.Eventually(t, func() bool {
 		health, ok := e.sandbox.ProvisioningJobHealth(spID, jobID)
@@ -69,7 +69,7 @@ func TestTokenRotationEndToEnd(t *testing.T) {
 	// The person creates a token in the console (the expired one is the
 	// only other) and submits it; the starter waits for the healthy cycle.
 	newToken := filepath.Join(t.TempDir(), "new-token")
-	e.starter(t, "console", "create-token", "--token-file", newToken)
+	e.console(t, "create-token", "--token-file", newToken)
 	submitted := time.Now()
 	out = e.starter(t, "submit-scim", "--workflow-id", runID, "--token-file", newToken, "--by", "e2e-operator")
 	require.Contains(t, out, "pending version")
@@ -78,7 +78,7 @@ func TestTokenRotationEndToEnd(t *testing.T) {
 	rst = e.waitForRotation(t, runID, func(s rotationJSON) bool { return s.Gate != nil && s.Gate.Name == workflows.GateDeleteOldToken })
 	tokens := e.sandbox.ListSCIMTokens()
 	require.Len(t, tokens, 2)
-	e.starter(t, "console", "delete-token", tokens[0].ID) // the oldest: the expired one
+	e.console(t, "delete-token", tokens[0].ID) // the oldest: the expired one
 	e.starter(t, "approve", "--workflow-id", runID, "--gate", workflows.GateDeleteOldToken, "--by", "e2e-operator")
 	rst = e.waitForRotation(t, runID, func(s rotationJSON) bool { return !strings.EqualFold(s.Execution.Status, "running") })
 	require.Equal(t, workflows.RotationPhaseRotated, rst.Phase, rst.Step)

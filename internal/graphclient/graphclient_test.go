@@ -16,8 +16,8 @@ import (
 
 	"github.com/platformguide/ssocutover/internal/apicalls"
 	"github.com/platformguide/ssocutover/internal/graphclient"
-	"github.com/platformguide/ssocutover/internal/sandbox"
-	"github.com/platformguide/ssocutover/internal/world"
+	"github.com/platformguide/ssocutover/sandbox"
+	"github.com/platformguide/ssocutover/sandbox/world"
 )
 
 const (

@@ -9,8 +9,8 @@ import (
 
 	"github.com/platformguide/ssocutover/internal/inventory"
 	"github.com/platformguide/ssocutover/internal/preflight"
-	"github.com/platformguide/ssocutover/internal/world"
-	"github.com/platformguide/ssocutover/internal/worldinv"
+	"github.com/platformguide/ssocutover/sandbox/world"
+	"github.com/platformguide/ssocutover/sandbox/worldinv"
 )
 
 const (

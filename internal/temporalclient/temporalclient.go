@@ -32,7 +32,7 @@ import (
 // TaskQueue is the one task queue the cutover's workflows and activities use.
 const TaskQueue = "ssocutover"
 
-// Defaults: the dev server that `make dev-server` and `starter demo` start.
+// Defaults: the dev server that `make dev-server` and `make demo` start.
 const (
 	DefaultAddress        = "127.0.0.1:7233"
 	DefaultNamespace      = "default"
