@@ -76,7 +76,6 @@ const (
 	PhasePreflight         = "preflight"
 	PhaseAwaitingPreflight = "awaiting-preflight-approval"
 	PhaseRejected          = "rejected"
-	PhasePreflightApproved = "preflight-approved"
 	PhaseBreakGlass        = "break-glass-user"
 	PhaseAwaitingSPMeta    = "awaiting-aws-sp-metadata"
 	PhaseEnterpriseApp     = "enterprise-app"

@@ -81,8 +81,7 @@ func TestASignedApprovalIsTakenAndNamesItsApprover(t *testing.T) {
 
 	require.NoError(t, approve.rejected)
 	require.True(t, approve.completed)
-	res := result(t, env)
-	require.Equal(t, PhasePreflightApproved, res.Outcome)
+	res := passedPreflight(t, env)
 	require.Len(t, res.Decisions, 1)
 	d := res.Decisions[0]
 	require.Equal(t, "alice", d.By, "a signed decision is by the approver whose key signed it")
@@ -125,8 +124,7 @@ func TestAGateNeedingTwoApproversClosesAtTheSecondDistinctOne(t *testing.T) {
 	env.ExecuteWorkflow(CutoverWorkflowName, signedRequest(2, alice, bob))
 
 	require.ErrorContains(t, aliceAgain.rejected, "alice already approved gate preflight")
-	res := result(t, env)
-	require.Equal(t, PhasePreflightApproved, res.Outcome)
+	res := passedPreflight(t, env)
 	require.Len(t, res.Decisions, 2, "each signed approval is recorded")
 	require.Equal(t, "1 of 2", res.Decisions[0].Approval)
 	require.Equal(t, "alice", res.Decisions[0].By)
@@ -228,7 +226,7 @@ func TestBadSignedDecisionsAreRefusedWithTheGateStillOpen(t *testing.T) {
 			require.False(t, update.accepted, "the validator refuses the update")
 			require.ErrorContains(t, update.rejected, "approve refused: ")
 			require.ErrorContains(t, update.rejected, c.want)
-			require.Equal(t, PhasePreflightApproved, result(t, env).Outcome)
+			passedPreflight(t, env)
 		})
 	}
 }

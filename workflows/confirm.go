@@ -78,40 +78,6 @@ func completedMessage(d *pendingDecision, res *Resources) string {
 	return msg
 }
 
-// rejectedMessage is the final word of a cutover rejected at gate d.Gate:
-// what it created, and what a person must undo by hand.
-func rejectedMessage(d *pendingDecision, res *Resources) string {
-	msg := fmt.Sprintf("The cutover was rejected at gate %s by %s: %s.", d.Gate, d.By, d.Reason)
-	undo := undoByHand(res, d.Gate)
-	if len(undo) == 0 {
-		return msg + " Nothing was changed in AWS or Entra."
-	}
-	return msg + " Rollback is not automated in this release; undo by hand: " + strings.Join(undo, "; ") + "."
-}
-
-// undoByHand lists what a person must undo after a cutover stopped at gate.
-func undoByHand(res *Resources, gate string) []string {
-	if res == nil {
-		return nil
-	}
-	var undo []string
-	if res.Provisioning != nil {
-		undo = append(undo, fmt.Sprintf("stop provisioning job %s of the enterprise app", res.Provisioning.JobID))
-	}
-	if gate == GateSCIMCredentials || gate == GateConfirmSignIn {
-		undo = append(undo, "in the IAM Identity Center console, change the identity source back to the Identity Center directory "+
-			"(this disables automatic provisioning and deletes the SCIM tokens)")
-	}
-	if res.App != nil {
-		undo = append(undo, fmt.Sprintf("delete the enterprise app %q (service principal %s) in Entra", res.App.DisplayName, res.App.ServicePrincipalID))
-	}
-	if res.BreakGlass != nil {
-		undo = append(undo, fmt.Sprintf("when no longer needed, delete the break-glass IAM user %s and the secret %s",
-			res.BreakGlass.UserName, res.BreakGlass.Password.ARN))
-	}
-	return undo
-}
-
 func capitalize(s string) string {
 	if s == "" {
 		return s

@@ -36,98 +36,62 @@ func Cutover(ctx workflow.Context, req CutoverRequest) (CutoverResult, error) {
 	return result, err
 }
 
-// run is the cutover, step by step, as the runbook has it.
+// run is the cutover, step by step, as the runbook has it. Every step after
+// the preflight gate is a rollback point: an error there, a reject or
+// rollback at a gate, or a cancellation undoes what was done (stop).
 func (c *cutover) run(ctx workflow.Context) (CutoverResult, error) {
 	if err := checkRequest(ctx, c.status.Request); err != nil {
-		return CutoverResult{}, c.fail(ctx, err)
+		return c.stop(ctx, err)
 	}
 
 	// Runbook steps 1 to 3: inventory both sides and analyse them (read-only).
 	if err := c.runPreflight(ctx); err != nil {
-		return CutoverResult{}, c.fail(ctx, err)
+		return c.stop(ctx, err)
 	}
-
 	// Gate G1: a person reviews the findings, rechecking as often as needed.
 	decision, err := c.reviewPreflight(ctx)
 	if err != nil {
-		return CutoverResult{}, c.fail(ctx, err)
+		return c.stop(ctx, err)
 	}
 	if decision.Action == OpReject {
 		return c.finish(ctx, decision, PhaseRejected, fmt.Sprintf(
 			"The cutover was rejected at gate %s by %s: %s. Nothing was changed in AWS or Entra.",
 			decision.Gate, decision.By, decision.Reason)), nil
 	}
+	c.carrying, c.changing = decision, true
 
-	// Histories recorded before the second half existed ended here.
-	if workflow.GetVersion(ctx, versionSecondHalf, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
-		return c.finish(ctx, decision, PhasePreflightApproved, fmt.Sprintf(
-			"The preflight was approved by %s. The next phases (break-glass user, enterprise app, provisioning) "+
-				"come with the next release, so nothing was changed in AWS or Entra.", decision.By)), nil
+	// Runbook step 4: a way into AWS that does not depend on single sign-on.
+	if err := c.ensureBreakGlassUser(ctx); err != nil {
+		return c.stop(ctx, err)
 	}
-	c.carrying = decision
-
-	final, err := c.secondHalf(ctx)
-	if rb, ok := c.asRollback(err); ok {
-		if workflow.GetVersion(ctx, versionRollback, workflow.DefaultVersion, 1) != workflow.DefaultVersion {
-			return c.rollBack(ctx, rb), nil
-		}
-		// Before rollbacks existed, a cancelled cutover just ended, and a
-		// reject ended it with a list of what to undo by hand.
-		if rb.decision == nil {
-			return CutoverResult{}, err
-		}
-		return c.finish(ctx, rb.decision, PhaseRejected, rejectedMessage(rb.decision, c.status.Resources)), nil
+	// Gate G2, then runbook steps 5 to 7: the enterprise app in Entra.
+	if err := orRollback(c.collectSPMetadata(ctx)); err != nil {
+		return c.stop(ctx, err)
 	}
-	if err != nil {
-		return CutoverResult{}, c.fail(ctx, err)
+	if err := c.setUpEnterpriseApp(ctx); err != nil {
+		return c.stop(ctx, err)
+	}
+	// Gate G3, then runbook steps 8 to 10: provisioning and its verification.
+	if err := orRollback(c.provision(ctx)); err != nil {
+		return c.stop(ctx, err)
+	}
+	// Gate G4: a person confirms that signing in works.
+	final, err := c.confirmSignIn(ctx)
+	if err := orRollback(final, err); err != nil {
+		return c.stop(ctx, err)
 	}
 	scheduled := c.scheduleTokenRotation(ctx)
 	return c.finish(ctx, final, PhaseCompleted, completedMessage(final, c.status.Resources)+scheduled), nil
 }
 
-// secondHalf carries out runbook steps 4 to 10 and gates G2 to G4 and
-// returns the approval at gate confirm-sign-in. A reject or rollback at a
-// gate, or a rollback asked for while a step ran, comes back as errRollback.
-func (c *cutover) secondHalf(ctx workflow.Context) (*pendingDecision, error) {
-	c.changing = true
-	// Runbook step 4: a way into AWS that does not depend on single sign-on.
-	if err := c.ensureBreakGlassUser(ctx); err != nil {
-		return nil, err
+// stop ends the cutover after err: a rollback asked for (or a cancellation
+// once something was changed) undoes what was done; anything else fails it.
+func (c *cutover) stop(ctx workflow.Context, err error) (CutoverResult, error) {
+	if rb, ok := c.asRollback(err); ok {
+		return c.rollBack(ctx, rb), nil
 	}
-
-	// Gate G2, then runbook steps 5 to 7: the enterprise app in Entra.
-	decision, err := c.collectSPMetadata(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if rb := rollbackRequestedAt(decision); rb != nil {
-		return nil, rb
-	}
-	if err := c.setUpEnterpriseApp(ctx); err != nil {
-		return nil, err
-	}
-
-	// Gate G3, then runbook steps 8 to 10: provisioning and its verification.
-	if decision, err = c.provision(ctx); err != nil {
-		return nil, err
-	}
-	if decision != nil {
-		return nil, rollbackRequestedAt(decision)
-	}
-
-	// Gate G4: a person confirms that signing in works.
-	if decision, err = c.confirmSignIn(ctx); err != nil {
-		return nil, err
-	}
-	if rb := rollbackRequestedAt(decision); rb != nil {
-		return nil, rb
-	}
-	return decision, nil
+	return CutoverResult{}, c.fail(ctx, err)
 }
-
-// versionSecondHalf marks the workflow change that added runbook steps 4 to
-// 10 after the preflight gate.
-const versionSecondHalf = "second-half"
 
 // checkRequest refuses a request the cutover cannot run, saying what to fix.
 // It also insists on the workflow ID derived from the identity store: that ID
@@ -177,13 +141,8 @@ func (c *cutover) fail(ctx workflow.Context, err error) error {
 		c.carrying.carriedOut(err)
 		c.carrying = nil
 	}
-	// Histories recorded before notifications existed end without one.
-	if !temporal.IsCanceledError(err) && workflow.GetVersion(ctx, versionFailureNotice, workflow.DefaultVersion, 1) != workflow.DefaultVersion {
+	if !temporal.IsCanceledError(err) {
 		notifyAttention(ctx, "cutover", c.status.Request.IdentityStoreID, "The cutover stopped", c.status.Step)
 	}
 	return err
 }
-
-// versionFailureNotice marks the workflow change that announces a cutover
-// that stops on an error (log, webhook).
-const versionFailureNotice = "failure-notice"

@@ -121,10 +121,6 @@ func (c *cutover) remind(ctx workflow.Context, g *gate, timeout time.Duration) {
 
 // announce sends the gate's instructions to the people who act on it.
 func (c *cutover) announce(ctx workflow.Context, g *gate, reminder bool) {
-	// Histories recorded before notifications existed have no activity here.
-	if workflow.GetVersion(ctx, versionGateNotifications, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
-		return
-	}
 	notifyGate(ctx, gateAnnouncement{
 		workflow:        "cutover",
 		identityStoreID: c.status.Request.IdentityStoreID,
@@ -133,10 +129,6 @@ func (c *cutover) announce(ctx workflow.Context, g *gate, reminder bool) {
 		reminder:        reminder,
 	})
 }
-
-// versionGateNotifications marks the workflow change that announces every
-// gate (log, webhook) as it opens.
-const versionGateNotifications = "gate-notifications"
 
 // accept validates a decision and, if it is valid, records it and closes the
 // gate. Signals and updates both come through here. A signed approve at a

@@ -50,10 +50,9 @@ func TestApproveWithBlockersNeedsAnOverrideWithAReason(t *testing.T) {
 	require.True(t, override.accepted)
 	require.True(t, override.completed)
 	require.NoError(t, override.err)
-	require.Equal(t, PhasePreflightApproved, override.status.Phase, "the update answers with the status after the approval")
+	require.Equal(t, PhaseAwaitingSPMeta, override.status.Phase, "the update answers once the approval is carried out: the next gate is open")
 
-	res := result(t, env)
-	require.Equal(t, PhasePreflightApproved, res.Outcome)
+	res := passedPreflight(t, env)
 	require.Len(t, res.Decisions, 1)
 	require.True(t, res.Decisions[0].Override)
 	require.Equal(t, "the duplicate e-mails belong to test users; CHG-42", res.Decisions[0].Reason)
@@ -67,8 +66,7 @@ func TestOverrideWithoutBlockersIsAcceptedAndRecorded(t *testing.T) {
 
 	env.ExecuteWorkflow(CutoverWorkflowName, testRequest())
 
-	res := result(t, env)
-	require.Equal(t, PhasePreflightApproved, res.Outcome)
+	res := passedPreflight(t, env)
 	require.Len(t, res.Decisions, 1)
 	require.True(t, res.Decisions[0].Override)
 	require.Equal(t, "belt and braces", res.Decisions[0].Reason)
@@ -177,8 +175,7 @@ func TestInvalidDecisionsAreRefused(t *testing.T) {
 	require.Equal(t, "alice", atGate.Refused[0].By)
 	require.Len(t, atGate.Refused[4].By, maxByLength+len("..."), "a long name is clipped in status")
 
-	res := result(t, env)
-	require.Equal(t, PhasePreflightApproved, res.Outcome)
+	res := passedPreflight(t, env)
 	require.Len(t, res.Decisions, 1)
 }
 
@@ -201,7 +198,7 @@ func TestStatusKeepsOnlyTheNewestRefusedSignals(t *testing.T) {
 	require.Len(t, st.Refused, MaxRefusedShown)
 	require.Equal(t, "script-5", st.Refused[0].By)
 	require.Equal(t, fmt.Sprintf("script-%d", sent-1), st.Refused[MaxRefusedShown-1].By)
-	require.Equal(t, PhasePreflightApproved, result(t, env).Outcome)
+	passedPreflight(t, env)
 }
 
 // Two decisions that reach the workflow in the same workflow task: the
@@ -286,8 +283,7 @@ func TestStatusAtTheGateSaysWhatToDo(t *testing.T) {
 	require.Contains(t, details, "| `duplicate-email` | blocker | 2 |")
 	require.Contains(t, details, "3 blockers, 1 warning")
 
-	res := result(t, env)
-	require.Equal(t, PhasePreflightApproved, res.Outcome, "the printed signal command approves")
+	res := passedPreflight(t, env) // the printed signal command approved
 	require.Equal(t, "NAME", res.Decisions[0].By)
 }
 

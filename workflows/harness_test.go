@@ -13,8 +13,8 @@ import (
 	sdkpb "go.temporal.io/api/sdk/v1"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/testsuite"
-	"go.temporal.io/sdk/workflow"
 
 	"github.com/platformguide/ssocutover/activities/analysis"
 	"github.com/platformguide/ssocutover/activities/entra"
@@ -69,9 +69,9 @@ type fakePreflight struct {
 	awsErr        error
 	awsErrFromRun int
 	// secondHalf lets the cutover go on after the preflight gate (with a
-	// fakeSecondHalf installed). Without it the cutover ends at the
-	// approval, as cutovers recorded before the second half existed did,
-	// which keeps the preflight tests about the preflight.
+	// fakeSecondHalf installed). Without it stopAfterPreflight ends an
+	// approved cutover at the next gate, which keeps the preflight tests
+	// about the preflight.
 	secondHalf bool
 
 	mu             sync.Mutex
@@ -90,7 +90,7 @@ func runRef(kind string, run int) store.Ref {
 func (f *fakePreflight) install(env *testsuite.TestWorkflowEnvironment) {
 	registerActivityNames(env, identitycenter.InventoryAWSName, entra.InventoryEntraName, analysis.AnalyzePreflightName)
 	if !f.secondHalf {
-		env.OnGetVersion(versionSecondHalf, workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+		installStopAfterPreflight(env)
 	}
 
 	env.OnActivity(identitycenter.InventoryAWSName, mock.Anything, mock.Anything).After(f.delay).Return(
@@ -128,6 +128,66 @@ func (f *fakePreflight) install(env *testsuite.TestWorkflowEnvironment) {
 			summary := f.summaries[min(run, len(f.summaries))-1]
 			return analysis.AnalyzePreflightResult{Report: runRef("preflight-report", run), Summary: summary}, nil
 		})
+}
+
+// The decision with which stopAfterPreflight ends a cutover.
+const (
+	stopBy     = "test-harness"
+	stopReason = "the test is about the preflight"
+)
+
+// stopAfterPreflight ends a cutover whose test is about the preflight.
+// Once approved, the cutover creates the break-glass user (played here) and
+// opens gate aws-sp-metadata, where this rejects it; the rollback then ends
+// it with nothing to undo (the break-glass user stays). passedPreflight
+// checks that this is what happened.
+type stopAfterPreflight struct {
+	env *testsuite.TestWorkflowEnvironment
+}
+
+func installStopAfterPreflight(env *testsuite.TestWorkflowEnvironment) *stopAfterPreflight {
+	registerActivityNames(env, identitycenter.EnsureBreakGlassUserName)
+	env.OnActivity(identitycenter.EnsureBreakGlassUserName, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in identitycenter.EnsureBreakGlassUserInput) (identitycenter.EnsureBreakGlassUserResult, error) {
+			return identitycenter.EnsureBreakGlassUserResult{UserName: in.UserName, UserARN: "arn:aws:iam::123456789012:user/" + in.UserName,
+				PolicyARNs: []string{identitycenter.DefaultBreakGlassPolicyARN}, Password: testPasswordRef, Created: true}, nil
+		})
+	s := &stopAfterPreflight{env: env}
+	env.SetOnActivityCompletedListener(func(info *activity.Info, _ converter.EncodedValue, err error) { s.activityCompleted(info, err) })
+	return s
+}
+
+// activityCompleted rejects the cutover at the gate that follows the
+// break-glass user. The test environment calls it on its main loop, where
+// a callback may be registered; the callback runs once the workflow waits.
+func (s *stopAfterPreflight) activityCompleted(info *activity.Info, err error) {
+	if info.ActivityType.Name != identitycenter.EnsureBreakGlassUserName || err != nil {
+		return
+	}
+	s.env.RegisterDelayedCallback(func() {
+		s.env.SignalWorkflow(OpReject, GateDecision{Gate: GateAWSSPMetadata, By: stopBy, Reason: stopReason})
+	}, time.Second)
+}
+
+// passedPreflight is the result of a cutover that stopAfterPreflight
+// ended. It checks that the approved cutover went on to the break-glass
+// user and gate aws-sp-metadata and was rolled back there by the harness
+// alone, and returns the result with the harness's decision taken off: the
+// decisions the test itself made.
+func passedPreflight(t *testing.T, env *testsuite.TestWorkflowEnvironment) CutoverResult {
+	t.Helper()
+	res := result(t, env)
+	require.Equal(t, PhaseRolledBack, res.Outcome, res.Message)
+	require.NotNil(t, res.Resources, "the approved cutover went on")
+	require.NotNil(t, res.Resources.BreakGlass, "the approved cutover created the break-glass user")
+	require.NotEmpty(t, res.Decisions)
+	last := res.Decisions[len(res.Decisions)-1]
+	require.Equal(t, Decision{Gate: GateAWSSPMetadata, Action: OpReject, By: stopBy, Reason: stopReason, At: last.At}, last,
+		"the cutover reached gate aws-sp-metadata, where the harness rejected it")
+	require.Equal(t, TriggerReject, res.Rollback.Trigger)
+	require.Empty(t, res.Rollback.Steps, "nothing to undo before the console steps")
+	res.Decisions = res.Decisions[:len(res.Decisions)-1]
+	return res
 }
 
 // runs is how many times each activity ran: AWS, Entra, analysis.

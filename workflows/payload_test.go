@@ -12,7 +12,6 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/converter"
-	"go.temporal.io/sdk/workflow"
 
 	"github.com/platformguide/ssocutover/activities/analysis"
 	"github.com/platformguide/ssocutover/activities/entra"
@@ -52,10 +51,11 @@ func measurePayloads(t *testing.T, users int) payloadSizes {
 	awsInventory, entraInventory := generatedOrganisation(users)
 
 	env := newEnv(t)
-	// Measured up to the preflight gate, where the organisation's size shows.
-	env.OnGetVersion(versionSecondHalf, workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
 	registerActivityNames(env, identitycenter.InventoryAWSName, entra.InventoryEntraName)
 	env.RegisterActivity(&analysis.Activities{Store: st})
+	// Measured at the preflight gate, where the organisation's size shows,
+	// and on the way to the next gate, where the harness stops the cutover.
+	stop := installStopAfterPreflight(env)
 	env.OnActivity(identitycenter.InventoryAWSName, mock.Anything, mock.Anything).Return(
 		func(ctx context.Context, _ identitycenter.InventoryAWSInput) (identitycenter.InventoryAWSResult, error) {
 			ref, err := st.Put(ctx, "aws-inventory", awsInventory)
@@ -89,6 +89,7 @@ func measurePayloads(t *testing.T, users int) payloadSizes {
 		var output json.RawMessage
 		require.NoError(t, result.Get(&output))
 		record(info.ActivityType.Name+" result", len(output))
+		stop.activityCompleted(info, err)
 	})
 
 	var approval *updateOutcome
@@ -99,7 +100,7 @@ func measurePayloads(t *testing.T, users int) payloadSizes {
 
 	env.ExecuteWorkflow(CutoverWorkflowName, testRequest())
 
-	res := result(t, env)
+	res := passedPreflight(t, env)
 	require.True(t, approval.completed)
 	record("workflow input", jsonSize(t, testRequest()))
 	record("workflow result", jsonSize(t, res))

@@ -65,8 +65,7 @@ func TestRecheckRunsThePreflightAgain(t *testing.T) {
 	require.Contains(t, afterRecheck.Gate.Instructions, "found 0 blockers")
 
 	// Without blockers now, a plain approval goes through.
-	res := result(t, env)
-	require.Equal(t, PhasePreflightApproved, res.Outcome)
+	res := passedPreflight(t, env)
 	require.Equal(t, 2, res.Preflight.Run)
 	require.Equal(t, runRef("preflight-report", 2), res.Preflight.Report)
 	require.Len(t, res.Decisions, 2)
@@ -93,7 +92,7 @@ func TestRecheckBySignal(t *testing.T) {
 	require.Equal(t, 3, third.Preflight.Run)
 	require.Equal(t, cleanSummary, third.Preflight.Summary)
 	require.Empty(t, third.Refused)
-	require.Equal(t, PhasePreflightApproved, result(t, env).Outcome)
+	passedPreflight(t, env)
 }
 
 // A recheck whose preflight fails ends the cutover like a first run would;

@@ -212,6 +212,21 @@ func rollbackRequestedAt(d *pendingDecision) *errRollback {
 	return nil
 }
 
+// orRollback is err, else the rollback that the decision d taken at a gate
+// asks for, else nil: the cutover goes on.
+func orRollback(d *pendingDecision, err error) error {
+	if err != nil {
+		return err
+	}
+	if d == nil {
+		return nil
+	}
+	if rb := rollbackRequestedAt(d); rb != nil {
+		return rb
+	}
+	return nil
+}
+
 // asRollback reports whether err stops the cutover for a rollback: asked
 // for, or the workflow cancelled once something was changed.
 func (c *cutover) asRollback(err error) (*errRollback, bool) {

@@ -24,16 +24,12 @@ type ensureRotationScheduleResult struct {
 	Created    bool   `json:"created"`
 }
 
-// versionRotationSchedule marks the workflow change that lets a completed
-// cutover schedule the SCIM token rotation.
-const versionRotationSchedule = "rotation-schedule"
-
 // scheduleTokenRotation creates the schedule that keeps the SCIM token
 // fresh, when the request asks for it. The cutover is complete either way:
 // a failure here only says how to schedule the rotation by hand.
 func (c *cutover) scheduleTokenRotation(ctx workflow.Context) string {
 	req := c.status.Request
-	if !req.ScheduleTokenRotation || workflow.GetVersion(ctx, versionRotationSchedule, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+	if !req.ScheduleTokenRotation {
 		return ""
 	}
 	byHand := fmt.Sprintf("starter rotation schedule --identity-store %s", req.IdentityStoreID)

@@ -2,7 +2,6 @@ package workflows
 
 import (
 	"errors"
-	"fmt"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -49,9 +48,6 @@ func (c *cutover) runStepExcept(ctx workflow.Context, actx workflow.Context, pha
 		if err == nil || temporal.IsCanceledError(err) || isRollback(err) || hasErrorType(err, errorTypes...) {
 			return err
 		}
-		if workflow.GetVersion(ctx, versionRollback, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
-			return stepFailed(step, err)
-		}
 		decision, gateErr := c.waitAtGate(ctx, c.stepFailedGate(step, err))
 		if gateErr != nil {
 			return gateErr
@@ -63,11 +59,6 @@ func (c *cutover) runStepExcept(ctx workflow.Context, actx workflow.Context, pha
 		c.retrying = decision
 	}
 }
-
-// versionRollback marks the workflow change that added rollbacks: a failed
-// step asks a person instead of ending the cutover, and a reject after the
-// preflight undoes what was done.
-const versionRollback = "rollback"
 
 // execute is runStep returning the activity's error as it is, for a caller
 // that handles some errors itself.
@@ -88,21 +79,6 @@ func (c *cutover) execute(ctx workflow.Context, actx workflow.Context, phase, st
 func isRollback(err error) bool {
 	var rb *errRollback
 	return errors.As(err, &rb)
-}
-
-// stepFailed turns an activity failure into the error that ends the cutover.
-// What was created so far stays in status (resources): every step finds
-// what exists before creating, so a new cutover of the same instance picks
-// up where this one stopped.
-func stepFailed(step string, err error) error {
-	if temporal.IsCanceledError(err) {
-		return err
-	}
-	return temporal.NewNonRetryableApplicationError(
-		fmt.Sprintf("the cutover stopped while %s: %s. What it created so far is listed in status under resources. "+
-			"Fix the cause and start the cutover again: each step finds what already exists and goes on from there.",
-			step, activityFailure(err)),
-		ErrStepFailed, nil)
 }
 
 // hasErrorType reports whether err is an activity's application error of

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -166,4 +167,35 @@ func mustBase64(t *testing.T, s string) []byte {
 	b, err := base64.StdEncoding.DecodeString(s)
 	require.NoError(t, err, "not base64: %.80s", s)
 	return b
+}
+
+// recordHistory writes the history of workflow id, decrypted through the
+// codec server, to file in the folder SSOCUTOVER_RECORD_HISTORY names (the
+// replay tests' workflows/testdata); without it, it does nothing. See the
+// README, "Changing a workflow".
+func (e *env) recordHistory(t *testing.T, id, file string) {
+	t.Helper()
+	if os.Getenv(envRecordHistory) == "" {
+		return
+	}
+	history := e.temporal(t, "workflow", "show", "--workflow-id", id, "--output", "json", "--codec-endpoint", e.startCodecServer(t))
+	writeRecordedHistory(t, file, history)
+}
+
+// envRecordHistory names the folder where the tests that play a whole
+// workflow record its history.
+const envRecordHistory = "SSOCUTOVER_RECORD_HISTORY"
+
+// writeRecordedHistory writes a decrypted history for the replay tests,
+// when SSOCUTOVER_RECORD_HISTORY asks for it.
+func writeRecordedHistory(t *testing.T, file, history string) {
+	t.Helper()
+	dir := os.Getenv(envRecordHistory)
+	if dir == "" {
+		return
+	}
+	// The CLI's JSON gives metadata values in base64.
+	encrypted := base64.StdEncoding.EncodeToString([]byte(codec.EncodingEncrypted))
+	require.NotContains(t, history, encrypted, "a recorded history is decrypted, or the replay tests cannot read it")
+	require.NoError(t, os.WriteFile(filepath.Join(dir, file), []byte(history), 0o644))
 }

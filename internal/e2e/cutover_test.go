@@ -121,9 +121,7 @@ func TestCutoverEndToEnd(t *testing.T) {
 	require.NoError(t, err)
 	require.NotContains(t, history, strings.TrimSpace(string(tokenValue)), "the SCIM token never enters history")
 	require.NotContains(t, e.workerLog.String(), strings.TrimSpace(string(tokenValue)), "nor the worker's log")
-	if dir := os.Getenv("SSOCUTOVER_RECORD_HISTORY"); dir != "" {
-		require.NoError(t, os.WriteFile(filepath.Join(dir, "cutover-completed.json"), []byte(history), 0o644))
-	}
+	e.recordHistory(t, id, "cutover-completed.json")
 }
 
 // assertFinalState checks the sandbox after a completed cutover: one

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -39,10 +38,7 @@ func TestRejectAtSCIMCredentialsRollsBack(t *testing.T) {
 	require.Equal(t, workflows.PhaseRolledBack, st.Phase)
 	require.Equal(t, workflows.TriggerReject, st.Rollback.Trigger)
 	e.assertBackToTheStart(t, st)
-	if dir := os.Getenv("SSOCUTOVER_RECORD_HISTORY"); dir != "" {
-		history := e.temporal(t, "workflow", "show", "--workflow-id", id, "--output", "json")
-		require.NoError(t, os.WriteFile(filepath.Join(dir, "cutover-rolled-back.json"), []byte(history), 0o644))
-	}
+	e.recordHistory(t, id, "cutover-rolled-back.json")
 }
 
 func TestCancelDuringProvisioningRollsBack(t *testing.T) {
@@ -92,6 +88,7 @@ func TestAPermanentFailureCreatingTheAppRollsBack(t *testing.T) {
 	require.Equal(t, workflows.PhaseRolledBack, st.Phase)
 	require.Equal(t, workflows.TriggerStepFailed, st.Rollback.Trigger)
 	e.assertBackToTheStart(t, st)
+	e.recordHistory(t, id, "cutover-step-failed-rolled-back.json")
 }
 
 // startAndApprove starts a cutover of the sample and approves its

@@ -109,12 +109,8 @@ func TestTokenRotationEndToEnd(t *testing.T) {
 	codecURL := e.startCodecServer(t)
 	cutoverHistory := e.temporal(t, "workflow", "show", "--workflow-id", id, "--output", "json", "--codec-endpoint", codecURL)
 	history := e.temporal(t, "workflow", "show", "--workflow-id", runID, "--output", "json", "--codec-endpoint", codecURL)
-	if dir := os.Getenv("SSOCUTOVER_RECORD_HISTORY"); dir != "" {
-		// Recorded decrypted, for the replay tests.
-		for file, h := range map[string]string{"cutover-scheduling-rotation.json": cutoverHistory, "rotation-rotated.json": history} {
-			require.NoError(t, os.WriteFile(filepath.Join(dir, file), []byte(h), 0o644))
-		}
-	}
+	writeRecordedHistory(t, "cutover-scheduling-rotation.json", cutoverHistory)
+	writeRecordedHistory(t, "rotation-rotated.json", history)
 	places := map[string]string{
 		"rotation history": withPayloadsDecoded(t, history), "cutover history": withPayloadsDecoded(t, cutoverHistory),
 		"worker log": e.workerLog.String(), "starter output": e.starterOutput.String(), "webhook messages": hook.all(),
