@@ -22,10 +22,9 @@ func (c *cutover) ensureBreakGlassUser(ctx workflow.Context) error {
 		SecretName: BreakGlassSecretName(req.IdentityStoreID),
 		PolicyARNs: req.BreakGlassPolicyARNs,
 	}
-	var result identitycenter.EnsureBreakGlassUserResult
-	err := c.runStep(ctx, stepOptions(ctx, "Break-glass IAM user "+input.UserName, 5*time.Minute, 0),
+	result, err := runStep(c, ctx, stepOptions(ctx, "Break-glass IAM user "+input.UserName, 5*time.Minute, 0),
 		PhaseBreakGlass, fmt.Sprintf("creating the break-glass IAM user %s (its password goes to Secrets Manager only)", input.UserName),
-		identitycenter.EnsureBreakGlassUserName, input, &result)
+		identityCenter.EnsureBreakGlassUser, input)
 	if err != nil {
 		return err
 	}

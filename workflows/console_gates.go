@@ -57,11 +57,10 @@ func (c *cutover) collectSPMetadata(ctx workflow.Context) (*pendingDecision, err
 	// From here the person is changing the identity source: undoing that
 	// is theirs, and the assignments it may drop are restored afterwards.
 	c.compensate(ctx, compensation{
-		undoes:   "account assignments the identity source changes may drop (restored from the snapshot)",
-		activity: identitycenter.VerifyAssignmentsName,
-		input: identitycenter.VerifyAssignmentsInput{
+		undoes: "account assignments the identity source changes may drop (restored from the snapshot)",
+		undo: undoWith(c, identityCenter.VerifyAssignments, identitycenter.VerifyAssignmentsInput{
 			InstanceARN: c.status.Preflight.InstanceARN, Snapshot: c.status.Preflight.AWSInventory, Restore: true,
-		},
+		}),
 	})
 	c.compensate(ctx, compensation{undoes: "the identity source change in IAM Identity Center", gate: c.revertIdentitySourceGate()})
 	// The metadata was all this decision carried: it is carried out.

@@ -19,36 +19,31 @@ func (c *cutover) setUpEnterpriseApp(ctx workflow.Context) error {
 	res := c.resources()
 
 	name := EnterpriseAppName(req.IdentityStoreID)
-	var app entra.EnsureEnterpriseAppResult
-	err := c.runStep(ctx, stepOptions(ctx, "Enterprise app "+name, 10*time.Minute, time.Minute),
+	app, err := runStep(c, ctx, stepOptions(ctx, "Enterprise app "+name, 10*time.Minute, time.Minute),
 		PhaseEnterpriseApp, fmt.Sprintf("creating the enterprise app %q from the Entra gallery and waiting until it is readable", name),
-		entra.EnsureEnterpriseAppName, entra.EnsureEnterpriseAppInput{DisplayName: name, TemplateID: entra.AWSIdentityCenterTemplateID}, &app)
+		entraID.EnsureEnterpriseApp, entra.EnsureEnterpriseAppInput{DisplayName: name, TemplateID: entra.AWSIdentityCenterTemplateID})
 	if err != nil {
 		return err
 	}
 	res.App = &app.App
 	c.compensate(ctx, compensation{
-		undoes:   fmt.Sprintf("the enterprise app %q (deleted with its SAML setup and certificate)", name),
-		activity: entra.DeleteEnterpriseAppName,
-		input:    entra.DeleteEnterpriseAppInput{App: app.App},
+		undoes: fmt.Sprintf("the enterprise app %q (deleted with its SAML setup and certificate)", name),
+		undo:   undoWith(c, entraID.DeleteEnterpriseApp, entra.DeleteEnterpriseAppInput{App: app.App}),
 	})
 
-	var saml entra.ConfigureSAMLResult
-	err = c.runStep(ctx, stepOptions(ctx, "SAML single sign-on of "+name, 5*time.Minute, 0),
+	saml, err := runStep(c, ctx, stepOptions(ctx, "SAML single sign-on of "+name, 5*time.Minute, 0),
 		PhaseEnterpriseApp, fmt.Sprintf("setting up SAML single sign-on of %q for %s", name, res.ServiceProvider.EntityID),
-		entra.ConfigureSAMLName, entra.ConfigureSAMLInput{App: app.App, EntityID: res.ServiceProvider.EntityID, ACSURL: res.ServiceProvider.ACSURL}, &saml)
+		entraID.ConfigureSAML, entra.ConfigureSAMLInput{App: app.App, EntityID: res.ServiceProvider.EntityID, ACSURL: res.ServiceProvider.ACSURL})
 	if err != nil {
 		return err
 	}
 	res.SigningCertificate = &SigningCertificate{Thumbprint: saml.CertificateThumbprint, Expires: saml.CertificateExpires}
 	c.publish(ctx)
 
-	var metadata entra.FetchFederationMetadataResult
-	err = c.runStep(ctx, stepOptions(ctx, "Federation metadata of "+name, 5*time.Minute, 0),
+	metadata, err := runStep(c, ctx, stepOptions(ctx, "Federation metadata of "+name, 5*time.Minute, 0),
 		PhaseEnterpriseApp, fmt.Sprintf("fetching and checking the federation metadata of %q", name),
-		entra.FetchFederationMetadataName,
-		entra.FetchFederationMetadataInput{TenantID: req.EntraTenantID, AppID: app.App.AppID, CertificateThumbprint: saml.CertificateThumbprint},
-		&metadata)
+		entraID.FetchFederationMetadata,
+		entra.FetchFederationMetadataInput{TenantID: req.EntraTenantID, AppID: app.App.AppID, CertificateThumbprint: saml.CertificateThumbprint})
 	if err != nil {
 		return err
 	}
@@ -57,16 +52,13 @@ func (c *cutover) setUpEnterpriseApp(ctx workflow.Context) error {
 
 	// Recorded before assigning: a step that fails half way leaves some.
 	c.compensate(ctx, compensation{
-		undoes:   fmt.Sprintf("the group assignments of %q", name),
-		activity: entra.RemoveAppGroupAssignmentsName,
-		input:    entra.RemoveAppGroupAssignmentsInput{App: app.App},
+		undoes: fmt.Sprintf("the group assignments of %q", name),
+		undo:   undoWith(c, entraID.RemoveAppGroupAssignments, entra.RemoveAppGroupAssignmentsInput{App: app.App}),
 	})
-	var assigned entra.AssignGroupsToAppResult
-	err = c.runStep(ctx, stepOptions(ctx, "Group assignments of "+name, time.Hour, 2*time.Minute),
+	assigned, err := runStep(c, ctx, stepOptions(ctx, "Group assignments of "+name, time.Hour, 2*time.Minute),
 		PhaseEnterpriseApp, fmt.Sprintf("assigning the %d matched Entra groups to %q", c.status.Preflight.Summary.Stats.MatchedGroups, name),
-		entra.AssignGroupsToAppName,
-		entra.AssignGroupsToAppInput{App: app.App, Report: c.status.Preflight.Report, EntraInventory: c.status.Preflight.EntraInventory},
-		&assigned)
+		entraID.AssignGroupsToApp,
+		entra.AssignGroupsToAppInput{App: app.App, Report: c.status.Preflight.Report, EntraInventory: c.status.Preflight.EntraInventory})
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/platformguide/ssocutover/activities/notify"
+	"github.com/platformguide/ssocutover/workflows/step"
 )
 
 // gateAnnouncement is what people are told when a gate opens.
@@ -44,9 +45,9 @@ func notifyGate(ctx workflow.Context, a gateAnnouncement) {
 		Instructions:    a.gate.instructions,
 		Reminder:        a.reminder,
 	}
-	future := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, notifyOptions), notify.NotifyGateOpenedName, in)
+	future := step.Start(workflow.WithActivityOptions(ctx, notifyOptions), notifier.NotifyGateOpened, in)
 	workflow.Go(ctx, func(ctx workflow.Context) {
-		if err := future.Get(ctx, nil); err != nil && !temporal.IsCanceledError(err) {
+		if _, err := future.Get(ctx); err != nil && !temporal.IsCanceledError(err) {
 			workflow.GetLogger(ctx).Warn("The gate notification could not be sent; status and the Temporal UI show the gate",
 				"gate", a.gate.name, "error", err)
 		}
@@ -65,8 +66,7 @@ func notifyAttention(ctx workflow.Context, kind, identityStoreID, problem, detai
 		Problem:         problem,
 		Detail:          detail,
 	}
-	err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, notifyOptions), notify.NotifyAttentionName, in).Get(ctx, nil)
-	if err != nil {
+	if _, err := step.Run(workflow.WithActivityOptions(ctx, notifyOptions), notifier.NotifyAttention, in); err != nil {
 		workflow.GetLogger(ctx).Warn("The notification could not be sent; the workflow's status and result say the same", "problem", problem, "error", err)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/platformguide/ssocutover/activities/entra"
 	"github.com/platformguide/ssocutover/activities/identitycenter"
 	"github.com/platformguide/ssocutover/internal/apicalls"
+	"github.com/platformguide/ssocutover/workflows/step"
 )
 
 // runPreflight carries out runbook steps 1 to 3: the inventory of Identity
@@ -32,33 +33,27 @@ func (c *cutover) runPreflight(ctx workflow.Context) error {
 
 	c.setStep(ctx, PhasePreflight, fmt.Sprintf("preflight run %d: inventory of Identity Center %s (groups, users, account assignments)",
 		run, req.IdentityStoreID))
-	var aws identitycenter.InventoryAWSResult
-	err := workflow.ExecuteActivity(inventoryOptions(ctx, "Inventory of Identity Center "+req.IdentityStoreID),
-		identitycenter.InventoryAWSName,
-		identitycenter.InventoryAWSInput{IdentityStoreID: req.IdentityStoreID, InstanceARN: req.InstanceARN},
-	).Get(ctx, &aws)
+	aws, err := step.Run(inventoryOptions(ctx, "Inventory of Identity Center "+req.IdentityStoreID),
+		identityCenter.InventoryAWS,
+		identitycenter.InventoryAWSInput{IdentityStoreID: req.IdentityStoreID, InstanceARN: req.InstanceARN})
 	if err != nil {
 		return preflightFailed("taking the inventory of Identity Center "+req.IdentityStoreID, err)
 	}
 
 	c.setStep(ctx, PhasePreflight, fmt.Sprintf("preflight run %d: looking up %d groups and %d users in Entra tenant %s",
 		run, aws.Groups, aws.Users, req.EntraTenantID))
-	var tenant entra.InventoryEntraResult
-	err = workflow.ExecuteActivity(inventoryOptions(ctx, "Lookup in Entra tenant "+req.EntraTenantID),
-		entra.InventoryEntraName,
-		entra.InventoryEntraInput{TenantID: req.EntraTenantID, AWSInventory: aws.Inventory},
-	).Get(ctx, &tenant)
+	tenant, err := step.Run(inventoryOptions(ctx, "Lookup in Entra tenant "+req.EntraTenantID),
+		entraID.InventoryEntra,
+		entra.InventoryEntraInput{TenantID: req.EntraTenantID, AWSInventory: aws.Inventory})
 	if err != nil {
 		return preflightFailed("looking up the groups and users in Entra tenant "+req.EntraTenantID, err)
 	}
 
 	c.setStep(ctx, PhasePreflight, fmt.Sprintf("preflight run %d: analysing %d groups, %d users and %d account assignments",
 		run, aws.Groups, aws.Users, aws.Assignments))
-	var analysed analysis.AnalyzePreflightResult
-	err = workflow.ExecuteActivity(analysisOptions(ctx),
-		analysis.AnalyzePreflightName,
-		analysis.AnalyzePreflightInput{AWSInventory: aws.Inventory, EntraInventory: tenant.Inventory},
-	).Get(ctx, &analysed)
+	analysed, err := step.Run(analysisOptions(ctx),
+		analyzer.AnalyzePreflight,
+		analysis.AnalyzePreflightInput{AWSInventory: aws.Inventory, EntraInventory: tenant.Inventory})
 	if err != nil {
 		return preflightFailed("analysing the inventories", err)
 	}

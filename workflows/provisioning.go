@@ -105,12 +105,10 @@ func (c *cutover) collectSCIMCredentials(ctx workflow.Context, problem string) (
 // can fix by sending other credentials; err ends the cutover.
 func (c *cutover) connectSCIM(ctx workflow.Context, connection *SCIMConnection) (refused, err error) {
 	res := c.resources()
-	var verified scim.VerifySCIMEndpointResult
-	step := "checking the SCIM endpoint " + connection.Endpoint + " with the submitted token"
 	refusals := []string{scim.ErrTokenRejected, scim.ErrEndpointInvalid, scim.ErrSecretUnreadable}
-	err = c.runStepExcept(ctx, stepOptions(ctx, "Check of the SCIM endpoint", 2*time.Minute, 0),
-		PhaseProvisioning, step,
-		scim.VerifySCIMEndpointName, scim.VerifySCIMEndpointInput{Endpoint: connection.Endpoint, Token: connection.Token}, &verified,
+	verified, err := runStep(c, ctx, stepOptions(ctx, "Check of the SCIM endpoint", 2*time.Minute, 0),
+		PhaseProvisioning, "checking the SCIM endpoint "+connection.Endpoint+" with the submitted token",
+		scimEndpoint.VerifySCIMEndpoint, scim.VerifySCIMEndpointInput{Endpoint: connection.Endpoint, Token: connection.Token},
 		refusals...)
 	if hasErrorType(err, refusals...) {
 		return err, nil
@@ -121,29 +119,25 @@ func (c *cutover) connectSCIM(ctx workflow.Context, connection *SCIMConnection) 
 	connection.UsersAtVerification = verified.Users
 
 	if res.Provisioning == nil {
-		var job entra.EnsureProvisioningJobResult
-		err = c.runStep(ctx, stepOptions(ctx, "Provisioning job", 5*time.Minute, 0),
+		job, err := runStep(c, ctx, stepOptions(ctx, "Provisioning job", 5*time.Minute, 0),
 			PhaseProvisioning, "creating Entra's provisioning job from the AWS IAM Identity Center template",
-			entra.EnsureProvisioningJobName, entra.EnsureProvisioningJobInput{App: *res.App}, &job)
+			entraID.EnsureProvisioningJob, entra.EnsureProvisioningJobInput{App: *res.App})
 		if err != nil {
 			return nil, err
 		}
 		res.Provisioning = &Provisioning{JobID: job.JobID, TemplateID: job.TemplateID}
 		c.compensate(ctx, compensation{
-			undoes:   fmt.Sprintf("Entra's provisioning job %s (stopped, its credentials cleared)", job.JobID),
-			activity: entra.StopProvisioningName,
-			input:    entra.StopProvisioningInput{App: *res.App, JobID: job.JobID},
+			undoes: fmt.Sprintf("Entra's provisioning job %s (stopped, its credentials cleared)", job.JobID),
+			undo:   undoWith(c, entraID.StopProvisioning, entra.StopProvisioningInput{App: *res.App, JobID: job.JobID}),
 		})
 	}
 
-	var configured entra.ConfigureProvisioningResult
-	step = "saving the SCIM endpoint and token as the provisioning job's credentials and testing them"
 	refusals = []string{entra.ErrSCIMCredentialsRejected, scim.ErrSecretUnreadable}
-	err = c.runStepExcept(ctx, stepOptions(ctx, "Provisioning credentials", 5*time.Minute, 0),
-		PhaseProvisioning, step,
-		entra.ConfigureProvisioningName,
+	_, err = runStep(c, ctx, stepOptions(ctx, "Provisioning credentials", 5*time.Minute, 0),
+		PhaseProvisioning, "saving the SCIM endpoint and token as the provisioning job's credentials and testing them",
+		entraID.ConfigureProvisioning,
 		entra.ConfigureProvisioningInput{App: *res.App, JobID: res.Provisioning.JobID, SCIMEndpoint: connection.Endpoint, SCIMToken: connection.Token},
-		&configured, refusals...)
+		refusals...)
 	if hasErrorType(err, refusals...) {
 		return err, nil
 	}
@@ -159,12 +153,10 @@ func (c *cutover) connectSCIM(ctx workflow.Context, connection *SCIMConnection) 
 // with on-demand provisioning of the assigned groups for a fast first pass.
 func (c *cutover) startProvisioning(ctx workflow.Context) error {
 	res := c.resources()
-	var started entra.StartProvisioningResult
-	err := c.runStep(ctx, stepOptions(ctx, "Start of provisioning", 10*time.Minute, time.Minute),
+	started, err := runStep(c, ctx, stepOptions(ctx, "Start of provisioning", 10*time.Minute, time.Minute),
 		PhaseProvisioning, "starting Entra's provisioning job",
-		entra.StartProvisioningName,
-		entra.StartProvisioningInput{App: *res.App, JobID: res.Provisioning.JobID, GroupIDs: c.onDemandGroups},
-		&started)
+		entraID.StartProvisioning,
+		entra.StartProvisioningInput{App: *res.App, JobID: res.Provisioning.JobID, GroupIDs: c.onDemandGroups})
 	if err != nil {
 		return err
 	}
@@ -192,10 +184,9 @@ func (c *cutover) verifyProvisioning(ctx workflow.Context) (quarantined string, 
 	}
 	giveUpAt := workflow.Now(ctx).Add(deadline)
 	for {
-		var job entra.ProvisioningJobStatusResult
-		err := c.runStep(ctx, stepOptions(ctx, "Provisioning status", 2*time.Minute, 0),
+		job, err := runStep(c, ctx, stepOptions(ctx, "Provisioning status", 2*time.Minute, 0),
 			PhaseProvisioning, "reading the provisioning job's status",
-			entra.ProvisioningJobStatusName, entra.ProvisioningJobStatusInput{App: *res.App, JobID: res.Provisioning.JobID}, &job)
+			entraID.ProvisioningJobStatus, entra.ProvisioningJobStatusInput{App: *res.App, JobID: res.Provisioning.JobID})
 		if err != nil {
 			return "", err
 		}
@@ -233,12 +224,10 @@ func (c *cutover) verifyProvisioning(ctx workflow.Context) (quarantined string, 
 // missing account assignments, and reports whether everything is back.
 func (c *cutover) verifyAssignments(ctx workflow.Context) (bool, error) {
 	res := c.resources()
-	var verified identitycenter.VerifyAssignmentsResult
-	err := c.runStep(ctx, inventoryOptions(ctx, "Verification of groups, members and account assignments"),
+	verified, err := runStep(c, ctx, inventoryOptions(ctx, "Verification of groups, members and account assignments"),
 		PhaseVerifying, "comparing Identity Center's groups, members and account assignments with the snapshot; restoring missing assignments",
-		identitycenter.VerifyAssignmentsName,
-		identitycenter.VerifyAssignmentsInput{InstanceARN: c.status.Preflight.InstanceARN, Snapshot: c.status.Preflight.AWSInventory, Restore: true},
-		&verified)
+		identityCenter.VerifyAssignments,
+		identitycenter.VerifyAssignmentsInput{InstanceARN: c.status.Preflight.InstanceARN, Snapshot: c.status.Preflight.AWSInventory, Restore: true})
 	if err != nil {
 		return false, err
 	}

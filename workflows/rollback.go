@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -21,10 +22,20 @@ import (
 type compensation struct {
 	// undoes names what is undone, for status and the report.
 	undoes string
-	// activity and input undo it automatically; or gate asks a person to.
-	activity string
-	input    any
-	gate     *gate
+	// undo runs the activity that undoes it (built by undoWith); or gate
+	// asks a person to.
+	undo func(ctx, actx workflow.Context, doing string) error
+	gate *gate
+}
+
+// undoWith is an undo of c: activity with input in, run as the rollback's
+// step doing. Compensations live in the workflow's memory only, so a
+// closure is safe: a replay rebuilds them as it replays the steps.
+func undoWith[I, O any](c *cutover, activity func(context.Context, I) (O, error), in I) func(ctx, actx workflow.Context, doing string) error {
+	return func(ctx, actx workflow.Context, doing string) error {
+		_, err := execute(c, ctx, actx, PhaseRollingBack, doing, activity, in)
+		return err
+	}
 }
 
 // errRollback stops the cutover's forward steps because decision asked for
@@ -136,8 +147,7 @@ func (c *cutover) runCompensation(ctx workflow.Context, comp compensation) Compe
 	}
 	outcome.Kind = "automated"
 	for {
-		var result any
-		err := c.execute(ctx, compensationOptions(ctx, comp.undoes), PhaseRollingBack, "undoing: "+comp.undoes, comp.activity, comp.input, &result)
+		err := comp.undo(ctx, compensationOptions(ctx, comp.undoes), "undoing: "+comp.undoes)
 		if err == nil {
 			outcome.Outcome, outcome.At = OutcomeDone, workflow.Now(ctx)
 			return outcome

@@ -10,6 +10,7 @@ import (
 
 	"github.com/platformguide/ssocutover/activities/entra"
 	"github.com/platformguide/ssocutover/activities/scim"
+	"github.com/platformguide/ssocutover/workflows/step"
 )
 
 // ScimTokenRotation keeps the SCIM access token of one Identity Center
@@ -94,9 +95,8 @@ func (r *rotation) checkTokenAndJob(ctx workflow.Context) error {
 	req := r.status.Request
 	r.setStep(ctx, RotationPhaseChecking, "reading the current token's secret version and the provisioning job's status")
 
-	var token scim.DescribeSCIMTokenResult
-	err := workflow.ExecuteActivity(stepOptions(ctx, "Current SCIM token", 2*time.Minute, 0),
-		scim.DescribeSCIMTokenName, scim.DescribeSCIMTokenInput{Secret: req.TokenSecretID()}).Get(ctx, &token)
+	token, err := step.Run(stepOptions(ctx, "Current SCIM token", 2*time.Minute, 0),
+		scimEndpoint.DescribeSCIMToken, scim.DescribeSCIMTokenInput{Secret: req.TokenSecretID()})
 	if err != nil {
 		return rotationStepFailed("reading the current token's secret "+req.TokenSecretID(), err)
 	}
@@ -119,9 +119,8 @@ func (r *rotation) checkTokenAndJob(ctx workflow.Context) error {
 // jobStatus reads the provisioning job's status.
 func (r *rotation) jobStatus(ctx workflow.Context) (entra.ProvisioningJobStatusResult, error) {
 	req := r.status.Request
-	var job entra.ProvisioningJobStatusResult
-	err := workflow.ExecuteActivity(stepOptions(ctx, "Provisioning status", 2*time.Minute, 0),
-		entra.ProvisioningJobStatusName, entra.ProvisioningJobStatusInput{App: req.App, JobID: req.JobID}).Get(ctx, &job)
+	job, err := step.Run(stepOptions(ctx, "Provisioning status", 2*time.Minute, 0),
+		entraID.ProvisioningJobStatus, entra.ProvisioningJobStatusInput{App: req.App, JobID: req.JobID})
 	if err != nil {
 		return job, rotationStepFailed("reading the provisioning job's status", err)
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/platformguide/ssocutover/workflows/step"
 	"go.temporal.io/sdk/workflow"
 )
 
@@ -38,9 +39,10 @@ func (c *cutover) scheduleTokenRotation(ctx workflow.Context) string {
 		return fmt.Sprintf(" The SCIM token rotation was not scheduled (%v); schedule it with `%s`.", err, byHand)
 	}
 	c.setStep(ctx, PhaseVerifying, "scheduling the SCIM token rotation")
-	var scheduled ensureRotationScheduleResult
-	err = workflow.ExecuteActivity(stepOptions(ctx, "SCIM token rotation schedule", time.Minute, 0),
-		EnsureRotationScheduleName, ensureRotationScheduleInput{Request: rotation}).Get(ctx, &scheduled)
+	// activities/schedules imports this package, so its activity is
+	// called by name, with types of the same JSON shape.
+	scheduled, err := step.RunNamed[ensureRotationScheduleInput, ensureRotationScheduleResult](
+		stepOptions(ctx, "SCIM token rotation schedule", time.Minute, 0), EnsureRotationScheduleName, ensureRotationScheduleInput{Request: rotation})
 	if err != nil {
 		workflow.GetLogger(ctx).Warn("The SCIM token rotation could not be scheduled", "error", err)
 		return fmt.Sprintf(" The SCIM token rotation could not be scheduled (%s); schedule it with `%s`.", describeError(err), byHand)

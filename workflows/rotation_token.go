@@ -11,6 +11,7 @@ import (
 	"github.com/platformguide/ssocutover/activities/entra"
 	"github.com/platformguide/ssocutover/activities/scim"
 	"github.com/platformguide/ssocutover/internal/secretref"
+	"github.com/platformguide/ssocutover/workflows/step"
 )
 
 // installNewToken waits at gate new-scim-token until a person submits a
@@ -46,8 +47,8 @@ func (r *rotation) installNewToken(ctx workflow.Context) (*pendingDecision, erro
 func (r *rotation) swapToken(ctx workflow.Context, token secretref.Ref) (refused string, err error) {
 	req := r.status.Request
 	r.setStep(ctx, RotationPhaseReplacing, "checking the new token against the SCIM endpoint "+req.SCIMEndpoint)
-	err = workflow.ExecuteActivity(stepOptions(ctx, "Check of the new SCIM token", 2*time.Minute, 0),
-		scim.VerifySCIMEndpointName, scim.VerifySCIMEndpointInput{Endpoint: req.SCIMEndpoint, Token: token}).Get(ctx, nil)
+	_, err = step.Run(stepOptions(ctx, "Check of the new SCIM token", 2*time.Minute, 0),
+		scimEndpoint.VerifySCIMEndpoint, scim.VerifySCIMEndpointInput{Endpoint: req.SCIMEndpoint, Token: token})
 	if hasErrorType(err, scim.ErrTokenRejected, scim.ErrEndpointInvalid, scim.ErrSecretUnreadable) {
 		return "The new token was refused and the job keeps its current token: " + describeError(err), nil
 	}
@@ -73,9 +74,8 @@ func (r *rotation) swapToken(ctx workflow.Context, token secretref.Ref) (refused
 		return r.restoreOldToken(ctx, unhealthy)
 	}
 
-	var promoted scim.PromoteSCIMTokenResult
-	err = workflow.ExecuteActivity(stepOptions(ctx, "New SCIM token made current", 2*time.Minute, 0),
-		scim.PromoteSCIMTokenName, scim.PromoteSCIMTokenInput{Token: token}).Get(ctx, &promoted)
+	promoted, err := step.Run(stepOptions(ctx, "New SCIM token made current", 2*time.Minute, 0),
+		scimEndpoint.PromoteSCIMToken, scim.PromoteSCIMTokenInput{Token: token})
 	if err != nil {
 		return "", rotationStepFailed("labelling the new token's secret version AWSCURRENT", err)
 	}
@@ -87,18 +87,18 @@ func (r *rotation) swapToken(ctx workflow.Context, token secretref.Ref) (refused
 
 // replaceJobToken saves token as the job's SecretToken. Entra tests it
 // before saving, so a refused token leaves the job as it was.
-func (r *rotation) replaceJobToken(ctx workflow.Context, token secretref.Ref, step string) (refused string, err error) {
+func (r *rotation) replaceJobToken(ctx workflow.Context, token secretref.Ref, doing string) (refused string, err error) {
 	req := r.status.Request
-	r.setStep(ctx, RotationPhaseReplacing, step)
-	err = workflow.ExecuteActivity(stepOptions(ctx, "Provisioning token", 5*time.Minute, 0),
-		entra.ReplaceProvisioningTokenName, entra.ReplaceProvisioningTokenInput{
+	r.setStep(ctx, RotationPhaseReplacing, doing)
+	_, err = step.Run(stepOptions(ctx, "Provisioning token", 5*time.Minute, 0),
+		entraID.ReplaceProvisioningToken, entra.ReplaceProvisioningTokenInput{
 			App: req.App, JobID: req.JobID, SCIMEndpoint: req.SCIMEndpoint, SCIMToken: token, NotificationEmail: req.NotificationEmail,
-		}).Get(ctx, nil)
+		})
 	if hasErrorType(err, entra.ErrSCIMCredentialsRejected, entra.ErrSCIMTokenNotFound, scim.ErrSecretUnreadable) {
 		return "Entra refused the token, so the job keeps the one it had: " + describeError(err), nil
 	}
 	if err != nil {
-		return "", rotationStepFailed(step, err)
+		return "", rotationStepFailed(doing, err)
 	}
 	return "", nil
 }
@@ -176,8 +176,8 @@ func (r *rotation) restoreOldToken(ctx workflow.Context, unhealthy string) (refu
 func (r *rotation) restartJob(ctx workflow.Context) error {
 	req := r.status.Request
 	r.setStep(ctx, RotationPhaseReplacing, "restarting the quarantined provisioning job")
-	err := workflow.ExecuteActivity(stepOptions(ctx, "Restart of provisioning", 5*time.Minute, 0),
-		entra.RestartProvisioningName, entra.RestartProvisioningInput{App: req.App, JobID: req.JobID}).Get(ctx, nil)
+	_, err := step.Run(stepOptions(ctx, "Restart of provisioning", 5*time.Minute, 0),
+		entraID.RestartProvisioning, entra.RestartProvisioningInput{App: req.App, JobID: req.JobID})
 	if err != nil {
 		return rotationStepFailed("restarting the provisioning job", err)
 	}
@@ -196,8 +196,8 @@ func (r *rotation) confirmOldTokenDeleted(ctx workflow.Context, old TokenState) 
 			return nil, err
 		}
 		r.setStep(ctx, RotationPhaseAwaitingDelete, "checking that the SCIM endpoint no longer accepts the old token")
-		err = workflow.ExecuteActivity(stepOptions(ctx, "Check of the old SCIM token", 2*time.Minute, 0),
-			scim.VerifySCIMEndpointName, scim.VerifySCIMEndpointInput{Endpoint: req.SCIMEndpoint, Token: old.Token}).Get(ctx, nil)
+		_, err = step.Run(stepOptions(ctx, "Check of the old SCIM token", 2*time.Minute, 0),
+			scimEndpoint.VerifySCIMEndpoint, scim.VerifySCIMEndpointInput{Endpoint: req.SCIMEndpoint, Token: old.Token})
 		switch {
 		case hasErrorType(err, scim.ErrTokenRejected, scim.ErrSecretUnreadable) || (err == nil && d.Override):
 			return d, nil

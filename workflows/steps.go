@@ -1,9 +1,16 @@
 package workflows
 
 import (
+	"context"
 	"errors"
 	"time"
 
+	"github.com/platformguide/ssocutover/activities/analysis"
+	"github.com/platformguide/ssocutover/activities/entra"
+	"github.com/platformguide/ssocutover/activities/identitycenter"
+	"github.com/platformguide/ssocutover/activities/notify"
+	"github.com/platformguide/ssocutover/activities/scim"
+	"github.com/platformguide/ssocutover/workflows/step"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 )
@@ -31,29 +38,37 @@ func stepOptions(ctx workflow.Context, summary string, startToClose, heartbeat t
 	})
 }
 
-// runStep runs activity name as the step described by step (for status
-// and errors) and decodes its result into result. A failure that retries
-// could not fix opens gate step-failed, where a person retries the step or
-// rolls back (errRollback). A rollback asked for earlier stops the cutover
-// before the step starts.
-func (c *cutover) runStep(ctx workflow.Context, actx workflow.Context, phase, step, name string, input, result any) error {
-	return c.runStepExcept(ctx, actx, phase, step, name, input, result)
-}
+// The activities the workflows call, as method values of nil pointers (see
+// workflows/step): identityCenter.EnsureBreakGlassUser names the activity
+// and fixes its input and result types. The worker registers the real
+// structs (worker/app).
+var (
+	identityCenter *identitycenter.Activities
+	entraID        *entra.Activities
+	scimEndpoint   *scim.Activities
+	analyzer       *analysis.Activities
+	notifier       *notify.Activities
+)
 
-// runStepExcept is runStep returning the errors of the given types as they
-// are, for a caller that handles them itself.
-func (c *cutover) runStepExcept(ctx workflow.Context, actx workflow.Context, phase, step, name string, input, result any, errorTypes ...string) error {
+// runStep runs activity with input in as the cutover's step doing (for
+// status and errors) in phase, under the activity options of actx. A
+// failure that retries could not fix opens gate step-failed, where a person
+// retries the step or rolls back (errRollback); an error of one of the
+// handled types comes back as it is, for a caller that handles it itself.
+// A rollback asked for earlier stops the cutover before the step starts.
+func runStep[I, O any](c *cutover, ctx, actx workflow.Context, phase, doing string,
+	activity func(context.Context, I) (O, error), in I, handled ...string) (O, error) {
 	for {
-		err := c.execute(ctx, actx, phase, step, name, input, result)
-		if err == nil || temporal.IsCanceledError(err) || isRollback(err) || hasErrorType(err, errorTypes...) {
-			return err
+		out, err := execute(c, ctx, actx, phase, doing, activity, in)
+		if err == nil || temporal.IsCanceledError(err) || isRollback(err) || hasErrorType(err, handled...) {
+			return out, err
 		}
-		decision, gateErr := c.waitAtGate(ctx, c.stepFailedGate(step, err))
+		decision, gateErr := c.waitAtGate(ctx, c.stepFailedGate(doing, err))
 		if gateErr != nil {
-			return gateErr
+			return out, gateErr
 		}
 		if decision.Action == OpRollback {
-			return &errRollback{trigger: TriggerStepFailed, decision: decision}
+			return out, &errRollback{trigger: TriggerStepFailed, decision: decision}
 		}
 		// Retried: the update that asked answers when the step is done.
 		c.retrying = decision
@@ -61,19 +76,20 @@ func (c *cutover) runStepExcept(ctx workflow.Context, actx workflow.Context, pha
 }
 
 // execute is runStep returning the activity's error as it is, for a caller
-// that handles some errors itself.
-func (c *cutover) execute(ctx workflow.Context, actx workflow.Context, phase, step, name string, input, result any) error {
+// that handles every error itself (a compensation).
+func execute[I, O any](c *cutover, ctx, actx workflow.Context, phase, doing string, activity func(context.Context, I) (O, error), in I) (O, error) {
 	if d := c.rollbackRequested; d != nil && c.status.Rollback == nil {
-		return &errRollback{trigger: TriggerRollback, decision: d}
+		var none O
+		return none, &errRollback{trigger: TriggerRollback, decision: d}
 	}
-	c.setStep(ctx, phase, step)
-	err := workflow.ExecuteActivity(actx, name, input).Get(ctx, result)
+	c.setStep(ctx, phase, doing)
+	out, err := step.Run(actx, activity, in)
 	if err == nil && c.retrying != nil {
 		// A retry asked for at gate step-failed is carried out.
 		c.retrying.carriedOut(nil)
 		c.retrying = nil
 	}
-	return err
+	return out, err
 }
 
 func isRollback(err error) bool {
