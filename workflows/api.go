@@ -365,6 +365,17 @@ type PreflightResult struct {
 	FinishedAt time.Time `json:"finishedAt"`
 }
 
+// GateState is what a workflow's status says of its gates: the gate open
+// now, the decisions taken, and the newest refused signals (at most
+// MaxRefusedShown; RefusedTotal counts them all). Both workflows' statuses
+// embed it, so its fields are theirs in JSON.
+type GateState struct {
+	Gate         *GateStatus    `json:"gate,omitempty"`
+	Decisions    []Decision     `json:"decisions"`
+	Refused      []RefusedInput `json:"refused"`
+	RefusedTotal int            `json:"refusedTotal"`
+}
+
 // CutoverStatus is the answer to the status query.
 type CutoverStatus struct {
 	WorkflowID string `json:"workflowId"`
@@ -373,13 +384,9 @@ type CutoverStatus struct {
 	Request   CutoverRequest   `json:"request"`
 	Phase     string           `json:"phase"`
 	Step      string           `json:"step"`
-	Gate      *GateStatus      `json:"gate,omitempty"`
 	Preflight *PreflightResult `json:"preflight,omitempty"`
-	Decisions []Decision       `json:"decisions"`
-	// Refused holds the newest refused signals (at most MaxRefusedShown);
-	// RefusedTotal counts them all.
-	Refused      []RefusedInput `json:"refused"`
-	RefusedTotal int            `json:"refusedTotal"`
+	// GateState is the open gate, the decisions and the refused signals.
+	GateState
 	// Resources lists what the cutover created or configured so far.
 	Resources *Resources `json:"resources,omitempty"`
 	// PendingCompensations are what a rollback would undo now, oldest

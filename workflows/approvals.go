@@ -102,6 +102,32 @@ func (r CutoverRequest) isRequester(a approval.Approver) bool {
 	return strings.EqualFold(a.Name, strings.TrimSpace(r.RequestedBy))
 }
 
+// signing is how a workflow checks signed decisions: the approvers its
+// request names, who requested it, and the signatures used so far.
+type signing struct {
+	workflowID, runID string
+	request           CutoverRequest
+	approvers         []approval.Approver
+	// used are the approval.UseIDs of the signed decisions accepted so
+	// far: a signature counts once.
+	used map[string]bool
+}
+
+// newSigning is the signing of the cutover req, run as workflowID/runID.
+func newSigning(workflowID, runID string, req CutoverRequest) *signing {
+	approvers, _ := req.approvers() // checkRequest refuses a request whose approvers do not parse
+	return &signing{workflowID: workflowID, runID: runID, request: req, approvers: approvers, used: map[string]bool{}}
+}
+
+// approvalsNeeded is how many distinct approvers must approve at gate (0:
+// it takes unsigned decisions).
+func (s *signing) approvalsNeeded(gate string) int {
+	if s == nil {
+		return 0
+	}
+	return s.request.RequiredApprovals[gate]
+}
+
 // signedDecision is a decision whose signature the workflow verified.
 type signedDecision struct {
 	signer Signer
@@ -109,12 +135,23 @@ type signedDecision struct {
 	useID string
 }
 
-// checkSignature verifies the signature of a decision, if the gate needs one
-// or one was sent (a signature is never ignored). It returns nil for an
-// unsigned decision where that is allowed. It only reads state.
-func (c *cutover) checkSignature(now time.Time, op string, in GateDecision) (*signedDecision, error) {
-	req := c.status.Request
-	needed := c.approvalsNeeded()
+// check verifies the signature of a decision at the open gate g (nil: no
+// gate is open), if the gate needs one or one was sent (a signature is
+// never ignored). It returns nil for an unsigned decision where that is
+// allowed. It only reads state. Without signing (the SCIM token
+// rotation), every signature is refused.
+func (s *signing) check(now time.Time, op string, in GateDecision, g *GateStatus) (*signedDecision, error) {
+	if s == nil {
+		if in.Signature != "" || in.SignedAt != "" {
+			return nil, errors.New("the SCIM token rotation takes no signed decisions: send it without signature and signedAt")
+		}
+		return nil, nil
+	}
+	req := s.request
+	needed := 0
+	if g != nil {
+		needed = g.ApprovalsNeeded
+	}
 	if in.Signature == "" && in.SignedAt == "" {
 		if needed > 0 {
 			return nil, fmt.Errorf("gate %s takes only decisions signed by an approver (%s): sign with `starter %s --key FILE`, "+
@@ -133,34 +170,33 @@ func (c *cutover) checkSignature(now time.Time, op string, in GateDecision) (*si
 		return nil, err
 	}
 	statement, err := approval.Statement{
-		WorkflowID: c.status.WorkflowID, RunID: c.status.RunID,
+		WorkflowID: s.workflowID, RunID: s.runID,
 		Gate: in.Gate, Decision: op, Override: in.Override, SignedAt: signedAt,
 	}.Text()
 	if err != nil {
 		return nil, fmt.Errorf("no statement can be made of this decision: %w", err)
 	}
-	approvers, _ := req.approvers() // checkRequest validated them
-	who, err := approval.Verify(in.Signature, statement, approvers)
+	who, err := approval.Verify(in.Signature, statement, s.approvers)
 	if errors.Is(err, approval.ErrMismatch) {
 		return nil, fmt.Errorf("%w: sign exactly this statement (a signature for another workflow, run, gate, decision or time does not count here):\n%s", err, statement)
 	}
 	if err != nil {
 		return nil, err
 	}
-	if err := c.checkFreshness(now, signedAt); err != nil {
+	if err := checkFreshness(now, signedAt, g); err != nil {
 		return nil, err
 	}
 	useID := approval.UseID(statement, who)
-	if c.usedSignatures[useID] {
+	if s.used[useID] {
 		return nil, fmt.Errorf("%s's signature of this statement was already used: a signature counts once; sign a new statement (with a new signedAt)", who.Name)
 	}
 	if op == OpApprove && needed > 0 {
 		if req.SeparateRequester && req.isRequester(who) {
 			return nil, fmt.Errorf("%s requested this cutover and the request says separateRequester: another approver must approve gate %s", who.Name, in.Gate)
 		}
-		if slices.ContainsFunc(c.status.Gate.Approvals, func(s Signer) bool { return s.Fingerprint == who.Fingerprint }) {
+		if slices.ContainsFunc(g.Approvals, func(s Signer) bool { return s.Fingerprint == who.Fingerprint }) {
 			return nil, fmt.Errorf("%s already approved gate %s (%d of %d approvals): another approver must approve",
-				who.Name, in.Gate, len(c.status.Gate.Approvals), needed)
+				who.Name, in.Gate, len(g.Approvals), needed)
 		}
 	}
 	return &signedDecision{
@@ -169,11 +205,11 @@ func (c *cutover) checkSignature(now time.Time, op string, in GateDecision) (*si
 	}, nil
 }
 
-// checkFreshness refuses a signature made before the open gate opened, too
-// long ago, or in the future by the workflow's clock.
-func (c *cutover) checkFreshness(now, signedAt time.Time) error {
+// checkFreshness refuses a signature made before the open gate g opened,
+// too long ago, or in the future by the workflow's clock.
+func checkFreshness(now, signedAt time.Time, g *GateStatus) error {
 	at := approval.FormatSignedAt(signedAt)
-	if g := c.status.Gate; g != nil && signedAt.Before(g.OpenedAt.Add(-signatureClockSkew)) {
+	if g != nil && signedAt.Before(g.OpenedAt.Add(-signatureClockSkew)) {
 		return fmt.Errorf("signed at %s, before gate %s opened (%s): a signature is for one opening of a gate; sign a new statement now",
 			at, g.Name, approval.FormatSignedAt(g.OpenedAt))
 	}
@@ -188,15 +224,6 @@ func (c *cutover) checkFreshness(now, signedAt time.Time) error {
 	return nil
 }
 
-// approvalsNeeded is how many distinct approvers must approve at the open
-// gate; 0 when it takes unsigned decisions (or no gate is open).
-func (c *cutover) approvalsNeeded() int {
-	if c.status.Gate == nil {
-		return 0
-	}
-	return c.status.Gate.ApprovalsNeeded
-}
-
 // approverNames lists the request's approvers for an error message.
 func approverNames(req CutoverRequest) string {
 	names := make([]string, 0, len(req.Approvers))
@@ -206,20 +233,17 @@ func approverNames(req CutoverRequest) string {
 	return strings.Join(names, ", ")
 }
 
-// recordSignature marks d's signature used and names its signer in d. An
-// approve at a gate that needs several approvals is counted; it reports
-// whether the gate has all it needs (always true for other decisions).
-func (c *cutover) recordSignature(d *pendingDecision, signed *signedDecision) (complete bool) {
+// record marks d's signature used and names its signer in d. An approve at
+// the open gate g that needs several approvals is counted there; it
+// reports whether the gate has all it needs (always true for other
+// decisions, and for unsigned ones).
+func (s *signing) record(d *pendingDecision, signed *signedDecision, g *GateStatus) (complete bool) {
 	if signed == nil {
 		return true
 	}
-	if c.usedSignatures == nil {
-		c.usedSignatures = map[string]bool{}
-	}
-	c.usedSignatures[signed.useID] = true
+	s.used[signed.useID] = true
 	d.By = signed.signer.Name
 	d.Signer = &signed.signer
-	g := c.status.Gate
 	if d.Action != OpApprove || g == nil || g.ApprovalsNeeded == 0 {
 		return true
 	}

@@ -133,8 +133,7 @@ func (c *cutover) finish(ctx workflow.Context, d *pendingDecision, phase, messag
 // after the workflow failed) says it, and returns err.
 func (c *cutover) fail(ctx workflow.Context, err error) error {
 	c.status.Phase = PhaseFailed
-	c.status.Gate = nil
-	c.gate = nil
+	c.gates.close()
 	c.status.Step = describeError(err)
 	c.publish(ctx)
 	if c.carrying != nil {

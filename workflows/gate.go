@@ -10,7 +10,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 )
 
-// gate is a point where the cutover waits for a person. Every gate works the
+// gate is a point where a workflow waits for a person. Every gate works the
 // same way (open it with instructions, wait for a decision that passes
 // validation, close it); what differs is described here.
 type gate struct {
@@ -51,81 +51,163 @@ const (
 	maxReasonLength = 2000
 )
 
-// waitAtGate opens g and blocks until a decision is accepted there, by
-// signal or by update. The gate is already closed when this returns: it
-// closed the moment the decision was accepted, so a second decision (sent at
-// the same time, or while this one is carried out) is refused rather than
-// queued. A decision must be about what the person saw at the open gate.
-func (c *cutover) waitAtGate(ctx workflow.Context, g *gate) (*pendingDecision, error) {
-	c.gate = g
-	c.status.Gate = &GateStatus{
-		Name:         g.name,
-		Instructions: g.instructions,
-		Operations:   g.operations,
-		OpenedAt:     workflow.Now(ctx),
-		// Signed approvals count at this opening of the gate only.
-		ApprovalsNeeded: c.status.Request.RequiredApprovals[g.name],
-	}
-	c.setStep(ctx, g.phase, fmt.Sprintf("waiting at gate %s for a person to %s", g.name, orList(g.operations)))
-	c.announce(ctx, g, false)
-	if c.carrying != nil {
-		c.carrying.carriedOut(nil)
-		c.carrying = nil
-	}
+// keeper keeps the gates of one workflow: it opens a gate and announces it,
+// reminds while the gate waits, takes decisions by signal and by update
+// through one set of rules (signatures included), records refused signals,
+// and answers updates once their decision is carried out. The cutover and
+// the SCIM token rotation each have one; what differs between them is said
+// in the keeper's fields.
+type keeper struct {
+	// state is the gate part of the workflow's status.
+	state *GateState
+	// setStep sets the status's phase and step and publishes the status;
+	// publish publishes it as it is.
+	setStep func(ctx workflow.Context, phase, step string)
+	publish func(ctx workflow.Context)
+	// step reads the status's step, for errors that say what goes on.
+	step func() string
+	// kind and identityStoreID name the workflow in announcements;
+	// summary is what an announcement says besides the instructions.
+	kind            string
+	identityStoreID string
+	summary         func() string
+	// signing checks signed decisions; nil refuses every signature.
+	signing *signing
+	// withoutGate, when set, takes a decision sent while no gate is open
+	// (the cutover's rollback while a step runs): allowed says whether op
+	// can be taken now, take records it once accepted.
+	withoutGate *gatelessDecisions
 
-	if err := c.awaitDecision(ctx, g); err != nil {
-		return nil, err
-	}
-	d := c.decision
-	c.decision = nil
-	return d, nil
+	// gate is the gate open now, nil while the workflow works; decision
+	// the decision accepted there that the workflow has not picked up yet.
+	gate     *gate
+	decision *pendingDecision
 }
 
-// awaitDecision waits for a decision at g. With a gate timeout in the
-// request it reminds halfway and at the timeout, then rolls back if the
-// request says so and the gate allows it, or keeps waiting.
-func (c *cutover) awaitDecision(ctx workflow.Context, g *gate) error {
-	decided := func() bool { return c.decision != nil }
-	timeout, _ := c.status.Request.gateTimeout() // checkRequest validated it
-	if timeout == 0 {
-		return workflow.Await(ctx, decided)
+// newGateState is the gate state of a workflow that has just started: no
+// gate, and empty lists (which status shows as [], not null).
+func newGateState() GateState {
+	return GateState{Decisions: []Decision{}, Refused: []RefusedInput{}}
+}
+
+// clone is a copy of s that later changes do not reach, for the status query.
+func (s GateState) clone() GateState {
+	if s.Gate != nil {
+		g := *s.Gate
+		g.Operations = slices.Clone(g.Operations)
+		g.Approvals = slices.Clone(g.Approvals)
+		s.Gate = &g
 	}
-	for _, wait := range []time.Duration{timeout / 2, timeout - timeout/2} {
-		ok, err := workflow.AwaitWithTimeout(ctx, wait, decided)
-		if err != nil || ok {
-			return err
-		}
-		c.remind(ctx, g, timeout)
+	s.Decisions = slices.Clone(s.Decisions)
+	s.Refused = slices.Clone(s.Refused)
+	return s
+}
+
+// gatelessDecisions are the decisions a workflow takes while no gate is open.
+type gatelessDecisions struct {
+	allowed func(op string) bool
+	take    func(ctx workflow.Context, d *pendingDecision)
+}
+
+// patience is how a gate waits: it reminds after each of reminders in
+// turn, then (if giveUp, called once, does not end the wait) after every
+// again; again 0 with no reminders waits without reminding.
+type patience struct {
+	reminders []time.Duration
+	again     time.Duration
+	giveUp    func() error
+}
+
+// wait opens g and blocks until a decision is accepted there, by signal or
+// by update. The gate is already closed when this returns: it closed the
+// moment the decision was accepted, so a second decision (sent at the same
+// time, or while this one is carried out) is refused rather than queued. A
+// decision must be about what the person saw at the open gate.
+func (k *keeper) wait(ctx workflow.Context, g *gate, p patience) (*pendingDecision, error) {
+	k.open(ctx, g, 0)
+	return k.await(ctx, p)
+}
+
+// open opens g, where an approve needs approvalsNeeded signed approvals
+// (0: unsigned decisions), says so in status and announces it.
+func (k *keeper) open(ctx workflow.Context, g *gate, approvalsNeeded int) {
+	k.gate = g
+	k.state.Gate = &GateStatus{
+		Name:            g.name,
+		Instructions:    g.instructions,
+		Operations:      g.operations,
+		OpenedAt:        workflow.Now(ctx),
+		ApprovalsNeeded: approvalsNeeded,
 	}
-	if g.rollsBackOnTimeout && c.status.Request.OnGateTimeout == OnGateTimeoutRollback {
-		c.gate, c.status.Gate = nil, nil
-		return &errRollback{trigger: TriggerGateTimeout}
-	}
+	k.setStep(ctx, g.phase, fmt.Sprintf("waiting at gate %s for a person to %s", g.name, orList(g.operations)))
+	k.announce(ctx, false)
+}
+
+// await waits for a decision at the open gate, reminding as p says.
+func (k *keeper) await(ctx workflow.Context, p patience) (*pendingDecision, error) {
+	decided := func() bool { return k.decision != nil }
+	waits := slices.Clone(p.reminders)
 	for {
-		ok, err := workflow.AwaitWithTimeout(ctx, timeout, decided)
-		if err != nil || ok {
-			return err
+		var wait time.Duration
+		switch {
+		case len(waits) > 0:
+			wait, waits = waits[0], waits[1:]
+		case p.giveUp != nil:
+			if err := p.giveUp(); err != nil {
+				k.close()
+				return nil, err
+			}
+			p.giveUp = nil
+			continue
+		case p.again == 0:
+			if err := workflow.Await(ctx, decided); err != nil {
+				return nil, err
+			}
+			return k.take(), nil
+		default:
+			wait = p.again
 		}
-		c.remind(ctx, g, timeout)
+		ok, err := workflow.AwaitWithTimeout(ctx, wait, decided)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			return k.take(), nil
+		}
+		k.remind(ctx)
 	}
 }
 
-// remind says, in the log, status and the UI, that g still waits.
-func (c *cutover) remind(ctx workflow.Context, g *gate, timeout time.Duration) {
-	waited := workflow.Now(ctx).Sub(c.status.Gate.OpenedAt)
-	workflow.GetLogger(ctx).Warn("A gate waits for a person", "gate", g.name, "waited", waited.String(), "timeout", timeout.String())
-	c.status.Gate.RemindedAt = workflow.Now(ctx)
-	c.setStep(ctx, g.phase, fmt.Sprintf("REMINDER: gate %s has waited %s for a person to %s", g.name, waited.Round(time.Minute), orList(g.operations)))
-	c.announce(ctx, g, true)
+// take hands the accepted decision to the workflow.
+func (k *keeper) take() *pendingDecision {
+	d := k.decision
+	k.decision = nil
+	return d
 }
 
-// announce sends the gate's instructions to the people who act on it.
-func (c *cutover) announce(ctx workflow.Context, g *gate, reminder bool) {
+// close closes the open gate, if any, without a decision (the workflow
+// ends, or rolls back on its own).
+func (k *keeper) close() {
+	k.gate, k.state.Gate = nil, nil
+}
+
+// remind says, in the log, status and the UI, that the open gate still waits.
+func (k *keeper) remind(ctx workflow.Context) {
+	g, st := k.gate, k.state.Gate
+	waited := workflow.Now(ctx).Sub(st.OpenedAt)
+	workflow.GetLogger(ctx).Warn("A gate waits for a person", "gate", g.name, "waited", waited.String())
+	st.RemindedAt = workflow.Now(ctx)
+	k.setStep(ctx, g.phase, fmt.Sprintf("REMINDER: gate %s has waited %s for a person to %s", g.name, waited.Round(time.Minute), orList(g.operations)))
+	k.announce(ctx, true)
+}
+
+// announce sends the open gate's instructions to the people who act on it.
+func (k *keeper) announce(ctx workflow.Context, reminder bool) {
 	notifyGate(ctx, gateAnnouncement{
-		workflow:        "cutover",
-		identityStoreID: c.status.Request.IdentityStoreID,
-		gate:            g,
-		summary:         c.status.Step,
+		workflow:        k.kind,
+		identityStoreID: k.identityStoreID,
+		gate:            k.gate,
+		summary:         k.summary(),
 		reminder:        reminder,
 	})
 }
@@ -133,8 +215,8 @@ func (c *cutover) announce(ctx workflow.Context, g *gate, reminder bool) {
 // accept validates a decision and, if it is valid, records it and closes the
 // gate. Signals and updates both come through here. A signed approve at a
 // gate that needs more approvers is recorded and leaves the gate open.
-func (c *cutover) accept(ctx workflow.Context, op string, in GateDecision) (*pendingDecision, error) {
-	signed, err := c.validate(workflow.Now(ctx), op, in)
+func (k *keeper) accept(ctx workflow.Context, op string, in GateDecision) (*pendingDecision, error) {
+	signed, err := k.validate(workflow.Now(ctx), op, in)
 	if err != nil {
 		return nil, err
 	}
@@ -146,25 +228,24 @@ func (c *cutover) accept(ctx workflow.Context, op string, in GateDecision) (*pen
 		Override: in.Override,
 		At:       workflow.Now(ctx),
 	}}
-	complete := c.recordSignature(d, signed)
-	c.status.Decisions = append(c.status.Decisions, d.Decision)
+	complete := k.signing.record(d, signed, k.state.Gate)
+	k.state.Decisions = append(k.state.Decisions, d.Decision)
 	if !complete {
 		d.carriedOut(nil) // its update answers now, with the gate still open
-		g := c.status.Gate
-		c.setStep(ctx, c.status.Phase, fmt.Sprintf("approve at gate %s by %s recorded (%s); the gate waits for %d more approver(s) to approve",
+		g := k.state.Gate
+		k.setStep(ctx, k.gate.phase, fmt.Sprintf("approve at gate %s by %s recorded (%s); the gate waits for %d more approver(s) to approve",
 			in.Gate, d.By, d.Approval, g.ApprovalsNeeded-len(g.Approvals)))
 		workflow.GetLogger(ctx).Info("Signed approval recorded", "gate", in.Gate, "by", d.By, "approval", d.Approval)
 		return d, nil
 	}
-	if c.gate == nil { // a rollback while a step runs (validate allowed it)
-		c.rollbackRequested = d
-		c.setStep(ctx, c.status.Phase, fmt.Sprintf("rollback asked for by %s; it starts when the running step ends (%s)", d.By, c.status.Step))
+	if k.gate == nil { // validate let it through: a decision for no gate
+		k.withoutGate.take(ctx, d)
 		return d, nil
 	}
-	c.decision = d
-	c.gate = nil
-	c.status.Gate = nil
-	c.setStep(ctx, c.status.Phase, fmt.Sprintf("%s at gate %s by %s accepted; carrying it out", op, in.Gate, d.By))
+	phase := k.gate.phase
+	k.decision = d
+	k.close()
+	k.setStep(ctx, phase, fmt.Sprintf("%s at gate %s by %s accepted; carrying it out", op, in.Gate, d.By))
 	workflow.GetLogger(ctx).Info("Gate decision accepted", "gate", in.Gate, "operation", op, "by", d.By, "override", in.Override)
 	return d, nil
 }
@@ -174,14 +255,14 @@ func (c *cutover) accept(ctx workflow.Context, op string, in GateDecision) (*pen
 // accepted). It only reads state, and now, the workflow's time (see
 // approvals.go for why a validator may read it). Each error says what to
 // send instead. A signed decision comes back verified.
-func (c *cutover) validate(now time.Time, op string, in GateDecision) (*signedDecision, error) {
-	g := c.gate
+func (k *keeper) validate(now time.Time, op string, in GateDecision) (*signedDecision, error) {
+	g := k.gate
 	switch {
-	case g == nil && op == OpRollback && c.canRollBackNow():
-		// A rollback while a step runs; it names no gate.
+	case g == nil && k.withoutGate != nil && k.withoutGate.allowed(op):
+		// Taken while no gate is open; it names no gate.
 	case g == nil:
 		return nil, fmt.Errorf("%s refused: no gate is open now (%s); wait until status shows an open gate, read what it says, then decide",
-			op, c.status.Step)
+			op, k.step())
 	default:
 		if err := atOpenGate(g, op, in); err != nil {
 			return nil, err
@@ -192,7 +273,7 @@ func (c *cutover) validate(now time.Time, op string, in GateDecision) (*signedDe
 	if len(problems) > 0 {
 		return nil, fmt.Errorf("%s refused: %w", op, errors.Join(problems...))
 	}
-	signed, err := c.checkSignature(now, op, in)
+	signed, err := k.signing.check(now, op, in, k.state.Gate)
 	if err != nil {
 		return nil, fmt.Errorf("%s refused: %w", op, err)
 	}
@@ -202,6 +283,12 @@ func (c *cutover) validate(now time.Time, op string, in GateDecision) (*signedDe
 		}
 	}
 	return signed, nil
+}
+
+// validateDecision is validate for the operations' handlers.
+func (k *keeper) validateDecision(now time.Time, op string, in GateDecision) error {
+	_, err := k.validate(now, op, in)
+	return err
 }
 
 // atOpenGate refuses a decision that is not for the open gate g or that g
@@ -274,16 +361,4 @@ func clip(s string, n int) string {
 		end = i
 	}
 	return s[:end] + "..."
-}
-
-// canRollBackNow reports whether a rollback sent while no gate is open can
-// be taken: once the cutover has something to undo, and not twice.
-func (c *cutover) canRollBackNow() bool {
-	return c.changing && c.rollbackRequested == nil && c.status.Rollback == nil
-}
-
-// validateDecision is validate for the operations' handlers.
-func (c *cutover) validateDecision(now time.Time, op string, in GateDecision) error {
-	_, err := c.validate(now, op, in)
-	return err
 }

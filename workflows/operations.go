@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"time"
 
 	"go.temporal.io/sdk/workflow"
 )
@@ -15,7 +14,7 @@ import (
 // `temporal workflow signal` and tctl, which cannot be told no) and an update
 // of the same name with a validator (for `starter` and `temporal workflow
 // update`, which get an immediate error). Both take a GateDecision as JSON
-// and go through the same rules (cutover.validate).
+// and go through the same rules (keeper.validate).
 //
 // The order matters when signals reach the workflow in the same workflow
 // task: their channels are read in this order, the first valid decision
@@ -25,35 +24,22 @@ var gateOperations = []string{OpRollback, OpReject, OpSkip, OpRetry, OpRecheck, 
 
 // listen installs the status query and every gate operation.
 func (c *cutover) listen(ctx workflow.Context) error {
-	return listenAtGates(ctx, c, "Phase, open gate with what to do, preflight summary, decisions and refused signals", gateOperations)
+	return listen(ctx, c.gates, "Phase, open gate with what to do, preflight summary, decisions and refused signals", gateOperations, c.snapshot)
 }
 
-// gateKeeper is a workflow that waits at gates for people's decisions: the
-// cutover and the SCIM token rotation. Both take the same operations the
-// same way.
-type gateKeeper[S any] interface {
-	// validateDecision is the one set of rules for a decision; it only
-	// reads state.
-	validateDecision(now time.Time, op string, in GateDecision) error
-	// accept validates a decision and, if valid, records it.
-	accept(ctx workflow.Context, op string, in GateDecision) (*pendingDecision, error)
-	// refuse records a signal that was not taken.
-	refuse(ctx workflow.Context, op string, input json.RawMessage, reason error)
-	// snapshot is the status query's answer.
-	snapshot() S
-}
-
-// listenAtGates installs the status query and the operations ops of k.
-func listenAtGates[S any](ctx workflow.Context, k gateKeeper[S], statusDescription string, ops []string) error {
+// listen installs the status query, answered by snapshot, and the
+// operations ops, taken by k. The cutover and the SCIM token rotation take
+// the same operations the same way.
+func listen[S any](ctx workflow.Context, k *keeper, statusDescription string, ops []string, snapshot func() S) error {
 	err := workflow.SetQueryHandlerWithOptions(ctx, QueryStatus,
-		func() (S, error) { return k.snapshot(), nil },
+		func() (S, error) { return snapshot(), nil },
 		workflow.QueryHandlerOptions{Description: statusDescription})
 	if err != nil {
 		return err
 	}
 	for _, op := range ops {
 		listenForSignals(ctx, k, op)
-		err := workflow.SetUpdateHandlerWithOptions(ctx, op, updateHandler(k, op), workflow.UpdateHandlerOptions{
+		err := workflow.SetUpdateHandlerWithOptions(ctx, op, updateHandler(k, op, snapshot), workflow.UpdateHandlerOptions{
 			Validator:   updateValidator(k, op),
 			Description: op + " at the open gate; input: " + operationExample(op) + "; answers with the status once carried out",
 		})
@@ -82,7 +68,7 @@ func operationExample(op string) string {
 // listenForSignals takes every op signal through the same rules as the
 // update. A signal cannot be refused to its sender, so a bad one is logged,
 // recorded in status.Refused and otherwise ignored.
-func listenForSignals[S any](ctx workflow.Context, k gateKeeper[S], op string) {
+func listenForSignals(ctx workflow.Context, k *keeper, op string) {
 	signals := workflow.GetSignalChannelWithOptions(ctx, op, workflow.SignalChannelOptions{
 		Description: op + " at the open gate; input: " + operationExample(op) + "; a refused signal shows in status.refused",
 	})
@@ -101,7 +87,7 @@ func listenForSignals[S any](ctx workflow.Context, k gateKeeper[S], op string) {
 
 // updateValidator refuses an update before it is accepted, so a refused
 // update never enters history and changes nothing.
-func updateValidator[S any](k gateKeeper[S], op string) func(workflow.Context, json.RawMessage) error {
+func updateValidator(k *keeper, op string) func(workflow.Context, json.RawMessage) error {
 	return func(ctx workflow.Context, input json.RawMessage) error {
 		decision, err := decodeDecision(input)
 		if err != nil {
@@ -115,7 +101,7 @@ func updateValidator[S any](k gateKeeper[S], op string) func(workflow.Context, j
 // once the workflow has acted on it: for approve and reject when the gate is
 // closed for good, for recheck when the new preflight is done and the gate
 // is open again.
-func updateHandler[S any](k gateKeeper[S], op string) func(workflow.Context, json.RawMessage) (S, error) {
+func updateHandler[S any](k *keeper, op string, snapshot func() S) func(workflow.Context, json.RawMessage) (S, error) {
 	return func(ctx workflow.Context, input json.RawMessage) (S, error) {
 		var none S
 		d, err := submit(ctx, k, op, input)
@@ -135,12 +121,12 @@ func updateHandler[S any](k gateKeeper[S], op string) func(workflow.Context, jso
 		}
 		// The workflow coroutine has moved on (to the next gate, or to its
 		// end) before this one resumes, so the status is the one after d.
-		return k.snapshot(), d.err
+		return snapshot(), d.err
 	}
 }
 
 // submit decodes and accepts a decision.
-func submit[S any](ctx workflow.Context, k gateKeeper[S], op string, input json.RawMessage) (*pendingDecision, error) {
+func submit(ctx workflow.Context, k *keeper, op string, input json.RawMessage) (*pendingDecision, error) {
 	decision, err := decodeDecision(input)
 	if err != nil {
 		return nil, fmt.Errorf("%s refused: %w", op, err)
@@ -148,11 +134,11 @@ func submit[S any](ctx workflow.Context, k gateKeeper[S], op string, input json.
 	return k.accept(ctx, op, decision)
 }
 
-// refuse records a signal the cutover ignored.
-func (c *cutover) refuse(ctx workflow.Context, op string, input json.RawMessage, reason error) {
-	c.status.Refused = keepNewest(c.status.Refused, refusedInput(ctx, op, input, reason))
-	c.status.RefusedTotal++
-	c.publish(ctx)
+// refuse records a signal the workflow ignored.
+func (k *keeper) refuse(ctx workflow.Context, op string, input json.RawMessage, reason error) {
+	k.state.Refused = keepNewest(k.state.Refused, refusedInput(ctx, op, input, reason))
+	k.state.RefusedTotal++
+	k.publish(ctx)
 }
 
 // refusedInput logs a signal a workflow ignored and says what status shows

@@ -81,7 +81,7 @@ func (c *cutover) rollBack(ctx workflow.Context, why *errRollback) CutoverResult
 		// Cancelling the workflow asks for the rollback; it must still run.
 		ctx, _ = workflow.NewDisconnectedContext(ctx)
 	}
-	c.gate, c.status.Gate = nil, nil
+	c.gates.close()
 	report := &RollbackReport{Trigger: why.trigger, StartedAt: workflow.Now(ctx), Steps: []CompensationOutcome{}}
 	if d := why.decision; d != nil {
 		report.RequestedBy, report.Reason = d.By, d.Reason

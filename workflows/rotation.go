@@ -27,7 +27,7 @@ import (
 // delete the old token (gate delete-old-token).
 func ScimTokenRotation(ctx workflow.Context, req ScimTokenRotationRequest) (ScimTokenRotationResult, error) {
 	r := newRotation(ctx, req)
-	if err := listenAtGates(ctx, r, "Token expiry, job health, open gate with what to do, decisions and refused signals", rotationOperations); err != nil {
+	if err := listen(ctx, r.gates, "Token expiry, job health, open gate with what to do, decisions and refused signals", rotationOperations, r.snapshot); err != nil {
 		return ScimTokenRotationResult{}, err
 	}
 	result, err := r.run(ctx)

@@ -179,17 +179,15 @@ type ScimTokenRotationStatus struct {
 	Request    ScimTokenRotationRequest `json:"request"`
 	Phase      string                   `json:"phase"`
 	Step       string                   `json:"step"`
-	Gate       *GateStatus              `json:"gate,omitempty"`
+	// GateState is the open gate, the decisions and the refused signals.
+	GateState
 	// Current is the token the job uses; Job its last known health.
 	Current *TokenState                        `json:"current,omitempty"`
 	Job     *entra.ProvisioningJobStatusResult `json:"job,omitempty"`
 	// Due says why a new token is needed, when it is.
 	Due string `json:"due,omitempty"`
 	// New is the new token once the job works with it.
-	New          *TokenState    `json:"new,omitempty"`
-	Decisions    []Decision     `json:"decisions"`
-	Refused      []RefusedInput `json:"refused"`
-	RefusedTotal int            `json:"refusedTotal"`
+	New *TokenState `json:"new,omitempty"`
 }
 
 // ScimTokenRotationResult is what a finished rotation run returns.

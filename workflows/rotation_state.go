@@ -1,13 +1,6 @@
 package workflows
 
 import (
-	"encoding/json"
-	"errors"
-	"fmt"
-	"slices"
-	"strings"
-	"time"
-
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 )
@@ -17,21 +10,31 @@ import (
 type rotation struct {
 	status ScimTokenRotationStatus
 	timing rotationTiming
-	// gate is the gate open now; decision the decision accepted there that
-	// the run has not picked up yet.
-	gate     *gate
-	decision *pendingDecision
+	// gates keeps the run's gates, in status.GateState.
+	gates *keeper
 }
 
 func newRotation(ctx workflow.Context, req ScimTokenRotationRequest) *rotation {
-	return &rotation{status: ScimTokenRotationStatus{
+	r := &rotation{status: ScimTokenRotationStatus{
 		WorkflowID: workflow.GetInfo(ctx).WorkflowExecution.ID,
 		Request:    req,
 		Phase:      RotationPhaseChecking,
 		Step:       "starting",
-		Decisions:  []Decision{},
-		Refused:    []RefusedInput{},
+		GateState:  newGateState(),
 	}}
+	r.gates = &keeper{
+		state:           &r.status.GateState,
+		setStep:         r.setStep,
+		publish:         r.publish,
+		step:            func() string { return r.status.Step },
+		kind:            rotationKind,
+		identityStoreID: req.IdentityStoreID,
+		summary:         func() string { return r.status.Due },
+		// The rotation takes no signed decisions: its gates ask a person
+		// to do console work and say so, and the workflow checks the work.
+		signing: nil,
+	}
+	return r
 }
 
 // setStep says what the run is doing now.
@@ -48,11 +51,7 @@ func (r *rotation) publish(ctx workflow.Context) {
 // snapshot is a copy of the status that later changes do not reach.
 func (r *rotation) snapshot() ScimTokenRotationStatus {
 	s := r.status
-	if s.Gate != nil {
-		g := *s.Gate
-		g.Operations = slices.Clone(g.Operations)
-		s.Gate = &g
-	}
+	s.GateState = s.GateState.clone()
 	for _, p := range []**TokenState{&s.Current, &s.New} {
 		if *p != nil {
 			copied := **p
@@ -63,14 +62,12 @@ func (r *rotation) snapshot() ScimTokenRotationStatus {
 		j := *s.Job
 		s.Job = &j
 	}
-	s.Decisions = slices.Clone(s.Decisions)
-	s.Refused = slices.Clone(s.Refused)
 	return s
 }
 
 // finish ends the run after decision d (nil when no gate opened).
 func (r *rotation) finish(ctx workflow.Context, d *pendingDecision, phase, message string) ScimTokenRotationResult {
-	r.status.Gate, r.gate = nil, nil
+	r.gates.close()
 	r.setStep(ctx, phase, message)
 	workflow.GetLogger(ctx).Info("SCIM token rotation run ended", "outcome", phase, "message", message)
 	if d != nil {
@@ -89,7 +86,7 @@ func (r *rotation) finish(ctx workflow.Context, d *pendingDecision, phase, messa
 // fail records why the run stopped, tells people (a scheduled run that
 // fails unnoticed is how a token expires unnoticed), and returns err.
 func (r *rotation) fail(ctx workflow.Context, err error) error {
-	r.status.Gate, r.gate = nil, nil
+	r.gates.close()
 	r.setStep(ctx, RotationPhaseFailed, describeError(err))
 	if !temporal.IsCanceledError(err) {
 		notifyAttention(ctx, rotationKind, r.status.Request.IdentityStoreID, "A SCIM token rotation run failed", describeError(err))
@@ -100,89 +97,9 @@ func (r *rotation) fail(ctx workflow.Context, err error) error {
 // rotationKind names the rotation in notifications.
 const rotationKind = "SCIM token rotation"
 
-// waitAtGate opens g, announces it, and blocks until a decision is
-// accepted there. While it waits it announces the gate again every
-// remindEvery, with how long it has waited.
+// waitAtGate opens g and blocks until a decision is accepted there (see
+// keeper.wait), announcing the gate again every remindEvery with how long
+// it has waited.
 func (r *rotation) waitAtGate(ctx workflow.Context, g *gate) (*pendingDecision, error) {
-	r.gate = g
-	r.status.Gate = &GateStatus{Name: g.name, Instructions: g.instructions, Operations: g.operations, OpenedAt: workflow.Now(ctx)}
-	r.setStep(ctx, g.phase, fmt.Sprintf("waiting at gate %s for a person to %s", g.name, orList(g.operations)))
-	r.announce(ctx, g, false)
-	for {
-		decided, err := workflow.AwaitWithTimeout(ctx, r.timing.remindEvery, func() bool { return r.decision != nil })
-		if err != nil {
-			return nil, err
-		}
-		if decided {
-			break
-		}
-		waited := workflow.Now(ctx).Sub(r.status.Gate.OpenedAt)
-		r.status.Gate.RemindedAt = workflow.Now(ctx)
-		r.setStep(ctx, g.phase, fmt.Sprintf("REMINDER: gate %s has waited %s for a person to %s", g.name, waited.Round(time.Minute), orList(g.operations)))
-		r.announce(ctx, g, true)
-	}
-	d := r.decision
-	r.decision = nil
-	return d, nil
-}
-
-// announce sends the gate's instructions to the people who act on it.
-func (r *rotation) announce(ctx workflow.Context, g *gate, reminder bool) {
-	notifyGate(ctx, gateAnnouncement{
-		workflow:        rotationKind,
-		identityStoreID: r.status.Request.IdentityStoreID,
-		gate:            g,
-		summary:         r.status.Due,
-		reminder:        reminder,
-	})
-}
-
-// accept validates a decision and, if it is valid, records it and closes
-// the gate.
-func (r *rotation) accept(ctx workflow.Context, op string, in GateDecision) (*pendingDecision, error) {
-	if err := r.validateDecision(workflow.Now(ctx), op, in); err != nil {
-		return nil, err
-	}
-	d := &pendingDecision{input: in, Decision: Decision{
-		Gate: in.Gate, Action: op, By: strings.TrimSpace(in.By), Reason: strings.TrimSpace(in.Reason),
-		Override: in.Override, At: workflow.Now(ctx),
-	}}
-	r.status.Decisions = append(r.status.Decisions, d.Decision)
-	r.decision = d
-	r.gate, r.status.Gate = nil, nil
-	r.setStep(ctx, r.status.Phase, fmt.Sprintf("%s at gate %s by %s accepted; carrying it out", op, in.Gate, d.By))
-	workflow.GetLogger(ctx).Info("Gate decision accepted", "gate", in.Gate, "operation", op, "by", d.By, "override", in.Override)
-	return d, nil
-}
-
-// validateDecision refuses a decision the open gate cannot take. The
-// rotation takes no signed decisions: the gates ask a person to do console
-// work and say so, and the workflow checks the work itself.
-func (r *rotation) validateDecision(_ time.Time, op string, in GateDecision) error {
-	if r.gate == nil {
-		return fmt.Errorf("%s refused: no gate is open now (%s); wait until status shows an open gate", op, r.status.Step)
-	}
-	if err := atOpenGate(r.gate, op, in); err != nil {
-		return err
-	}
-	problems := decisionProblems(op, in)
-	if in.Signature != "" || in.SignedAt != "" {
-		problems = append(problems, errors.New("the SCIM token rotation takes no signed decisions: send it without signature and signedAt"))
-	}
-	if len(problems) > 0 {
-		return fmt.Errorf("%s refused: %w", op, errors.Join(problems...))
-	}
-	if r.gate.check != nil {
-		if err := r.gate.check(op, in); err != nil {
-			return fmt.Errorf("%s refused: %w", op, err)
-		}
-	}
-	return nil
-}
-
-// refuse records a signal the rotation ignored.
-func (r *rotation) refuse(ctx workflow.Context, op string, input json.RawMessage, reason error) {
-	r.status.Refused = keepNewest(r.status.Refused, refusedInput(ctx, op, input, reason))
-	r.status.RefusedTotal++
-	r.publish(ctx)
+	return r.gates.wait(ctx, g, patience{again: r.timing.remindEvery})
 }

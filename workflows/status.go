@@ -1,7 +1,9 @@
 package workflows
 
 import (
+	"fmt"
 	"slices"
+	"time"
 
 	"go.temporal.io/sdk/workflow"
 )
@@ -11,11 +13,8 @@ import (
 // change to it is followed by publish, so the two never disagree.
 type cutover struct {
 	status CutoverStatus
-	// gate is the gate open now, nil while the workflow works.
-	gate *gate
-	// decision is the decision accepted at the gate that the workflow has
-	// not picked up yet.
-	decision *pendingDecision
+	// gates keeps the cutover's gates, in status.GateState.
+	gates *keeper
 	// carrying is the accepted decision the workflow is carrying out; the
 	// update that sent it answers when the next gate opens (or the
 	// cutover ends or fails).
@@ -36,21 +35,72 @@ type cutover struct {
 	retrying *pendingDecision
 	// scimTokensCompensated is set once the SCIM tokens' removal is recorded.
 	scimTokensCompensated bool
-	// usedSignatures are the approval.UseIDs of the signed decisions
-	// accepted so far: a signature counts once.
-	usedSignatures map[string]bool
 }
 
 func newCutover(ctx workflow.Context, req CutoverRequest) *cutover {
-	return &cutover{status: CutoverStatus{
-		WorkflowID: workflow.GetInfo(ctx).WorkflowExecution.ID,
-		RunID:      workflow.GetInfo(ctx).WorkflowExecution.RunID,
+	info := workflow.GetInfo(ctx).WorkflowExecution
+	c := &cutover{status: CutoverStatus{
+		WorkflowID: info.ID,
+		RunID:      info.RunID,
 		Request:    req,
 		Phase:      PhasePreflight,
 		Step:       "starting",
-		Decisions:  []Decision{},
-		Refused:    []RefusedInput{},
+		GateState:  newGateState(),
 	}}
+	c.gates = &keeper{
+		state:           &c.status.GateState,
+		setStep:         c.setStep,
+		publish:         c.publish,
+		step:            func() string { return c.status.Step },
+		kind:            "cutover",
+		identityStoreID: req.IdentityStoreID,
+		summary:         func() string { return c.status.Step },
+		signing:         newSigning(info.ID, info.RunID, req),
+		withoutGate: &gatelessDecisions{
+			// A rollback while a step runs, once the cutover has
+			// something to undo, and not twice.
+			allowed: func(op string) bool {
+				return op == OpRollback && c.changing && c.rollbackRequested == nil && c.status.Rollback == nil
+			},
+			take: func(ctx workflow.Context, d *pendingDecision) {
+				c.rollbackRequested = d
+				c.setStep(ctx, c.status.Phase, fmt.Sprintf("rollback asked for by %s; it starts when the running step ends (%s)", d.By, c.status.Step))
+			},
+		},
+	}
+	return c
+}
+
+// waitAtGate opens g and blocks until a decision is accepted there (see
+// keeper.wait). The decision the cutover was carrying out is done once the
+// next gate is open: its update answers with that gate in status.
+func (c *cutover) waitAtGate(ctx workflow.Context, g *gate) (*pendingDecision, error) {
+	c.gates.open(ctx, g, c.gates.signing.approvalsNeeded(g.name))
+	if c.carrying != nil {
+		c.carrying.carriedOut(nil)
+		c.carrying = nil
+	}
+	return c.gates.await(ctx, c.patience(g))
+}
+
+// patience is how g waits. With a gate timeout in the request it reminds
+// halfway and at the timeout, then rolls back if the request says so and
+// the gate allows it, or keeps reminding at every timeout.
+func (c *cutover) patience(g *gate) patience {
+	timeout, _ := c.status.Request.gateTimeout() // checkRequest validated it
+	if timeout == 0 {
+		return patience{}
+	}
+	return patience{
+		reminders: []time.Duration{timeout / 2, timeout - timeout/2},
+		again:     timeout,
+		giveUp: func() error {
+			if g.rollsBackOnTimeout && c.status.Request.OnGateTimeout == OnGateTimeoutRollback {
+				return &errRollback{trigger: TriggerGateTimeout}
+			}
+			return nil
+		},
+	}
 }
 
 // setStep says what the workflow is doing now.
@@ -74,12 +124,7 @@ func (c *cutover) publish(ctx workflow.Context) {
 // snapshot is a copy of the status that later changes do not reach.
 func (c *cutover) snapshot() CutoverStatus {
 	s := c.status
-	if s.Gate != nil {
-		g := *s.Gate
-		g.Operations = slices.Clone(g.Operations)
-		g.Approvals = slices.Clone(g.Approvals)
-		s.Gate = &g
-	}
+	s.GateState = s.GateState.clone()
 	if s.Preflight != nil {
 		p := *s.Preflight
 		s.Preflight = &p
@@ -95,7 +140,5 @@ func (c *cutover) snapshot() CutoverStatus {
 		s.Rollback = &r
 	}
 	s.PendingCompensations = slices.Clone(s.PendingCompensations)
-	s.Decisions = slices.Clone(s.Decisions)
-	s.Refused = slices.Clone(s.Refused)
 	return s
 }

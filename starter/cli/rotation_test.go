@@ -104,8 +104,8 @@ func TestRenderRotationStatus(t *testing.T) {
 		Step:       "waiting at gate new-scim-token",
 		Due:        "The SCIM token expires in 9 days.",
 		Current:    &workflows.TokenState{Created: created, Expires: created.AddDate(1, 0, 0), ExpirySource: workflows.ExpiryFromSecretVersion},
-		Gate: &workflows.GateStatus{Name: workflows.GateNewSCIMToken, OpenedAt: opened,
-			Instructions: "Generate a token, then:\n\n    starter submit-scim --workflow-id X --token-file FILE --by NAME"},
+		GateState: workflows.GateState{Gate: &workflows.GateStatus{Name: workflows.GateNewSCIMToken, OpenedAt: opened,
+			Instructions: "Generate a token, then:\n\n    starter submit-scim --workflow-id X --token-file FILE --by NAME"}},
 	}}
 	var b bytes.Buffer
 	renderRotationStatus(&b, view, "", opened.Add(2*time.Hour))

@@ -27,12 +27,6 @@ func gateStatus() StatusView {
 			Request:    validRequest,
 			Phase:      workflows.PhaseAwaitingPreflight,
 			Step:       "waiting at gate preflight for a person to approve, reject or recheck",
-			Gate: &workflows.GateStatus{
-				Name:         workflows.GatePreflight,
-				Instructions: "Read every finding:\n\n    starter report --workflow-id cutover-d-1234567890\n",
-				Operations:   []string{"approve", "reject", "recheck"},
-				OpenedAt:     t0.Add(2 * time.Minute),
-			},
 			Preflight: &workflows.PreflightResult{
 				Run: 2,
 				Summary: preflight.Summary{
@@ -48,10 +42,18 @@ func gateStatus() StatusView {
 				APICalls:   []apicalls.OperationCount{{Operation: "identitystore:ListUsers", Calls: 2}, {Operation: "graph:GET /groups", Calls: 6}},
 				FinishedAt: t0.Add(2 * time.Minute),
 			},
-			Decisions: []workflows.Decision{{Gate: "preflight", Action: "recheck", By: "bob", Reason: "fixed\naws-billing", At: t0.Add(time.Minute)}},
-			Refused: []workflows.RefusedInput{{Operation: "approve", Gate: "preflight", By: "eve",
-				Error: "approve refused: the preflight (run 1) found 3 blockers", At: t0.Add(90 * time.Second)}},
-			RefusedTotal: 25,
+			GateState: workflows.GateState{
+				Gate: &workflows.GateStatus{
+					Name:         workflows.GatePreflight,
+					Instructions: "Read every finding:\n\n    starter report --workflow-id cutover-d-1234567890\n",
+					Operations:   []string{"approve", "reject", "recheck"},
+					OpenedAt:     t0.Add(2 * time.Minute),
+				},
+				Decisions: []workflows.Decision{{Gate: "preflight", Action: "recheck", By: "bob", Reason: "fixed\naws-billing", At: t0.Add(time.Minute)}},
+				Refused: []workflows.RefusedInput{{Operation: "approve", Gate: "preflight", By: "eve",
+					Error: "approve refused: the preflight (run 1) found 3 blockers", At: t0.Add(90 * time.Second)}},
+				RefusedTotal: 25,
+			},
 		},
 		Execution: executionView{RunID: "run-1", Status: "running", StartTime: t0},
 	}
