@@ -1,12 +1,23 @@
+// Package workflows is the contract of the cutover's workflows: their
+// names and IDs, requests, statuses and results, the operations and gates a
+// person decides at, and the resource names they create. The starter, the
+// schedule activity and the tests use it; the workflows themselves are its
+// subpackages: cutover and rotation, built on gate (the gates) and step (the
+// activity calls); register registers them with a worker.
 package workflows
 
 import (
 	"errors"
 	"fmt"
+	"net"
+	"net/url"
 	"regexp"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/platformguide/ssocutover/internal/apicalls"
+	"github.com/platformguide/ssocutover/internal/approval"
 	"github.com/platformguide/ssocutover/internal/preflight"
 	"github.com/platformguide/ssocutover/internal/secretref"
 	"github.com/platformguide/ssocutover/internal/store"
@@ -183,8 +194,8 @@ const (
 	OnGateTimeoutRollback = "rollback"
 )
 
-// gateTimeout is the request's gate timeout, 0 for none.
-func (r CutoverRequest) gateTimeout() (time.Duration, error) {
+// GateTimeoutDuration is the request's gate timeout, 0 for none.
+func (r CutoverRequest) GateTimeoutDuration() (time.Duration, error) {
 	var errs []error
 	switch r.OnGateTimeout {
 	case "", OnGateTimeoutRemind, OnGateTimeoutRollback:
@@ -204,8 +215,8 @@ func (r CutoverRequest) gateTimeout() (time.Duration, error) {
 	return d, nil
 }
 
-// verifyTiming is the request's verification interval and deadline.
-func (r CutoverRequest) verifyTiming() (interval, deadline time.Duration, err error) {
+// VerifyTiming is the request's verification interval and deadline.
+func (r CutoverRequest) VerifyTiming() (interval, deadline time.Duration, err error) {
 	interval, deadline = DefaultVerifyInterval, DefaultVerifyDeadline
 	if r.VerifyInterval != "" {
 		if interval, err = time.ParseDuration(r.VerifyInterval); err != nil || interval < time.Second {
@@ -251,13 +262,13 @@ func (r CutoverRequest) Validate() error {
 			errs = append(errs, fmt.Errorf("breakGlassPolicyArns: %q is not an IAM policy ARN (arn:aws:iam::aws:policy/NAME or arn:aws:iam::ACCOUNT:policy/NAME)", arn))
 		}
 	}
-	if _, _, err := r.verifyTiming(); err != nil {
+	if _, _, err := r.VerifyTiming(); err != nil {
 		errs = append(errs, err)
 	}
-	if _, err := r.gateTimeout(); err != nil {
+	if _, err := r.GateTimeoutDuration(); err != nil {
 		errs = append(errs, err)
 	}
-	if _, err := r.approvers(); err != nil {
+	if _, err := r.ParseApprovers(); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
@@ -436,3 +447,160 @@ type CutoverResult struct {
 	// Rollback is the report of the rollback, when the cutover was rolled back.
 	Rollback *RollbackReport `json:"rollback,omitempty"`
 }
+
+// maxApprovers bounds the request, which history keeps.
+const maxApprovers = 50
+
+// allGates are the gates requiredApprovals may name.
+var allGates = append(slices.Clone(Gates), GateStepFailed, GateCompensationFailed, GateDeleteSCIMTokens, GateRevertIdentitySource)
+
+// ParseApprovers reads the request's approvers and checks that every gate of
+// requiredApprovals can be approved by them.
+func (r CutoverRequest) ParseApprovers() ([]approval.Approver, error) {
+	var errs []error
+	if len(r.Approvers) > maxApprovers {
+		errs = append(errs, fmt.Errorf("approvers: %d are more than %d", len(r.Approvers), maxApprovers))
+	}
+	var approvers []approval.Approver
+	names, keys := map[string]bool{}, map[string]string{}
+	for i, spec := range r.Approvers {
+		a, err := approval.ParseApprover(spec.Name, spec.PublicKey)
+		switch {
+		case err != nil:
+			errs = append(errs, fmt.Errorf("approvers[%d]: %w", i, err))
+			continue
+		case len(a.Name) > MaxByLength:
+			errs = append(errs, fmt.Errorf("approvers[%d]: the name is longer than %d characters", i, MaxByLength))
+		case names[strings.ToLower(a.Name)]:
+			errs = append(errs, fmt.Errorf("approvers: %q is named twice: name each person once", a.Name))
+		case keys[a.Fingerprint] != "":
+			errs = append(errs, fmt.Errorf("approvers: %q and %q have the same key (%s): each approver signs with their own key",
+				keys[a.Fingerprint], a.Name, a.Fingerprint))
+		}
+		names[strings.ToLower(a.Name)], keys[a.Fingerprint] = true, a.Name
+		approvers = append(approvers, a)
+	}
+
+	switch {
+	case len(r.Approvers) > 0 && len(r.RequiredApprovals) == 0:
+		errs = append(errs, errors.New("approvers are named but requiredApprovals is empty: name the gates that need signed decisions, such as requiredApprovals: {preflight: 2, confirm-sign-in: 1}"))
+	case len(r.Approvers) == 0 && len(r.RequiredApprovals) > 0:
+		errs = append(errs, errors.New("requiredApprovals needs approvers: name the people who sign, with their SSH public keys"))
+	case len(r.Approvers) == 0 && r.SeparateRequester:
+		errs = append(errs, errors.New("separateRequester needs approvers and requiredApprovals: without them decisions are not signed, so who approves cannot be told apart"))
+	}
+
+	canApprove := len(approvers)
+	if r.SeparateRequester && slices.ContainsFunc(approvers, r.IsRequester) {
+		canApprove--
+	}
+	gates := make([]string, 0, len(r.RequiredApprovals))
+	for gate := range r.RequiredApprovals {
+		gates = append(gates, gate)
+	}
+	slices.Sort(gates) // the same errors in the same order every time
+	for _, gate := range gates {
+		n := r.RequiredApprovals[gate]
+		switch {
+		case !slices.Contains(allGates, gate):
+			errs = append(errs, fmt.Errorf("requiredApprovals: %q is not a gate; gates are %s", Clip(gate, 100), strings.Join(allGates, ", ")))
+		case n < 1:
+			errs = append(errs, fmt.Errorf("requiredApprovals[%s] is %d: want at least 1 (leave the gate out to take unsigned decisions there)", gate, n))
+		case len(r.Approvers) > 0 && n > canApprove:
+			errs = append(errs, fmt.Errorf("requiredApprovals[%s] is %d, but only %d approvers can approve (with separateRequester the requester cannot): name more approvers or ask for fewer",
+				gate, n, canApprove))
+		}
+	}
+	return approvers, errors.Join(errs...)
+}
+
+// IsRequester reports whether a is the person who requested the cutover.
+func (r CutoverRequest) IsRequester(a approval.Approver) bool {
+	return strings.EqualFold(a.Name, strings.TrimSpace(r.RequestedBy))
+}
+
+// CheckSCIMEndpoint checks an endpoint a person copied from the console:
+// https://scim.<region>.amazonaws.com/<tenant ID>/scim/v2, in the
+// instance's Region. A sandbox cutover also takes a loopback endpoint.
+func CheckSCIMEndpoint(endpoint, region string, sandbox bool) error {
+	const want = "want the SCIM endpoint as the console shows it, https://scim.%s.amazonaws.com/<tenant ID>/scim/v2"
+	if strings.TrimSpace(endpoint) == "" {
+		return fmt.Errorf(`"scimEndpoint" is required: `+want, region)
+	}
+	if len(endpoint) > maxSCIMEndpointLength {
+		return fmt.Errorf(`"scimEndpoint" is longer than %d characters: `+want, maxSCIMEndpointLength, region)
+	}
+	u, err := url.Parse(endpoint)
+	if err != nil || u.User != nil || u.RawQuery != "" || u.Fragment != "" || !scimEndpointPath.MatchString(u.Path) {
+		return fmt.Errorf(`"scimEndpoint" %q: `+want, Clip(endpoint, 100), region)
+	}
+	if sandbox && u.Scheme == "http" && isLoopback(u.Hostname()) {
+		return nil
+	}
+	if u.Scheme != "https" {
+		return fmt.Errorf(`"scimEndpoint" %q is not https: `+want, Clip(endpoint, 100), region)
+	}
+	if host := "scim." + region + ".amazonaws.com"; u.Host != host {
+		return fmt.Errorf(`"scimEndpoint" %q is not on %s, the SCIM host of the instance's Region: `+want, Clip(endpoint, 100), host, region)
+	}
+	return nil
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// maxSCIMEndpointLength bounds the SCIM endpoint a person sends.
+const maxSCIMEndpointLength = 500
+
+// scimEndpointPath is the path of an Identity Center SCIM endpoint:
+// /<tenant ID>/scim/v2.
+var scimEndpointPath = regexp.MustCompile(`^/[A-Za-z0-9-]{1,100}/scim/v2/?$`)
+
+// Limits on what a person types, so no decision can grow history or status.
+const (
+	MaxByLength     = 200
+	MaxReasonLength = 2000
+)
+
+// Clip shortens text a person sent, at a character boundary, before it is
+// echoed in an error or in status.
+func Clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	end := 0
+	for i := range s {
+		if i > n {
+			break
+		}
+		end = i
+	}
+	return s[:end] + "..."
+}
+
+// Rollback triggers, as the report names them.
+const (
+	TriggerReject     = "reject"
+	TriggerRollback   = "rollback"
+	TriggerStepFailed = "step-failed"
+	TriggerCancelled  = "cancelled"
+	// TriggerGateTimeout: a gate waited past the request's gateTimeout and
+	// onGateTimeout says rollback.
+	TriggerGateTimeout = "gate-timeout"
+)
+
+// Outcomes of a compensation in the rollback report.
+const (
+	OutcomeDone      = "done"
+	OutcomeConfirmed = "confirmed by a person"
+	OutcomeSkipped   = "skipped by a person; to do by hand"
+)
+
+// MaxSignatureAge is how long after signing a signed decision must reach
+// the workflow (README, Signed approvals).
+const MaxSignatureAge = 15 * time.Minute

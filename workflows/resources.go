@@ -8,6 +8,7 @@ import (
 	"github.com/platformguide/ssocutover/activities/identitycenter"
 	"github.com/platformguide/ssocutover/internal/samlmeta"
 	"github.com/platformguide/ssocutover/internal/secretref"
+	"github.com/platformguide/ssocutover/internal/words"
 )
 
 // Resources is what the cutover created or configured, step by step: the
@@ -115,7 +116,7 @@ func ResourceLines(r *Resources) []string {
 		add("Federation metadata for %s (write it out with starter metadata)", m.EntityID)
 	}
 	if g := r.GroupAssignments; g != nil {
-		add("%s assigned to the app's User role (%d now, %d before)", count(g.Groups, "group"), g.Assigned, g.AlreadyAssigned)
+		add("%s assigned to the app's User role (%d now, %d before)", words.Count(g.Groups, "group"), g.Assigned, g.AlreadyAssigned)
 	}
 	if s := r.SCIM; s != nil {
 		add("SCIM endpoint %s, token in secret %s", s.Endpoint, s.Token.ARN)
@@ -126,12 +127,12 @@ func ResourceLines(r *Resources) []string {
 	if p := r.Provisioning; p != nil {
 		line := "Provisioning job " + p.JobID
 		if p.Last != nil {
-			line += fmt.Sprintf(": %s, last cycle %s", p.Last.Code, orDash(p.Last.LastExecutionState))
+			line += fmt.Sprintf(": %s, last cycle %s", p.Last.Code, words.OrDash(p.Last.LastExecutionState))
 		}
 		add("%s", line)
 	}
 	if r.Verification != nil {
-		add("Verification: %s", verificationLine(r))
+		add("Verification: %s", VerificationLine(r))
 	}
 	return lines
 }
@@ -141,7 +142,7 @@ func ResourceLines(r *Resources) []string {
 func RollbackLines(r *RollbackReport, pending []string) []string {
 	trigger := "Triggered by " + r.Trigger
 	if r.RequestedBy != "" {
-		trigger += " (" + r.RequestedBy + ": " + oneLine(r.Reason) + ")"
+		trigger += " (" + r.RequestedBy + ": " + words.OneLine(r.Reason) + ")"
 	}
 	lines := []string{trigger}
 	for _, step := range r.Steps {
@@ -150,7 +151,7 @@ func RollbackLines(r *RollbackReport, pending []string) []string {
 			line += " by " + step.By
 		}
 		if step.Detail != "" {
-			line += ": " + oneLine(step.Detail)
+			line += ": " + words.OneLine(step.Detail)
 		}
 		lines = append(lines, line)
 	}
@@ -161,4 +162,17 @@ func RollbackLines(r *RollbackReport, pending []string) []string {
 		lines = append(lines, "By hand: "+todo)
 	}
 	return lines
+}
+
+// VerificationLine sums the verification up in one line.
+func VerificationLine(res *Resources) string {
+	if res == nil || res.Verification == nil {
+		return "no provisioning cycle finished before the deadline, so nothing was verified"
+	}
+	v := res.Verification
+	// AssignmentsRestored adds up every check's restorations (see
+	// verifyAssignments); the rest is the latest check.
+	return fmt.Sprintf("groups %d of %d present, users %d of %d, memberships missing %d, account assignments %d of %d present (%d restored by the cutover)",
+		v.GroupsPresent, v.GroupsExpected, v.UsersPresent, v.UsersExpected, v.MembersMissing,
+		v.AssignmentsExpected-v.AssignmentsMissing, v.AssignmentsExpected, v.AssignmentsRestored)
 }

@@ -83,24 +83,24 @@ type ScimTokenRotationRequest struct {
 	Sandbox bool `json:"sandbox,omitempty" yaml:"sandbox,omitempty"`
 }
 
-// rotationTiming is the request's durations, defaults filled in.
-type rotationTiming struct {
-	warningWindow, healthInterval, healthDeadline, remindEvery time.Duration
+// RotationTiming is the request's durations, defaults filled in.
+type RotationTiming struct {
+	WarningWindow, HealthInterval, HealthDeadline, RemindEvery time.Duration
 }
 
-// timing parses the request's durations.
-func (r ScimTokenRotationRequest) timing() (rotationTiming, error) {
-	t := rotationTiming{DefaultWarningWindow, DefaultHealthInterval, DefaultHealthDeadline, DefaultRemindEvery}
+// Timing parses the request's durations.
+func (r ScimTokenRotationRequest) Timing() (RotationTiming, error) {
+	t := RotationTiming{DefaultWarningWindow, DefaultHealthInterval, DefaultHealthDeadline, DefaultRemindEvery}
 	var errs []error
 	for _, f := range []struct {
 		name, value string
 		min         time.Duration
 		into        *time.Duration
 	}{
-		{"warningWindow", r.WarningWindow, time.Hour, &t.warningWindow},
-		{"healthInterval", r.HealthInterval, time.Second, &t.healthInterval},
-		{"healthDeadline", r.HealthDeadline, time.Second, &t.healthDeadline},
-		{"remindEvery", r.RemindEvery, time.Minute, &t.remindEvery},
+		{"warningWindow", r.WarningWindow, time.Hour, &t.WarningWindow},
+		{"healthInterval", r.HealthInterval, time.Second, &t.HealthInterval},
+		{"healthDeadline", r.HealthDeadline, time.Second, &t.HealthDeadline},
+		{"remindEvery", r.RemindEvery, time.Minute, &t.RemindEvery},
 	} {
 		if f.value == "" {
 			continue
@@ -112,7 +112,7 @@ func (r ScimTokenRotationRequest) timing() (rotationTiming, error) {
 		}
 		*f.into = d
 	}
-	if t.healthDeadline < t.healthInterval {
+	if t.HealthDeadline < t.HealthInterval {
 		errs = append(errs, errors.New("healthDeadline must be no shorter than healthInterval"))
 	}
 	return t, errors.Join(errs...)
@@ -130,13 +130,13 @@ func (r ScimTokenRotationRequest) Validate() error {
 	if r.App.ServicePrincipalID == "" || r.JobID == "" {
 		errs = append(errs, errors.New("app.servicePrincipalId and jobId: name Entra's enterprise app and its provisioning job (the completed cutover's result lists them)"))
 	}
-	if err := checkSCIMEndpoint(r.SCIMEndpoint, r.Region, r.Sandbox); err != nil {
+	if err := CheckSCIMEndpoint(r.SCIMEndpoint, r.Region, r.Sandbox); err != nil {
 		errs = append(errs, fmt.Errorf("scimEndpoint: %w", err))
 	}
 	if r.TokenExpiresAt.IsZero() != (r.TokenVersionID == "") {
 		errs = append(errs, errors.New("tokenExpiresAt and tokenVersionId go together: the date applies to that version of the token's secret"))
 	}
-	if _, err := r.timing(); err != nil {
+	if _, err := r.Timing(); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)

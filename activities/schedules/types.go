@@ -2,9 +2,8 @@
 // token rotation on its Temporal Schedule: a completed cutover calls it so
 // the token it set up is kept fresh without anyone remembering to.
 //
-// The workflows call it by name, with a struct of the same JSON shape as
-// EnsureRotationScheduleInput: this package imports workflows, not the
-// other way round.
+// The cutover workflow calls it typed, like every activity (workflows/step);
+// this package imports only the workflows' contract (package workflows).
 package schedules
 
 import "github.com/platformguide/ssocutover/workflows"

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/platformguide/ssocutover/internal/inventory"
+	"github.com/platformguide/ssocutover/internal/words"
 )
 
 // checkGroup applies the group rules to aws.Groups[i], a group that holds
@@ -20,7 +21,7 @@ func (a *analysis) checkGroup(i int) {
 			a.add(MissingGroup, Blocker, fmt.Sprintf(
 				"Entra has no group named %q, so its AWS members (%s) lose the access it grants; "+
 					"create a security group of that name in Entra with those members, or rename the existing one.",
-				g.DisplayName, count(len(g.MemberUserNames), "user")), name)
+				g.DisplayName, words.Count(len(g.MemberUserNames), "user")), name)
 			return
 		}
 		a.add(AmbiguousGroup, Blocker, fmt.Sprintf(
@@ -76,7 +77,7 @@ func (a *analysis) checkGroup(i int) {
 		a.add(MemberNotInEntraGroup, Warning, fmt.Sprintf(
 			"Entra group %q lacks %s that the AWS group has (they exist in Entra), so they lose its access; "+
 				"add them to the Entra group if they still need it.",
-			g.DisplayName, count(len(left), "member")), name, left)
+			g.DisplayName, words.Count(len(left), "member")), name, left)
 	}
 }
 
@@ -99,12 +100,12 @@ func (a *analysis) checkNesting(g inventory.AWSGroup, group *inventory.EntraGrou
 		a.add(NestedGroup, Blocker, fmt.Sprintf(
 			"Entra group %q reaches %s only through nested group(s) %s, and provisioning carries direct members only, "+
 				"so %d of them lose the access they hold in AWS today; add them as direct members of %q.",
-			g.DisplayName, count(len(group.NestedOnlyUsers), "user"), nested, losing, g.DisplayName), names...)
+			g.DisplayName, words.Count(len(group.NestedOnlyUsers), "user"), nested, losing, g.DisplayName), names...)
 	case len(group.NestedOnlyUsers) > 0:
 		a.add(NestedGroup, Warning, fmt.Sprintf(
 			"Entra group %q reaches %s only through nested group(s) %s, and provisioning carries direct members only, "+
 				"so they do not get its AWS access (none holds it today); add them as direct members if they need it.",
-			g.DisplayName, count(len(group.NestedOnlyUsers), "user"), nested), names...)
+			g.DisplayName, words.Count(len(group.NestedOnlyUsers), "user"), nested), names...)
 	default:
 		a.add(NestedGroup, Warning, fmt.Sprintf(
 			"Entra group %q contains nested group(s) %s, which provisioning ignores; every user in them is also a direct member, "+
@@ -119,12 +120,4 @@ func quoteAll(names []string) []string {
 		out[i] = fmt.Sprintf("%q", n)
 	}
 	return out
-}
-
-// count says "1 user", "2 users".
-func count(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
 }

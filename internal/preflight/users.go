@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/platformguide/ssocutover/internal/inventory"
+	"github.com/platformguide/ssocutover/internal/words"
 )
 
 // invalidCharacters are the characters Entra provisioning to AWS rejects in
@@ -153,7 +154,7 @@ func (a *analysis) checkAWSUsers() {
 		a.add(UserNotInEntra, Blocker, fmt.Sprintf(
 			"AWS user %q holds access (%s, %s) but no Entra user has that userPrincipalName, "+
 				"so the user loses it; create the Entra user, or correct its userPrincipalName, if the person still needs access.",
-			name, count(groups[name], "assigned group"), count(a.directAssignments[name], "direct assignment")), []string{name})
+			name, words.Count(groups[name], "assigned group"), words.Count(a.directAssignments[name], "direct assignment")), []string{name})
 	}
 }
 
@@ -166,12 +167,12 @@ func (a *analysis) checkUserAssignments() {
 			a.add(UserAssignment, Warning, fmt.Sprintf(
 				"AWS user %q is provisioned under the same userName, so the switch keeps its %s; "+
 					"a group assignment would be easier to audit.",
-				userName, count(n, "direct account assignment")), []string{userName})
+				userName, words.Count(n, "direct account assignment")), []string{userName})
 			continue
 		}
 		a.add(UserAssignment, Blocker, fmt.Sprintf(
 			"AWS user %q is not a direct member of any matched, security-enabled Entra group, so the switch loses its %s; "+
 				"add the user to such a group in Entra, or give that access through a group instead.",
-			userName, count(n, "direct account assignment")), []string{userName})
+			userName, words.Count(n, "direct account assignment")), []string{userName})
 	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/platformguide/ssocutover/internal/preflight"
 	"github.com/platformguide/ssocutover/internal/store"
+	"github.com/platformguide/ssocutover/internal/words"
 	"github.com/platformguide/ssocutover/worker/app"
 	"github.com/platformguide/ssocutover/workflows"
 )
@@ -83,7 +84,7 @@ func ReadReport(ctx context.Context, dataDir string, s workflows.CutoverStatus) 
 	p := s.Preflight
 	if p == nil {
 		return ReportView{}, fmt.Errorf("the cutover %s has no preflight report yet (%s): wait for it with starter status --workflow-id %s",
-			s.WorkflowID, OneLine(s.Step), s.WorkflowID)
+			s.WorkflowID, words.OneLine(s.Step), s.WorkflowID)
 	}
 	dir := app.StoreDir(dataDir)
 	var report preflight.Report
@@ -122,11 +123,11 @@ func RenderReport(w io.Writer, v ReportView) {
 		}
 	}
 	st := v.Stats
-	fmt.Fprintf(w, "Preflight report of %s, run %d: %s, %s.\n", v.WorkflowID, v.Run, plural(blockers, "blocker"), plural(warnings, "warning"))
+	fmt.Fprintf(w, "Preflight report of %s, run %d: %s, %s.\n", v.WorkflowID, v.Run, words.Count(blockers, "blocker"), words.Count(warnings, "warning"))
 	fmt.Fprintf(w, "Checked %s (%d matched in Entra), %s (%d to provision), %s (%d by group, %d by user) in %s, %s.\n",
-		plural(st.Groups, "group"), st.MatchedGroups, plural(st.AWSUsers, "user"), st.UsersToProvision,
-		plural(st.Assignments, "account assignment"), st.GroupAssignments, st.UserAssignments,
-		plural(st.Accounts, "account"), plural(st.PermissionSets, "permission set"))
+		words.Count(st.Groups, "group"), st.MatchedGroups, words.Count(st.AWSUsers, "user"), st.UsersToProvision,
+		words.Count(st.Assignments, "account assignment"), st.GroupAssignments, st.UserAssignments,
+		words.Count(st.Accounts, "account"), words.Count(st.PermissionSets, "permission set"))
 	if len(findings) == 0 {
 		fmt.Fprintln(w, "\nNo findings: nothing stands in the way of the cutover.")
 		return
@@ -155,7 +156,7 @@ func RenderReport(w io.Writer, v ReportView) {
 			}
 			fmt.Fprintf(w, "\n  %s (%d)\n", code, n)
 		}
-		fmt.Fprintf(w, "    - %s\n", OneLine(f.Message))
+		fmt.Fprintf(w, "    - %s\n", words.OneLine(f.Message))
 		if len(f.Names) > 0 {
 			fmt.Fprintf(w, "      names: %s\n", strings.Join(f.Names, ", "))
 		}

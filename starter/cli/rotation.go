@@ -20,6 +20,7 @@ import (
 	"github.com/platformguide/ssocutover/internal/awsclient"
 	"github.com/platformguide/ssocutover/internal/secretref"
 	"github.com/platformguide/ssocutover/internal/secretstore"
+	"github.com/platformguide/ssocutover/internal/words"
 	"github.com/platformguide/ssocutover/workflows"
 )
 
@@ -307,7 +308,7 @@ func (c *cli) showRotation(ctx context.Context, tc client.Client, info schedules
 		fmt.Fprintf(c.stdout, "\nLast run %s, started %s:\n", last.WorkflowID, formatTime(last.ActualAt))
 		var result workflows.ScimTokenRotationResult
 		if err := tc.GetWorkflow(ctx, last.WorkflowID, "").Get(ctx, &result); err != nil {
-			fmt.Fprintf(c.stdout, "  %s\n", OneLine(describeRunError(err)))
+			fmt.Fprintf(c.stdout, "  %s\n", words.OneLine(describeRunError(err)))
 		} else {
 			fmt.Fprintf(c.stdout, "  %s: %s\n", result.Outcome, result.Message)
 		}
@@ -373,7 +374,7 @@ func renderRotationStatus(w io.Writer, v rotationView, link string, now time.Tim
 	}
 	if s.Phase != "" {
 		fmt.Fprintf(tw, "  Phase\t%s\n", s.Phase)
-		fmt.Fprintf(tw, "  Now\t%s\n", OneLine(s.Step))
+		fmt.Fprintf(tw, "  Now\t%s\n", words.OneLine(s.Step))
 	}
 	for _, t := range []struct {
 		label string
@@ -387,12 +388,12 @@ func renderRotationStatus(w io.Writer, v rotationView, link string, now time.Tim
 	if j := s.Job; j != nil {
 		line := fmt.Sprintf("%s, last cycle %s", j.Code, or(j.LastExecutionState, "-"))
 		if j.QuarantineReason != "" {
-			line += ", quarantine: " + OneLine(j.QuarantineReason)
+			line += ", quarantine: " + words.OneLine(j.QuarantineReason)
 		}
 		fmt.Fprintf(tw, "  Provisioning job\t%s\n", line)
 	}
 	if s.Due != "" {
-		fmt.Fprintf(tw, "  Why a new token\t%s\n", OneLine(s.Due))
+		fmt.Fprintf(tw, "  Why a new token\t%s\n", words.OneLine(s.Due))
 	}
 	tw.Flush()
 	if v.QueryError != "" {

@@ -18,6 +18,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 
+	"github.com/platformguide/ssocutover/internal/words"
 	"github.com/platformguide/ssocutover/workflows"
 )
 
@@ -263,7 +264,7 @@ func RenderStatus(w io.Writer, v StatusView, link string, now time.Time) {
 	}
 	if s.Phase != "" {
 		fmt.Fprintf(tw, "  Phase\t%s\n", s.Phase)
-		fmt.Fprintf(tw, "  Now\t%s\n", OneLine(s.Step))
+		fmt.Fprintf(tw, "  Now\t%s\n", words.OneLine(s.Step))
 	}
 	tw.Flush()
 
@@ -281,12 +282,12 @@ func RenderStatus(w io.Writer, v StatusView, link string, now time.Time) {
 	if p := s.Preflight; p != nil {
 		sum := p.Summary
 		fmt.Fprintf(w, "\nPreflight run %d, finished %s: %s, %s.\n", p.Run, formatTime(p.FinishedAt),
-			plural(sum.Blockers, "blocker"), plural(sum.Warnings, "warning"))
+			words.Count(sum.Blockers, "blocker"), words.Count(sum.Warnings, "warning"))
 		fmt.Fprintf(w, "  Checked %s (%d matched in Entra), %s (%d to provision), %s in %s, %s.\n",
-			plural(sum.Stats.Groups, "group"), sum.Stats.MatchedGroups,
-			plural(sum.Stats.AWSUsers, "user"), sum.Stats.UsersToProvision,
-			plural(sum.Stats.Assignments, "account assignment"), plural(sum.Stats.Accounts, "account"),
-			plural(sum.Stats.PermissionSets, "permission set"))
+			words.Count(sum.Stats.Groups, "group"), sum.Stats.MatchedGroups,
+			words.Count(sum.Stats.AWSUsers, "user"), sum.Stats.UsersToProvision,
+			words.Count(sum.Stats.Assignments, "account assignment"), words.Count(sum.Stats.Accounts, "account"),
+			words.Count(sum.Stats.PermissionSets, "permission set"))
 		if len(sum.ByCode) > 0 {
 			fmt.Fprintln(w)
 			tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
@@ -323,12 +324,12 @@ func RenderStatus(w io.Writer, v StatusView, link string, now time.Time) {
 	if len(s.Decisions) > 0 {
 		fmt.Fprintf(w, "\nDecisions:\n")
 		for _, d := range s.Decisions {
-			line := fmt.Sprintf("  %s  %s at %s by %s", formatTime(d.At), d.Action, d.Gate, OneLine(d.By))
+			line := fmt.Sprintf("  %s  %s at %s by %s", formatTime(d.At), d.Action, d.Gate, words.OneLine(d.By))
 			if d.Override {
 				line += " (override)"
 			}
 			if d.Reason != "" {
-				line += ": " + OneLine(d.Reason)
+				line += ": " + words.OneLine(d.Reason)
 			}
 			fmt.Fprintln(w, line)
 		}
@@ -354,7 +355,7 @@ func RenderStatus(w io.Writer, v StatusView, link string, now time.Time) {
 		}
 		fmt.Fprintln(w, ":")
 		for _, r := range s.Refused {
-			fmt.Fprintf(w, "  %s  %s by %s: %s\n", formatTime(r.At), r.Operation, or(OneLine(r.By), "-"), OneLine(r.Error))
+			fmt.Fprintf(w, "  %s  %s by %s: %s\n", formatTime(r.At), r.Operation, or(words.OneLine(r.By), "-"), words.OneLine(r.Error))
 		}
 	}
 
@@ -380,7 +381,7 @@ func renderProgress(w io.Writer, p ActivityProgress, now time.Time) {
 	}
 	fmt.Fprintln(w, line)
 	if p.LastFailure != "" {
-		fmt.Fprintf(w, "    last attempt failed: %s\n", OneLine(p.LastFailure))
+		fmt.Fprintf(w, "    last attempt failed: %s\n", words.OneLine(p.LastFailure))
 	}
 }
 
@@ -396,18 +397,6 @@ func roundDuration(d time.Duration) time.Duration {
 		return 0
 	}
 	return d.Round(time.Second)
-}
-
-func plural(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
-}
-
-// oneLine keeps text a person sent on one line.
-func OneLine(s string) string {
-	return strings.Join(strings.Fields(s), " ")
 }
 
 func WriteJSON(w io.Writer, v any) error {

@@ -24,7 +24,7 @@ import (
 	"github.com/platformguide/ssocutover/internal/graphclient"
 	"github.com/platformguide/ssocutover/internal/store"
 	"github.com/platformguide/ssocutover/internal/temporalclient"
-	"github.com/platformguide/ssocutover/workflows"
+	"github.com/platformguide/ssocutover/workflows/register"
 )
 
 // Activities are the activity structs a worker registers, one per outside
@@ -115,7 +115,7 @@ func NewWorker(c client.Client, acts Activities, cfg Config) worker.Worker {
 // activities are registered when acts has them (a test environment
 // without a Temporal client may leave them out).
 func Register(r worker.Registry, acts Activities) {
-	workflows.Register(r)
+	register.Workflows(r)
 	r.RegisterActivity(acts.IdentityCenter)
 	r.RegisterActivity(acts.Entra)
 	r.RegisterActivity(acts.SCIM)

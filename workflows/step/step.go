@@ -39,13 +39,3 @@ func Start[I, O any](ctx workflow.Context, activity func(context.Context, I) (O,
 func Run[I, O any](ctx workflow.Context, activity func(context.Context, I) (O, error), in I) (O, error) {
 	return Start(ctx, activity, in).Get(ctx)
 }
-
-// RunNamed is Run for an activity that the workflow's package cannot import
-// (the package of the activity imports it), called by name with input and
-// result types of the same JSON shape. Prefer Run: a name and look-alike
-// types are checked by nothing but the tests.
-func RunNamed[I, O any](ctx workflow.Context, name string, in I) (O, error) {
-	var out O
-	err := workflow.ExecuteActivity(ctx, name, in).Get(ctx, &out)
-	return out, err
-}

@@ -21,6 +21,7 @@ import (
 	"github.com/platformguide/ssocutover/internal/codec"
 	"github.com/platformguide/ssocutover/internal/logging"
 	"github.com/platformguide/ssocutover/internal/temporalclient"
+	"github.com/platformguide/ssocutover/internal/words"
 	"github.com/platformguide/ssocutover/sandbox"
 	"github.com/platformguide/ssocutover/sandbox/devserver"
 	"github.com/platformguide/ssocutover/sandbox/sandboxworker"
@@ -335,7 +336,7 @@ func runDemo(ctx context.Context, opts demoOptions, stdout io.Writer) error {
 		}
 	}
 	if view.Execution.Status == "failed" {
-		return fmt.Errorf("the cutover failed: %s", cli.OneLine(view.Step))
+		return fmt.Errorf("the cutover failed: %s", words.OneLine(view.Step))
 	}
 	if view.Phase == workflows.PhaseCompleted {
 		awsEnv := sandboxAWSEnv(sb.AWSURL, w.AWS.Region, sandboxworker.AccessKeyID, sandboxworker.SecretAccessKey)
@@ -452,7 +453,7 @@ func followCutover(ctx context.Context, tc client.Client, id string, stop func(c
 			return cli.StatusView{}, err
 		}
 		if view.QueryError == "" && view.Step != lastStep {
-			fmt.Fprintf(out, "  %s  %s\n", time.Now().Format("15:04:05"), cli.OneLine(view.Step))
+			fmt.Fprintf(out, "  %s  %s\n", time.Now().Format("15:04:05"), words.OneLine(view.Step))
 			lastStep = view.Step
 		}
 		for _, p := range view.InProgress {
@@ -483,7 +484,7 @@ func progressLine(p cli.ActivityProgress) string {
 		parts = append(parts, cli.FormatProgress(p.Progress))
 	}
 	if p.LastFailure != "" {
-		parts = append(parts, fmt.Sprintf("attempt %d, the last one failed: %s", p.Attempt, cli.OneLine(p.LastFailure)))
+		parts = append(parts, fmt.Sprintf("attempt %d, the last one failed: %s", p.Attempt, words.OneLine(p.LastFailure)))
 	}
 	if len(parts) == 0 {
 		return ""
