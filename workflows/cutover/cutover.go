@@ -34,11 +34,7 @@ func Cutover(ctx workflow.Context, req workflows.CutoverRequest) (workflows.Cuto
 
 	result, err := c.run(ctx)
 
-	// An update (approve, reject or recheck sent by `starter`) answers its
-	// sender only once the workflow has carried the decision out. Let those
-	// answers go out before the workflow ends, or the sender gets an error
-	// for a decision that was in fact taken.
-	_ = workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
+	gate.AwaitAnswers(ctx)
 	return result, err
 }
 

@@ -69,6 +69,15 @@ func listenForSignals(ctx workflow.Context, k *Keeper, op string) {
 	})
 }
 
+// AwaitAnswers lets the updates still waiting for their decision to be
+// carried out answer, before the workflow ends: an update (approve, reject,
+// recheck, ... sent by `starter`) answers its sender only then, and a
+// workflow that ended first would leave the sender with an error for a
+// decision that was in fact taken.
+func AwaitAnswers(ctx workflow.Context) {
+	_ = workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
+}
+
 // updateValidator refuses an update before it is accepted, so a refused
 // update never enters history and changes nothing.
 func updateValidator(k *Keeper, op string) func(workflow.Context, json.RawMessage) error {

@@ -40,8 +40,7 @@ func ScimTokenRotation(ctx workflow.Context, req workflows.ScimTokenRotationRequ
 		return workflows.ScimTokenRotationResult{}, err
 	}
 	result, err := r.run(ctx)
-	// Updates answer once their decision is carried out; let them.
-	_ = workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
+	gate.AwaitAnswers(ctx)
 	return result, err
 }
 
