@@ -16,6 +16,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -90,8 +91,8 @@ makes a key; every worker and starter of a namespace needs the same keys.`,
 	conn.RegisterFlags(flags)
 	cfg.RegisterFlags(flags)
 	keys.RegisterFlags(flags)
-	flags.StringVar(&logFormat, "log-format", or(getenv(logging.EnvFormat), logging.FormatJSON), "log format: json or console (env "+logging.EnvFormat+")")
-	flags.StringVar(&logLevel, "log-level", or(getenv(logging.EnvLevel), "info"), "log level: debug, info, warn or error (env "+logging.EnvLevel+")")
+	flags.StringVar(&logFormat, "log-format", cmp.Or(getenv(logging.EnvFormat), logging.FormatJSON), "log format: json or console (env "+logging.EnvFormat+")")
+	flags.StringVar(&logLevel, "log-level", cmp.Or(getenv(logging.EnvLevel), "info"), "log level: debug, info, warn or error (env "+logging.EnvLevel+")")
 	return cmd, nil
 }
 
@@ -115,11 +116,4 @@ func run(ctx context.Context, conn temporalclient.Options, cfg app.Config, paylo
 	logger.Info("Worker configured", zap.String("dataDir", cfg.DataDir), zap.String("store", app.StoreDir(cfg.DataDir)),
 		zap.String("gateNotifications", notifications))
 	return app.RunWorker(ctx, app.NewWorker(c, acts, cfg), logger)
-}
-
-func or(s, fallback string) string {
-	if s == "" {
-		return fallback
-	}
-	return s
 }

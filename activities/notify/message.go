@@ -2,6 +2,7 @@ package notify
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -46,7 +47,7 @@ func (g GateOpened) note() note {
 }
 
 func (a Attention) note() note {
-	what := strings.TrimSpace(or(a.Workflow, "workflow") + " " + a.IdentityStoreID)
+	what := strings.TrimSpace(cmp.Or(a.Workflow, "workflow") + " " + a.IdentityStoreID)
 	return note{headline: "ssocutover: " + what + " needs attention", summary: a.Problem, instructions: a.Detail, workflowID: a.WorkflowID}
 }
 
@@ -107,7 +108,7 @@ func messageText(n note, instructions string, cut bool) string {
 // headline is the first line: which workflow waits at which gate, e.g.
 // "ssocutover: SCIM token rotation d-1234567890 waits at gate new-scim-token".
 func headline(g GateOpened) string {
-	what := strings.TrimSpace(or(g.Workflow, "workflow") + " " + g.IdentityStoreID)
+	what := strings.TrimSpace(cmp.Or(g.Workflow, "workflow") + " " + g.IdentityStoreID)
 	if g.Reminder {
 		return fmt.Sprintf("Reminder: ssocutover: %s still waits at gate %s", what, g.Gate)
 	}
@@ -141,11 +142,4 @@ func encodeMessage(text string) []byte {
 		panic(err)
 	}
 	return bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
-}
-
-func or(s, fallback string) string {
-	if s == "" {
-		return fallback
-	}
-	return s
 }

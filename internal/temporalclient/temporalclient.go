@@ -8,6 +8,7 @@
 package temporalclient
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -84,8 +85,8 @@ type Options struct {
 // getenv is os.Getenv outside tests.
 func FromEnv(getenv func(string) string) Options {
 	o := Options{
-		Address:        or(getenv(EnvAddress), DefaultAddress),
-		Namespace:      or(getenv(EnvNamespace), DefaultNamespace),
+		Address:        cmp.Or(getenv(EnvAddress), DefaultAddress),
+		Namespace:      cmp.Or(getenv(EnvNamespace), DefaultNamespace),
 		TLSCertFile:    getenv(EnvTLSCert),
 		TLSKeyFile:     getenv(EnvTLSKey),
 		TLSCAFile:      getenv(EnvTLSCA),
@@ -170,7 +171,7 @@ func (o Options) ClientOptions(logger *zap.Logger) (client.Options, error) {
 	}
 	opts := client.Options{
 		HostPort:          o.Address,
-		Namespace:         or(o.Namespace, DefaultNamespace),
+		Namespace:         cmp.Or(o.Namespace, DefaultNamespace),
 		Logger:            logging.SDKLogger(logger),
 		ConnectionOptions: client.ConnectionOptions{TLS: tlsConfig},
 	}
@@ -250,7 +251,7 @@ func (o Options) unreachable(dialCtx context.Context, err error) error {
 		err = fmt.Errorf("no answer within %s (--connect-timeout): %w", o.connectTimeout(), err)
 	}
 	return fmt.Errorf("cannot reach the Temporal server at %s (namespace %s, %s): %w\n%s",
-		o.Address, or(o.Namespace, DefaultNamespace), transport, err, hint)
+		o.Address, cmp.Or(o.Namespace, DefaultNamespace), transport, err, hint)
 }
 
 func (o Options) connectTimeout() time.Duration {
@@ -271,12 +272,5 @@ func (o Options) String() string {
 	case o.TLSCertFile != "":
 		auth = "mtls"
 	}
-	return fmt.Sprintf("address=%s namespace=%s tls=%t auth=%s", o.Address, or(o.Namespace, DefaultNamespace), o.UsesTLS(), auth)
-}
-
-func or(s, fallback string) string {
-	if s == "" {
-		return fallback
-	}
-	return s
+	return fmt.Sprintf("address=%s namespace=%s tls=%t auth=%s", o.Address, cmp.Or(o.Namespace, DefaultNamespace), o.UsesTLS(), auth)
 }

@@ -9,6 +9,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"io"
 	"net"
@@ -76,8 +77,8 @@ sandbox serving a sample organisation, and a worker.`,
 	flags := root.PersistentFlags()
 	c.temporal.RegisterFlags(flags)
 	c.codecKeys.RegisterFlags(flags)
-	flags.StringVar(&c.logFormat, "log-format", or(getenv(logging.EnvFormat), logging.FormatConsole), "log format: console or json (env "+logging.EnvFormat+")")
-	flags.StringVar(&c.logLevel, "log-level", or(getenv(logging.EnvLevel), "warn"), "log level: debug, info, warn or error (env "+logging.EnvLevel+")")
+	flags.StringVar(&c.logFormat, "log-format", cmp.Or(getenv(logging.EnvFormat), logging.FormatConsole), "log format: console or json (env "+logging.EnvFormat+")")
+	flags.StringVar(&c.logLevel, "log-level", cmp.Or(getenv(logging.EnvLevel), "warn"), "log level: debug, info, warn or error (env "+logging.EnvLevel+")")
 	flags.StringVar(&c.dataDir, "data-dir", app.DataDirFromEnv(getenv), "the worker's data directory, where full reports are stored (env "+app.EnvDataDir+")")
 	flags.StringVar(&c.uiURL, "ui-url", getenv("SSOCUTOVER_UI_URL"), "base URL of the Temporal UI, for links (default: the dev server's, http://HOST:PORT+1000, when --address is on loopback; env SSOCUTOVER_UI_URL)")
 
@@ -171,17 +172,10 @@ func WorkflowLink(uiBase, namespace, workflowID string) string {
 	if uiBase == "" {
 		return ""
 	}
-	return uiBase + "/namespaces/" + url.PathEscape(or(namespace, temporalclient.DefaultNamespace)) + "/workflows/" + url.PathEscape(workflowID)
+	return uiBase + "/namespaces/" + url.PathEscape(cmp.Or(namespace, temporalclient.DefaultNamespace)) + "/workflows/" + url.PathEscape(workflowID)
 }
 
 // storeDir is where the worker keeps stored documents.
 func (c *cli) storeDir() string {
 	return app.StoreDir(c.dataDir)
-}
-
-func or(s, fallback string) string {
-	if s == "" {
-		return fallback
-	}
-	return s
 }

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"fmt"
 	"time"
 
@@ -79,7 +80,7 @@ Stop it with Ctrl-C.`,
 				return err
 			}
 			if len(origins) == 0 {
-				origins = []string{or(c.uiBase(), "http://127.0.0.1:8233")}
+				origins = []string{cmp.Or(c.uiBase(), "http://127.0.0.1:8233")}
 			}
 			token := c.getenv(EnvCodecServerToken)
 			srv, err := codec.Listen(listen, codec.ServerOptions{Codec: payloads, AllowedOrigins: origins, BearerToken: token})

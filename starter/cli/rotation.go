@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -364,7 +365,7 @@ func fetchRotationStatus(ctx context.Context, tc client.Client, id string) (rota
 // renderRotationStatus writes a rotation run's status for a person.
 func renderRotationStatus(w io.Writer, v rotationView, link string, now time.Time) {
 	s := v.ScimTokenRotationStatus
-	fmt.Fprintf(w, "SCIM token rotation run %s\n", or(s.WorkflowID, "(unknown)"))
+	fmt.Fprintf(w, "SCIM token rotation run %s\n", cmp.Or(s.WorkflowID, "(unknown)"))
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	if v.Execution.Status != "" {
 		fmt.Fprintf(tw, "  Workflow\t%s, started %s\n", v.Execution.Status, formatTime(v.Execution.StartTime))
@@ -386,7 +387,7 @@ func renderRotationStatus(w io.Writer, v rotationView, link string, now time.Tim
 		}
 	}
 	if j := s.Job; j != nil {
-		line := fmt.Sprintf("%s, last cycle %s", j.Code, or(j.LastExecutionState, "-"))
+		line := fmt.Sprintf("%s, last cycle %s", j.Code, cmp.Or(j.LastExecutionState, "-"))
 		if j.QuarantineReason != "" {
 			line += ", quarantine: " + words.OneLine(j.QuarantineReason)
 		}
@@ -437,7 +438,7 @@ func (c *cli) submitRotationToken(ctx context.Context, id, endpoint string, toke
 	}
 	fmt.Fprintf(c.stdout, "Stored the new SCIM token in Secrets Manager as a pending version: %s\n", ref)
 	fmt.Fprintf(c.stdout, "The workflow checks it, swaps it into Entra's provisioning job and waits for a healthy cycle (up to %s); this waits for that.\n",
-		or(view.Request.HealthDeadline, workflows.DefaultHealthDeadline.String()))
+		cmp.Or(view.Request.HealthDeadline, workflows.DefaultHealthDeadline.String()))
 	status, err := SendDecision[workflows.ScimTokenRotationStatus](ctx, tc, id, workflows.OpSubmitSCIM, workflows.GateDecision{
 		Gate: workflows.GateNewSCIMToken, By: by, SCIMEndpoint: endpoint, SCIMToken: &ref,
 	})

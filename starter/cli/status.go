@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -240,7 +241,7 @@ func heartbeatProgress(details *commonpb.Payloads) json.RawMessage {
 // renderStatus writes the status for a person reading a terminal.
 func RenderStatus(w io.Writer, v StatusView, link string, now time.Time) {
 	s := v.CutoverStatus
-	id := or(s.WorkflowID, "(unknown)")
+	id := cmp.Or(s.WorkflowID, "(unknown)")
 	fmt.Fprintf(w, "Cutover %s\n", id)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	if s.Request.IdentityStoreID != "" {
@@ -355,7 +356,7 @@ func RenderStatus(w io.Writer, v StatusView, link string, now time.Time) {
 		}
 		fmt.Fprintln(w, ":")
 		for _, r := range s.Refused {
-			fmt.Fprintf(w, "  %s  %s by %s: %s\n", formatTime(r.At), r.Operation, or(words.OneLine(r.By), "-"), words.OneLine(r.Error))
+			fmt.Fprintf(w, "  %s  %s by %s: %s\n", formatTime(r.At), r.Operation, cmp.Or(words.OneLine(r.By), "-"), words.OneLine(r.Error))
 		}
 	}
 
