@@ -29,6 +29,7 @@ import (
 
 	"github.com/platformguide/ssocutover/internal/codec"
 	"github.com/platformguide/ssocutover/internal/logging"
+	"github.com/platformguide/ssocutover/internal/store"
 	"github.com/platformguide/ssocutover/internal/temporalclient"
 	"github.com/platformguide/ssocutover/worker/app"
 )
@@ -113,7 +114,7 @@ func run(ctx context.Context, conn temporalclient.Options, cfg app.Config, paylo
 	if cfg.Webhook != nil {
 		notifications = "log and webhook on " + cfg.Webhook.Host()
 	}
-	logger.Info("Worker configured", zap.String("dataDir", cfg.DataDir), zap.String("store", app.StoreDir(cfg.DataDir)),
+	logger.Info("Worker configured", zap.String("dataDir", cfg.DataDir), zap.String("store", store.DirIn(cfg.DataDir)),
 		zap.String("gateNotifications", notifications))
 	return app.RunWorker(ctx, app.NewWorker(c, acts, cfg), logger)
 }

@@ -24,8 +24,8 @@ import (
 
 	"github.com/platformguide/ssocutover/internal/codec"
 	"github.com/platformguide/ssocutover/internal/logging"
+	"github.com/platformguide/ssocutover/internal/store"
 	"github.com/platformguide/ssocutover/internal/temporalclient"
-	"github.com/platformguide/ssocutover/worker/app"
 	"github.com/platformguide/ssocutover/workflows"
 )
 
@@ -79,7 +79,7 @@ sandbox serving a sample organisation, and a worker.`,
 	c.codecKeys.RegisterFlags(flags)
 	flags.StringVar(&c.logFormat, "log-format", cmp.Or(getenv(logging.EnvFormat), logging.FormatConsole), "log format: console or json (env "+logging.EnvFormat+")")
 	flags.StringVar(&c.logLevel, "log-level", cmp.Or(getenv(logging.EnvLevel), "warn"), "log level: debug, info, warn or error (env "+logging.EnvLevel+")")
-	flags.StringVar(&c.dataDir, "data-dir", app.DataDirFromEnv(getenv), "the worker's data directory, where full reports are stored (env "+app.EnvDataDir+")")
+	flags.StringVar(&c.dataDir, "data-dir", store.DataDirFromEnv(getenv), "the worker's data directory, where full reports are stored (env "+store.EnvDataDir+")")
 	flags.StringVar(&c.uiURL, "ui-url", getenv("SSOCUTOVER_UI_URL"), "base URL of the Temporal UI, for links (default: the dev server's, http://HOST:PORT+1000, when --address is on loopback; env SSOCUTOVER_UI_URL)")
 
 	root.AddCommand(
@@ -177,5 +177,5 @@ func WorkflowLink(uiBase, namespace, workflowID string) string {
 
 // storeDir is where the worker keeps stored documents.
 func (c *cli) storeDir() string {
-	return app.StoreDir(c.dataDir)
+	return store.DirIn(c.dataDir)
 }

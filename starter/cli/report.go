@@ -14,7 +14,6 @@ import (
 	"github.com/platformguide/ssocutover/internal/preflight"
 	"github.com/platformguide/ssocutover/internal/store"
 	"github.com/platformguide/ssocutover/internal/words"
-	"github.com/platformguide/ssocutover/worker/app"
 	"github.com/platformguide/ssocutover/workflows"
 )
 
@@ -86,7 +85,7 @@ func ReadReport(ctx context.Context, dataDir string, s workflows.CutoverStatus) 
 		return ReportView{}, fmt.Errorf("the cutover %s has no preflight report yet (%s): wait for it with starter status --workflow-id %s",
 			s.WorkflowID, words.OneLine(s.Step), s.WorkflowID)
 	}
-	dir := app.StoreDir(dataDir)
+	dir := store.DirIn(dataDir)
 	var report preflight.Report
 	if err := (store.Dir{Path: dir}).Get(ctx, p.Report, &report); err != nil {
 		return ReportView{}, fmt.Errorf("%w\nstarter report reads the report from the worker's data directory; this one is %s (--data-dir / SSOCUTOVER_DATA_DIR): "+

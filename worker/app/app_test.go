@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/platformguide/ssocutover/internal/store"
 	"github.com/spf13/pflag"
 	"github.com/stretchr/testify/require"
 )
@@ -16,7 +17,7 @@ func env(vars map[string]string) func(string) string {
 
 func TestConfigFromEnvAndFlags(t *testing.T) {
 	cfg, err := ConfigFromEnv(env(map[string]string{
-		EnvDataDir:              "/var/lib/ssocutover",
+		store.EnvDataDir:        "/var/lib/ssocutover",
 		EnvGraphURL:             "http://127.0.0.1:9000",
 		EnvGraphToken:           "sandbox",
 		EnvAzureTenantID:        "tenant",
@@ -25,7 +26,7 @@ func TestConfigFromEnvAndFlags(t *testing.T) {
 	}))
 	require.NoError(t, err)
 	require.Equal(t, "/var/lib/ssocutover", cfg.DataDir)
-	require.Equal(t, "/var/lib/ssocutover/store", StoreDir(cfg.DataDir))
+	require.Equal(t, "/var/lib/ssocutover/store", store.DirIn(cfg.DataDir))
 	require.Equal(t, "http://127.0.0.1:9000", cfg.Graph.BaseURL)
 	require.Equal(t, "sandbox", cfg.Graph.StaticToken)
 	require.Equal(t, "s3cr3t-value", cfg.Graph.ClientSecret)
@@ -41,7 +42,7 @@ func TestConfigFromEnvAndFlags(t *testing.T) {
 
 	cfg, err = ConfigFromEnv(env(nil))
 	require.NoError(t, err)
-	require.Equal(t, DefaultDataDir, cfg.DataDir)
+	require.Equal(t, store.DefaultDataDir, cfg.DataDir)
 
 	_, err = ConfigFromEnv(env(map[string]string{EnvGraphRequestsPerSecond: "fast"}))
 	require.ErrorContains(t, err, `SSOCUTOVER_GRAPH_RPS="fast"`)

@@ -6,7 +6,6 @@ package app
 
 import (
 	"fmt"
-	"path/filepath"
 	"strconv"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -15,14 +14,13 @@ import (
 	"github.com/platformguide/ssocutover/activities/notify"
 	"github.com/platformguide/ssocutover/internal/awsclient"
 	"github.com/platformguide/ssocutover/internal/graphclient"
+	"github.com/platformguide/ssocutover/internal/store"
 )
 
 // The worker's own environment variables. AWS settings (AWS_REGION,
 // AWS_PROFILE, AWS_ENDPOINT_URL, credentials) are read by the AWS SDK the
 // usual way.
 const (
-	// EnvDataDir is the data directory; the store is its store/ folder.
-	EnvDataDir = "SSOCUTOVER_DATA_DIR"
 	// EnvGraphURL is the Microsoft Graph service root without the version
 	// (https://graph.microsoft.com, or the sandbox's).
 	EnvGraphURL = "SSOCUTOVER_GRAPH_URL"
@@ -48,27 +46,6 @@ const (
 	EnvWebhookURL     = notify.EnvWebhookURL
 	EnvWebhookURLFile = notify.EnvWebhookURLFile
 )
-
-// DefaultDataDir is relative to the working directory, beside the dev
-// server's database that `make dev-server` keeps in .data/temporal.db, so a
-// worker, the starter and the demo started from the repository agree.
-const DefaultDataDir = ".data"
-
-// StoreSubdir is the folder of the data directory that holds the store.
-const StoreSubdir = "store"
-
-// DataDirFromEnv is the data directory the environment names, or the default.
-func DataDirFromEnv(getenv func(string) string) string {
-	if d := getenv(EnvDataDir); d != "" {
-		return d
-	}
-	return DefaultDataDir
-}
-
-// StoreDir is the store's directory inside a data directory.
-func StoreDir(dataDir string) string {
-	return filepath.Join(dataDir, StoreSubdir)
-}
 
 // Config is what a worker needs besides its Temporal client.
 type Config struct {
@@ -109,7 +86,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		return Config{}, err
 	}
 	return Config{
-		DataDir: DataDirFromEnv(getenv),
+		DataDir: store.DataDirFromEnv(getenv),
 		AWS:     awsclient.Options{RequestsPerSecond: awsRPS},
 		Graph: graphclient.Config{
 			BaseURL:           getenv(EnvGraphURL),
@@ -128,7 +105,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 // (from ConfigFromEnv) as defaults. Secrets (the client secret, the static
 // token) have no flag: a flag shows in the process list.
 func (c *Config) RegisterFlags(fs *pflag.FlagSet) {
-	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "data directory; the store (inventories, reports) is its store/ folder, shared with 'starter report' (env "+EnvDataDir+")")
+	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "data directory; the store (inventories, reports) is its store/ folder, shared with 'starter report' (env "+store.EnvDataDir+")")
 	fs.StringVar(&c.AWS.Region, "aws-region", c.AWS.Region, "AWS region of the Identity Center instance (empty: AWS_REGION or the profile's)")
 	fs.Float64Var(&c.AWS.RequestsPerSecond, "aws-rps", c.AWS.RequestsPerSecond, "AWS calls per second, all APIs together (0: the default, "+strconv.Itoa(awsclient.DefaultRequestsPerSecond)+"; env "+EnvAWSRequestsPerSecond+")")
 	fs.IntVar(&c.AWS.MaxAttempts, "aws-max-attempts", c.AWS.MaxAttempts, "attempts per AWS call, retries included (0: the default, "+strconv.Itoa(awsclient.DefaultMaxAttempts)+")")

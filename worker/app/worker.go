@@ -45,9 +45,9 @@ type Activities struct {
 // whose error says what to fix.
 func NewActivities(ctx context.Context, cfg Config) (Activities, error) {
 	if cfg.DataDir == "" {
-		return Activities{}, fmt.Errorf("no data directory: set %s or --data-dir", EnvDataDir)
+		return Activities{}, fmt.Errorf("no data directory: set %s or --data-dir", store.EnvDataDir)
 	}
-	st := store.Dir{Path: StoreDir(cfg.DataDir)}
+	st := store.Dir{Path: store.DirIn(cfg.DataDir)}
 
 	awsConfig, err := AWSConfig(ctx, cfg)
 	if err != nil {

@@ -20,6 +20,7 @@ import (
 	"github.com/platformguide/ssocutover/activities/schedules"
 	"github.com/platformguide/ssocutover/internal/codec"
 	"github.com/platformguide/ssocutover/internal/logging"
+	"github.com/platformguide/ssocutover/internal/store"
 	"github.com/platformguide/ssocutover/internal/temporalclient"
 	"github.com/platformguide/ssocutover/internal/words"
 	"github.com/platformguide/ssocutover/sandbox"
@@ -117,7 +118,7 @@ stays up until Ctrl-C, so the workflow can be explored in the Temporal UI.`,
 	f.StringVar(&opts.TemporalCLI, "temporal-cli", "", "the Temporal CLI binary (default: $"+devserver.EnvTemporalCLI+", bin/temporal beside this program or in the repository, then temporal on the PATH)")
 	f.IntVar(&opts.Port, "port", 7233, "gRPC port of the dev server on 127.0.0.1")
 	f.IntVar(&opts.UIPort, "ui-port", 8233, "port of the Temporal UI on 127.0.0.1")
-	f.StringVar(&opts.DataDir, "data-dir", app.DataDirFromEnv(getenv), "where the dev server's database and log, the payload key and the store are kept (env "+app.EnvDataDir+")")
+	f.StringVar(&opts.DataDir, "data-dir", store.DataDirFromEnv(getenv), "where the dev server's database and log, the payload key and the store are kept (env "+store.EnvDataDir+")")
 	f.StringVar(&opts.WorldFile, "world", "", "world file (JSON) the sandbox serves (default: the built-in sample organisation)")
 	f.StringVar(&opts.Until, "until", "", "stop once the cutover waits at this gate ("+strings.Join(demoGates, ", ")+"); default: run it to the end")
 	f.BoolVar(&opts.Interactive, "interactive", false, "at each gate print the commands to run and wait for you to run them, instead of playing the person")
@@ -165,7 +166,7 @@ func runDemo(ctx context.Context, opts demoOptions, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	dataDir, err := filepath.Abs(cmp.Or(opts.DataDir, app.DefaultDataDir))
+	dataDir, err := filepath.Abs(cmp.Or(opts.DataDir, store.DefaultDataDir))
 	if err != nil {
 		return err
 	}
@@ -246,7 +247,7 @@ func runDemo(ctx context.Context, opts demoOptions, stdout io.Writer) error {
 		return fmt.Errorf("start the worker: %w", err)
 	}
 	defer worker.Stop()
-	say("A worker runs on task queue %s, its store in %s", temporalclient.TaskQueue, app.StoreDir(dataDir))
+	say("A worker runs on task queue %s, its store in %s", temporalclient.TaskQueue, store.DirIn(dataDir))
 
 	// 4. The cutover.
 	req := workflows.CutoverRequest{
@@ -418,7 +419,7 @@ func demoFlags(address, dataDir string) string {
 	if address != temporalclient.DefaultAddress {
 		flags += " --address " + address
 	}
-	if rel, err := filepath.Rel(mustGetwd(), dataDir); err != nil || rel != app.DefaultDataDir {
+	if rel, err := filepath.Rel(mustGetwd(), dataDir); err != nil || rel != store.DefaultDataDir {
 		flags += " --data-dir " + cli.ShellQuote(dataDir)
 	}
 	return flags
