@@ -9,7 +9,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/platformguide/ssocutover/internal/inventory"
 	"github.com/platformguide/ssocutover/internal/preflight"
 	"github.com/platformguide/ssocutover/internal/store"
 )
@@ -32,11 +31,11 @@ type Activities struct {
 // It is idempotent: the store is content-addressed, so a retry stores the
 // same report under the same reference.
 func (a *Activities) AnalyzePreflight(ctx context.Context, in AnalyzePreflightInput) (AnalyzePreflightResult, error) {
-	var aws inventory.AWS
+	var aws preflight.AWS
 	if err := a.Store.Get(ctx, in.AWSInventory, &aws); err != nil {
 		return AnalyzePreflightResult{}, fmt.Errorf("read the AWS inventory: %w", err)
 	}
-	var entra inventory.Entra
+	var entra preflight.Entra
 	if err := a.Store.Get(ctx, in.EntraInventory, &entra); err != nil {
 		return AnalyzePreflightResult{}, fmt.Errorf("read the Entra inventory: %w", err)
 	}

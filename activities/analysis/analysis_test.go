@@ -6,7 +6,6 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/platformguide/ssocutover/internal/inventory"
 	"github.com/platformguide/ssocutover/internal/preflight"
 	"github.com/platformguide/ssocutover/internal/store"
 )
@@ -14,34 +13,34 @@ import (
 // cleanInventories is a one-group organisation that is ready for the
 // cutover: the group exists once in Entra, security-enabled, with an owner,
 // and its only member exists in Entra with every attribute provisioning needs.
-func cleanInventories() (inventory.AWS, inventory.Entra) {
-	aws := inventory.AWS{
+func cleanInventories() (preflight.AWS, preflight.Entra) {
+	aws := preflight.AWS{
 		InstanceARN:     "arn:aws:sso:::instance/ssoins-1234567890abcdef",
 		IdentityStoreID: "d-1234567890",
 		Region:          "eu-west-1",
-		PermissionSets:  []inventory.PermissionSet{{ARN: "arn:aws:sso:::permissionSet/ssoins-1234567890abcdef/ps-1", Name: "AdministratorAccess"}},
+		PermissionSets:  []preflight.PermissionSet{{ARN: "arn:aws:sso:::permissionSet/ssoins-1234567890abcdef/ps-1", Name: "AdministratorAccess"}},
 		Accounts:        []string{"111111111111"},
-		Assignments: []inventory.Assignment{{
+		Assignments: []preflight.Assignment{{
 			AccountID:         "111111111111",
 			PermissionSetARN:  "arn:aws:sso:::permissionSet/ssoins-1234567890abcdef/ps-1",
 			PermissionSetName: "AdministratorAccess",
-			PrincipalType:     inventory.PrincipalGroup,
+			PrincipalType:     preflight.PrincipalGroup,
 			PrincipalID:       "aws-group-1",
 			PrincipalName:     "aws-admins",
 		}},
-		Groups: []inventory.AWSGroup{{ID: "aws-group-1", DisplayName: "aws-admins", MemberUserNames: []string{"alice@corp.example"}}},
-		Users:  []inventory.AWSUser{{ID: "aws-user-1", UserName: "alice@corp.example", DisplayName: "Alice Ng", Email: "alice@corp.example"}},
+		Groups: []preflight.AWSGroup{{ID: "aws-group-1", DisplayName: "aws-admins", MemberUserNames: []string{"alice@corp.example"}}},
+		Users:  []preflight.AWSUser{{ID: "aws-user-1", UserName: "alice@corp.example", DisplayName: "Alice Ng", Email: "alice@corp.example"}},
 	}
-	entra := inventory.Entra{
+	entra := preflight.Entra{
 		TenantID: "00000000-0000-0000-0000-000000000001",
-		Groups: []inventory.GroupMatch{{
+		Groups: []preflight.GroupMatch{{
 			DisplayName: "aws-admins",
-			Candidates: []inventory.EntraGroup{{
+			Candidates: []preflight.EntraGroup{{
 				ID: "entra-group-1", DisplayName: "aws-admins", SecurityEnabled: true, OwnerCount: 1,
 				MemberIDs: []string{"entra-user-1"},
 			}},
 		}},
-		Users: []inventory.EntraUser{{
+		Users: []preflight.EntraUser{{
 			ID: "entra-user-1", UserPrincipalName: "alice@corp.example", Mail: "alice@corp.example",
 			GivenName: "Alice", Surname: "Ng", DisplayName: "Alice Ng",
 		}},
@@ -50,7 +49,7 @@ func cleanInventories() (inventory.AWS, inventory.Entra) {
 }
 
 // putInventories stores both inventories as the inventory activities would.
-func putInventories(t *testing.T, st store.Store, aws inventory.AWS, entra inventory.Entra) AnalyzePreflightInput {
+func putInventories(t *testing.T, st store.Store, aws preflight.AWS, entra preflight.Entra) AnalyzePreflightInput {
 	t.Helper()
 	ctx := context.Background()
 	awsRef, err := st.Put(ctx, "aws-inventory", aws)
@@ -64,12 +63,12 @@ func TestAnalyzePreflightStoresTheReportAndReturnsItsSummary(t *testing.T) {
 	st := store.Dir{Path: t.TempDir()}
 	aws, entra := cleanInventories()
 	// A second assigned group that has no Entra group of its name.
-	aws.Assignments = append(aws.Assignments, inventory.Assignment{
+	aws.Assignments = append(aws.Assignments, preflight.Assignment{
 		AccountID: "111111111111", PermissionSetARN: aws.PermissionSets[0].ARN, PermissionSetName: "AdministratorAccess",
-		PrincipalType: inventory.PrincipalGroup, PrincipalID: "aws-group-2", PrincipalName: "aws-auditors",
+		PrincipalType: preflight.PrincipalGroup, PrincipalID: "aws-group-2", PrincipalName: "aws-auditors",
 	})
-	aws.Groups = append(aws.Groups, inventory.AWSGroup{ID: "aws-group-2", DisplayName: "aws-auditors", MemberUserNames: []string{"alice@corp.example"}})
-	entra.Groups = append(entra.Groups, inventory.GroupMatch{DisplayName: "aws-auditors"})
+	aws.Groups = append(aws.Groups, preflight.AWSGroup{ID: "aws-group-2", DisplayName: "aws-auditors", MemberUserNames: []string{"alice@corp.example"}})
+	entra.Groups = append(entra.Groups, preflight.GroupMatch{DisplayName: "aws-auditors"})
 	in := putInventories(t, st, aws, entra)
 
 	a := &Activities{Store: st}

@@ -23,7 +23,6 @@ import (
 
 	"github.com/platformguide/ssocutover/internal/apicalls"
 	"github.com/platformguide/ssocutover/internal/graphclient"
-	"github.com/platformguide/ssocutover/internal/inventory"
 	"github.com/platformguide/ssocutover/internal/preflight"
 	"github.com/platformguide/ssocutover/internal/progress"
 )
@@ -107,7 +106,7 @@ func (a *Activities) groupsToAssign(ctx context.Context, in AssignGroupsToAppInp
 	if err := a.Store.Get(ctx, in.Report, &report); err != nil {
 		return nil, nil, fmt.Errorf("read the preflight report: %w", err)
 	}
-	var inv inventory.Entra
+	var inv preflight.Entra
 	if err := a.Store.Get(ctx, in.EntraInventory, &inv); err != nil {
 		return nil, nil, fmt.Errorf("read the Entra inventory: %w", err)
 	}

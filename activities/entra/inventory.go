@@ -8,13 +8,14 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/platformguide/ssocutover/internal/preflight"
+
 	abstractions "github.com/microsoft/kiota-abstractions-go"
 	"github.com/microsoftgraph/msgraph-sdk-go/groups"
 	"github.com/microsoftgraph/msgraph-sdk-go/models"
 	"github.com/microsoftgraph/msgraph-sdk-go/users"
 
 	"github.com/platformguide/ssocutover/internal/graphclient"
-	"github.com/platformguide/ssocutover/internal/inventory"
 	"github.com/platformguide/ssocutover/internal/progress"
 )
 
@@ -46,7 +47,7 @@ type inventoryRun struct {
 	aws         awsNames
 
 	candidates map[string]*candidate          // by Entra group ID
-	users      map[string]inventory.EntraUser // by Entra user ID
+	users      map[string]preflight.EntraUser // by Entra user ID
 }
 
 // awsNames is the part of the AWS inventory that is looked up in Entra: the
@@ -65,23 +66,23 @@ type awsNames struct {
 // candidate is an Entra group whose display name is an AWS group's, and
 // what its members and owners showed.
 type candidate struct {
-	group        inventory.EntraGroup
+	group        preflight.EntraGroup
 	nestedGroups map[string]bool   // display names of the direct group members
 	reached      map[string]string // ID -> userPrincipalName of every user reached, nesting included
 	askedNested  bool
 }
 
-func (r *inventoryRun) inventory(ctx context.Context, tenantID string) (inventory.Entra, error) {
+func (r *inventoryRun) inventory(ctx context.Context, tenantID string) (preflight.Entra, error) {
 	r.candidates = map[string]*candidate{}
-	r.users = map[string]inventory.EntraUser{}
+	r.users = map[string]preflight.EntraUser{}
 	if err := r.findGroups(ctx); err != nil {
-		return inventory.Entra{}, err
+		return preflight.Entra{}, err
 	}
 	if err := r.readGroups(ctx); err != nil {
-		return inventory.Entra{}, err
+		return preflight.Entra{}, err
 	}
 	if err := r.findUsers(ctx); err != nil {
-		return inventory.Entra{}, err
+		return preflight.Entra{}, err
 	}
 	return r.result(tenantID), nil
 }
@@ -133,7 +134,7 @@ func (r *inventoryRun) addCandidate(g models.Groupable) {
 		return
 	}
 	r.candidates[id] = &candidate{
-		group: inventory.EntraGroup{
+		group: preflight.EntraGroup{
 			ID:              id,
 			DisplayName:     deref(g.GetDisplayName()),
 			SecurityEnabled: deref(g.GetSecurityEnabled()),
@@ -332,20 +333,20 @@ func (r *inventoryRun) newBatcher(onDone func(int)) *batcher {
 // the same bytes): one match per AWS group in the snapshot's order,
 // candidates by ID, member IDs by ID, names sorted, users by lower-case
 // userPrincipalName.
-func (r *inventoryRun) result(tenantID string) inventory.Entra {
+func (r *inventoryRun) result(tenantID string) preflight.Entra {
 	byName := map[string][]*candidate{}
 	for _, id := range slices.Sorted(maps.Keys(r.candidates)) {
 		c := r.candidates[id]
 		key := strings.ToLower(c.group.DisplayName)
 		byName[key] = append(byName[key], c)
 	}
-	inv := inventory.Entra{
+	inv := preflight.Entra{
 		TenantID: tenantID,
-		Groups:   make([]inventory.GroupMatch, 0, len(r.aws.Groups)),
-		Users:    make([]inventory.EntraUser, 0, len(r.users)),
+		Groups:   make([]preflight.GroupMatch, 0, len(r.aws.Groups)),
+		Users:    make([]preflight.EntraUser, 0, len(r.users)),
 	}
 	for _, g := range r.aws.Groups {
-		match := inventory.GroupMatch{DisplayName: g.DisplayName, Candidates: []inventory.EntraGroup{}}
+		match := preflight.GroupMatch{DisplayName: g.DisplayName, Candidates: []preflight.EntraGroup{}}
 		for _, c := range byName[strings.ToLower(g.DisplayName)] {
 			match.Candidates = append(match.Candidates, c.finish())
 		}
@@ -354,7 +355,7 @@ func (r *inventoryRun) result(tenantID string) inventory.Entra {
 	for _, u := range r.users {
 		inv.Users = append(inv.Users, u)
 	}
-	slices.SortFunc(inv.Users, func(a, b inventory.EntraUser) int {
+	slices.SortFunc(inv.Users, func(a, b preflight.EntraUser) int {
 		return cmp.Or(cmp.Compare(strings.ToLower(a.UserPrincipalName), strings.ToLower(b.UserPrincipalName)), cmp.Compare(a.ID, b.ID))
 	})
 	return inv
@@ -362,7 +363,7 @@ func (r *inventoryRun) result(tenantID string) inventory.Entra {
 
 // finish sorts what the pages of a candidate gathered; a member listed
 // twice is kept once.
-func (c *candidate) finish() inventory.EntraGroup {
+func (c *candidate) finish() preflight.EntraGroup {
 	g := c.group
 	g.MemberIDs = slices.Compact(slices.Sorted(slices.Values(g.MemberIDs)))
 	if len(c.nestedGroups) > 0 {
@@ -378,8 +379,8 @@ func (c *candidate) finish() inventory.EntraGroup {
 }
 
 // entraUser is the inventory's view of a Graph user.
-func entraUser(u models.Userable) inventory.EntraUser {
-	out := inventory.EntraUser{
+func entraUser(u models.Userable) preflight.EntraUser {
+	out := preflight.EntraUser{
 		ID:                deref(u.GetId()),
 		UserPrincipalName: deref(u.GetUserPrincipalName()),
 		Mail:              deref(u.GetMail()),

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/platformguide/ssocutover/internal/preflight"
+
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
@@ -20,7 +22,6 @@ import (
 	"github.com/platformguide/ssocutover/activities/entra"
 	"github.com/platformguide/ssocutover/internal/apicalls"
 	"github.com/platformguide/ssocutover/internal/graphclient"
-	"github.com/platformguide/ssocutover/internal/inventory"
 	"github.com/platformguide/ssocutover/internal/store"
 	"github.com/platformguide/ssocutover/sandbox"
 	"github.com/platformguide/ssocutover/sandbox/world"
@@ -115,11 +116,11 @@ func fixtureFor(t *testing.T, w *world.World, graph *graphclient.Client) fixture
 	}
 }
 
-func (f fixture) run(t *testing.T) (entra.InventoryEntraResult, inventory.Entra) {
+func (f fixture) run(t *testing.T) (entra.InventoryEntraResult, preflight.Entra) {
 	t.Helper()
 	res, err := f.acts.InventoryEntra(context.Background(), f.input)
 	require.NoError(t, err)
-	var inv inventory.Entra
+	var inv preflight.Entra
 	require.NoError(t, f.store.Get(context.Background(), res.Inventory, &inv))
 	return res, inv
 }
@@ -146,7 +147,7 @@ func TestInventoryOfAHandMadeTenant(t *testing.T) {
 	require.NoError(t, err)
 	var res entra.InventoryEntraResult
 	require.NoError(t, encoded.Get(&res))
-	var inv inventory.Entra
+	var inv preflight.Entra
 	require.NoError(t, f.store.Get(context.Background(), res.Inventory, &inv))
 
 	require.Equal(t, worldinv.Entra(w, worldinv.AWS(w)), inv)
@@ -154,7 +155,7 @@ func TestInventoryOfAHandMadeTenant(t *testing.T) {
 	// The same facts, spelled out.
 	groupID := func(i int) string { return world.StableID("entra-group", fmt.Sprint(i, w.Entra.Groups[i].DisplayName)) }
 	userID := func(name string) string { return world.StableID("entra-user", name+"@corp.example") }
-	byName := map[string]inventory.GroupMatch{}
+	byName := map[string]preflight.GroupMatch{}
 	for _, m := range inv.Groups {
 		byName[m.DisplayName] = m
 	}
@@ -272,7 +273,7 @@ func TestInventoryOfALargeTenantPagesAndMakesTheFewestCalls(t *testing.T) {
 	res, inv := newFixture(t, w, sandbox.Faults{}).run(t)
 	require.Equal(t, worldinv.Entra(w, worldinv.AWS(w)), inv)
 
-	byName := map[string]inventory.GroupMatch{}
+	byName := map[string]preflight.GroupMatch{}
 	for _, m := range inv.Groups {
 		byName[m.DisplayName] = m
 	}

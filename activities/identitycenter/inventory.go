@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/platformguide/ssocutover/internal/preflight"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/identitystore"
 	idtypes "github.com/aws/aws-sdk-go-v2/service/identitystore/types"
@@ -17,7 +19,6 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/platformguide/ssocutover/internal/apicalls"
-	"github.com/platformguide/ssocutover/internal/inventory"
 	"github.com/platformguide/ssocutover/internal/progress"
 )
 
@@ -79,7 +80,7 @@ type inventoryRun struct {
 	progress *progress.Reporter
 }
 
-func (r *inventoryRun) run(ctx context.Context) (*inventory.AWS, int, error) {
+func (r *inventoryRun) run(ctx context.Context) (*preflight.AWS, int, error) {
 	instanceARN, err := r.findInstance(ctx)
 	if err != nil {
 		return nil, 0, err
@@ -190,7 +191,7 @@ func describeInstances(seen []string) string {
 
 // permissionSets lists the instance's permission sets with their names,
 // sorted by name.
-func (r *inventoryRun) permissionSets(ctx context.Context, instanceARN string) ([]inventory.PermissionSet, error) {
+func (r *inventoryRun) permissionSets(ctx context.Context, instanceARN string) ([]preflight.PermissionSet, error) {
 	var arns []string
 	pages := ssoadmin.NewListPermissionSetsPaginator(r.a.SSOAdmin, &ssoadmin.ListPermissionSetsInput{InstanceArn: aws.String(instanceARN), MaxResults: aws.Int32(pageSize)})
 	for pages.HasMorePages() {
@@ -201,20 +202,20 @@ func (r *inventoryRun) permissionSets(ctx context.Context, instanceARN string) (
 		arns = append(arns, out.PermissionSets...)
 	}
 	r.progress.Start("permission-sets", len(arns))
-	sets := make([]inventory.PermissionSet, len(arns))
+	sets := make([]preflight.PermissionSet, len(arns))
 	err := progress.ForEach(ctx, r.a.concurrency(), len(arns), func(ctx context.Context, i int) error {
 		out, err := r.a.SSOAdmin.DescribePermissionSet(ctx, &ssoadmin.DescribePermissionSetInput{InstanceArn: aws.String(instanceARN), PermissionSetArn: aws.String(arns[i])})
 		if err != nil {
 			return r.callError(err, "describe permission set "+arns[i], false)
 		}
-		sets[i] = inventory.PermissionSet{ARN: arns[i], Name: aws.ToString(out.PermissionSet.Name)}
+		sets[i] = preflight.PermissionSet{ARN: arns[i], Name: aws.ToString(out.PermissionSet.Name)}
 		r.progress.Add(1)
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	slices.SortFunc(sets, func(x, y inventory.PermissionSet) int {
+	slices.SortFunc(sets, func(x, y preflight.PermissionSet) int {
 		return cmp.Or(cmp.Compare(x.Name, y.Name), cmp.Compare(x.ARN, y.ARN))
 	})
 	return sets, nil
@@ -228,7 +229,7 @@ type target struct {
 
 // targets lists, for every permission set, the accounts it is provisioned
 // to: only there can it have assignments.
-func (r *inventoryRun) targets(ctx context.Context, instanceARN string, sets []inventory.PermissionSet) ([]target, error) {
+func (r *inventoryRun) targets(ctx context.Context, instanceARN string, sets []preflight.PermissionSet) ([]target, error) {
 	r.progress.Start("accounts", len(sets))
 	perSet := make([][]target, len(sets))
 	err := progress.ForEach(ctx, r.a.concurrency(), len(sets), func(ctx context.Context, i int) error {
@@ -375,9 +376,9 @@ func (r *inventoryRun) membersOf(groupIDs []string) (map[string][]string, func(c
 }
 
 // users reads every user of the identity store and keeps those in holders.
-func (r *inventoryRun) users(ctx context.Context, holders map[string]bool) (map[string]inventory.AWSUser, error) {
+func (r *inventoryRun) users(ctx context.Context, holders map[string]bool) (map[string]preflight.AWSUser, error) {
 	r.progress.Start("users", len(holders))
-	users := make(map[string]inventory.AWSUser, len(holders))
+	users := make(map[string]preflight.AWSUser, len(holders))
 	err := r.eachUserPage(ctx, func(page []idtypes.User) {
 		kept := 0
 		for _, u := range page {
@@ -385,7 +386,7 @@ func (r *inventoryRun) users(ctx context.Context, holders map[string]bool) (map[
 			if !holders[id] {
 				continue
 			}
-			users[id] = inventory.AWSUser{ID: id, UserName: aws.ToString(u.UserName), DisplayName: aws.ToString(u.DisplayName), Email: primaryEmail(u.Emails)}
+			users[id] = preflight.AWSUser{ID: id, UserName: aws.ToString(u.UserName), DisplayName: aws.ToString(u.DisplayName), Email: primaryEmail(u.Emails)}
 			kept++
 		}
 		r.progress.Add(kept)
@@ -427,33 +428,33 @@ func primaryEmail(emails []idtypes.Email) string {
 // instance always gives the same document (and the same store digest). It
 // also returns how many assignments name a principal the identity store no
 // longer has.
-func (r *inventoryRun) snapshot(instanceARN string, sets []inventory.PermissionSet, assignments []ssotypes.AccountAssignment,
-	groupIDs []string, groupNames map[string]string, members map[string][]string, users map[string]inventory.AWSUser,
-) (*inventory.AWS, int) {
+func (r *inventoryRun) snapshot(instanceARN string, sets []preflight.PermissionSet, assignments []ssotypes.AccountAssignment,
+	groupIDs []string, groupNames map[string]string, members map[string][]string, users map[string]preflight.AWSUser,
+) (*preflight.AWS, int) {
 	setNames := make(map[string]string, len(sets))
 	for _, ps := range sets {
 		setNames[ps.ARN] = ps.Name
 	}
-	inv := &inventory.AWS{
+	inv := &preflight.AWS{
 		InstanceARN:     instanceARN,
 		IdentityStoreID: r.in.IdentityStoreID,
 		Region:          r.region,
 		PermissionSets:  sets,
 		Accounts:        []string{},
-		Assignments:     make([]inventory.Assignment, 0, len(assignments)),
-		Groups:          []inventory.AWSGroup{},
-		Users:           make([]inventory.AWSUser, 0, len(users)),
+		Assignments:     make([]preflight.Assignment, 0, len(assignments)),
+		Groups:          []preflight.AWSGroup{},
+		Users:           make([]preflight.AWSUser, 0, len(users)),
 	}
 	unresolved := 0
 	for _, as := range assignments {
-		a := inventory.Assignment{
+		a := preflight.Assignment{
 			AccountID:         aws.ToString(as.AccountId),
 			PermissionSetARN:  aws.ToString(as.PermissionSetArn),
 			PermissionSetName: setNames[aws.ToString(as.PermissionSetArn)],
-			PrincipalType:     inventory.PrincipalType(as.PrincipalType),
+			PrincipalType:     preflight.PrincipalType(as.PrincipalType),
 			PrincipalID:       aws.ToString(as.PrincipalId),
 		}
-		if a.PrincipalType == inventory.PrincipalGroup {
+		if a.PrincipalType == preflight.PrincipalGroup {
 			a.PrincipalName = groupNames[a.PrincipalID]
 		} else {
 			a.PrincipalName = users[a.PrincipalID].UserName
@@ -466,7 +467,7 @@ func (r *inventoryRun) snapshot(instanceARN string, sets []inventory.PermissionS
 	}
 	slices.Sort(inv.Accounts)
 	inv.Accounts = slices.Compact(inv.Accounts)
-	slices.SortFunc(inv.Assignments, func(x, y inventory.Assignment) int {
+	slices.SortFunc(inv.Assignments, func(x, y preflight.Assignment) int {
 		return cmp.Or(
 			cmp.Compare(x.AccountID, y.AccountID),
 			cmp.Compare(x.PermissionSetName, y.PermissionSetName),
@@ -489,16 +490,16 @@ func (r *inventoryRun) snapshot(instanceARN string, sets []inventory.PermissionS
 			}
 		}
 		slices.Sort(memberNames)
-		inv.Groups = append(inv.Groups, inventory.AWSGroup{ID: id, DisplayName: name, MemberUserNames: memberNames})
+		inv.Groups = append(inv.Groups, preflight.AWSGroup{ID: id, DisplayName: name, MemberUserNames: memberNames})
 	}
-	slices.SortFunc(inv.Groups, func(x, y inventory.AWSGroup) int {
+	slices.SortFunc(inv.Groups, func(x, y preflight.AWSGroup) int {
 		return cmp.Or(cmp.Compare(x.DisplayName, y.DisplayName), cmp.Compare(x.ID, y.ID))
 	})
 
 	for _, u := range users {
 		inv.Users = append(inv.Users, u)
 	}
-	slices.SortFunc(inv.Users, func(x, y inventory.AWSUser) int {
+	slices.SortFunc(inv.Users, func(x, y preflight.AWSUser) int {
 		return cmp.Or(cmp.Compare(x.UserName, y.UserName), cmp.Compare(x.ID, y.ID))
 	})
 	return inv, unresolved

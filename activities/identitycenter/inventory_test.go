@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/platformguide/ssocutover/internal/preflight"
+
 	"github.com/aws/aws-sdk-go-v2/service/identitystore"
 	"github.com/aws/aws-sdk-go-v2/service/ssoadmin"
 	"github.com/stretchr/testify/require"
@@ -18,7 +20,6 @@ import (
 	"github.com/platformguide/ssocutover/internal/activitytest"
 	"github.com/platformguide/ssocutover/internal/apicalls"
 	"github.com/platformguide/ssocutover/internal/awsclient"
-	"github.com/platformguide/ssocutover/internal/inventory"
 	"github.com/platformguide/ssocutover/internal/store"
 	"github.com/platformguide/ssocutover/sandbox"
 	"github.com/platformguide/ssocutover/sandbox/world"
@@ -145,16 +146,16 @@ func execute(t *testing.T, a *Activities, in InventoryAWSInput) (InventoryAWSRes
 	return res, beats, nil
 }
 
-func load(t *testing.T, a *Activities, ref store.Ref) inventory.AWS {
+func load(t *testing.T, a *Activities, ref store.Ref) preflight.AWS {
 	t.Helper()
-	var inv inventory.AWS
+	var inv preflight.AWS
 	require.NoError(t, a.Store.Get(context.Background(), ref, &inv))
 	return inv
 }
 
 // requireInventory checks got against the inventory the world describes,
 // element by element and in the documented order.
-func requireInventory(t *testing.T, w *world.World, got inventory.AWS) {
+func requireInventory(t *testing.T, w *world.World, got preflight.AWS) {
 	t.Helper()
 	require.Equal(t, worldinv.AWS(w), got)
 }
@@ -336,7 +337,7 @@ func requireNonRetryable(t *testing.T, err error, errType string, mentions ...st
 	require.NotContains(t, err.Error(), "sandbox-secret-key")
 }
 
-func userNames(users []inventory.AWSUser) []string {
+func userNames(users []preflight.AWSUser) []string {
 	var names []string
 	for _, u := range users {
 		names = append(names, u.UserName)
@@ -344,7 +345,7 @@ func userNames(users []inventory.AWSUser) []string {
 	return names
 }
 
-func groupNames(groups []inventory.AWSGroup) []string {
+func groupNames(groups []preflight.AWSGroup) []string {
 	var names []string
 	for _, g := range groups {
 		names = append(names, g.DisplayName)

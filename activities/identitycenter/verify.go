@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/platformguide/ssocutover/internal/preflight"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	idtypes "github.com/aws/aws-sdk-go-v2/service/identitystore/types"
 	"github.com/aws/aws-sdk-go-v2/service/ssoadmin"
@@ -15,7 +17,6 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/platformguide/ssocutover/internal/apicalls"
-	"github.com/platformguide/ssocutover/internal/inventory"
 	"github.com/platformguide/ssocutover/internal/progress"
 )
 
@@ -44,7 +45,7 @@ type AssignmentReport struct {
 	// Unverifiable are snapshot assignments whose principal had no name
 	// already in the snapshot (deleted, the assignment left behind): no
 	// name, nothing to match, nothing to restore.
-	Unverifiable []inventory.Assignment `json:"unverifiable,omitempty"`
+	Unverifiable []preflight.Assignment `json:"unverifiable,omitempty"`
 }
 
 // MissingPrincipal is a group or user of the snapshot not found now.
@@ -82,7 +83,7 @@ type AssignmentItem struct {
 	AccountID         string                  `json:"accountId"`
 	PermissionSetARN  string                  `json:"permissionSetArn"`
 	PermissionSetName string                  `json:"permissionSetName"`
-	PrincipalType     inventory.PrincipalType `json:"principalType"`
+	PrincipalType     preflight.PrincipalType `json:"principalType"`
 	PrincipalName     string                  `json:"principalName"`
 	// PrincipalID is the principal's ID now, when exactly one has the name.
 	PrincipalID string            `json:"principalId,omitempty"`
@@ -119,7 +120,7 @@ func (a *Activities) VerifyAssignments(ctx context.Context, in VerifyAssignments
 		return VerifyAssignmentsResult{}, temporal.NewNonRetryableApplicationError(
 			"instanceArn and snapshot are required: the workflow passes the instance and the AWS inventory of the preflight; this is a bug in the caller", ErrInvalidRequest, nil)
 	}
-	var snap inventory.AWS
+	var snap preflight.AWS
 	if err := a.Store.Get(ctx, in.Snapshot, &snap); err != nil {
 		return VerifyAssignmentsResult{}, fmt.Errorf("read the AWS snapshot taken before the switch: %w", err)
 	}
@@ -154,7 +155,7 @@ func (a *Activities) VerifyAssignments(ctx context.Context, in VerifyAssignments
 type verifyRun struct {
 	a    *Activities
 	in   VerifyAssignmentsInput
-	snap *inventory.AWS
+	snap *preflight.AWS
 	// r reads the instance with the inventory's code; its identity store
 	// is set once looked up.
 	r *inventoryRun
@@ -181,7 +182,7 @@ type directory struct {
 type assignmentKey struct {
 	accountID        string
 	permissionSetARN string
-	principalType    inventory.PrincipalType
+	principalType    preflight.PrincipalType
 	principalName    string // folded
 }
 
@@ -287,10 +288,10 @@ func (v *verifyRun) readDirectory(ctx context.Context) (*directory, error) {
 	}
 
 	for _, as := range assignments {
-		key := assignmentKey{accountID: aws.ToString(as.AccountId), permissionSetARN: aws.ToString(as.PermissionSetArn), principalType: inventory.PrincipalType(as.PrincipalType)}
+		key := assignmentKey{accountID: aws.ToString(as.AccountId), permissionSetARN: aws.ToString(as.PermissionSetArn), principalType: preflight.PrincipalType(as.PrincipalType)}
 		var name string
 		var ok bool
-		if key.principalType == inventory.PrincipalGroup {
+		if key.principalType == preflight.PrincipalGroup {
 			name, ok = d.groupName[aws.ToString(as.PrincipalId)]
 		} else {
 			name, ok = d.userName[aws.ToString(as.PrincipalId)]
@@ -327,7 +328,7 @@ func ambiguous(kind string, ids []string) string {
 // members of those found, to find the snapshot's memberships.
 func (v *verifyRun) compareGroups(ctx context.Context) error {
 	v.result.GroupsExpected = len(v.snap.Groups)
-	var found []inventory.AWSGroup // snapshot groups that exist now
+	var found []preflight.AWSGroup // snapshot groups that exist now
 	var foundIDs []string          // their IDs now
 	for _, g := range v.snap.Groups {
 		v.result.MembersExpected += len(g.MemberUserNames)
@@ -421,13 +422,13 @@ func (v *verifyRun) compareAssignments(ctx context.Context) error {
 // permission set and exactly one principal of its name exist. Such an item
 // is OutcomeNotRequested until restore makes it OutcomeRestored or
 // OutcomeFailed.
-func (v *verifyRun) missingAssignment(as inventory.Assignment) AssignmentItem {
+func (v *verifyRun) missingAssignment(as preflight.Assignment) AssignmentItem {
 	item := AssignmentItem{
 		AccountID: as.AccountID, PermissionSetARN: as.PermissionSetARN, PermissionSetName: as.PermissionSetName,
 		PrincipalType: as.PrincipalType, PrincipalName: as.PrincipalName,
 	}
 	kind, ids := "group", v.now.groupsByName[fold(as.PrincipalName)]
-	if as.PrincipalType == inventory.PrincipalUser {
+	if as.PrincipalType == preflight.PrincipalUser {
 		kind, ids = "user", v.now.usersByName[fold(as.PrincipalName)]
 	}
 	switch {

@@ -7,12 +7,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/platformguide/ssocutover/internal/preflight"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ssoadmin"
 	ssotypes "github.com/aws/aws-sdk-go-v2/service/ssoadmin/types"
 	"github.com/stretchr/testify/require"
 
-	"github.com/platformguide/ssocutover/internal/inventory"
 	"github.com/platformguide/ssocutover/internal/samlmeta/samlmetatest"
 	"github.com/platformguide/ssocutover/internal/store"
 	"github.com/platformguide/ssocutover/sandbox"
@@ -20,7 +21,7 @@ import (
 )
 
 // snapshotOf takes the preflight's snapshot of the world w serves.
-func snapshotOf(t *testing.T, w *awsWorld, sample *world.World) (store.Ref, inventory.AWS) {
+func snapshotOf(t *testing.T, w *awsWorld, sample *world.World) (store.Ref, preflight.AWS) {
 	t.Helper()
 	res, err := w.a.InventoryAWS(context.Background(), InventoryAWSInput{IdentityStoreID: sample.AWS.IdentityStoreID})
 	require.NoError(t, err)
@@ -40,7 +41,7 @@ func verify(t *testing.T, w *awsWorld, in VerifyAssignmentsInput) (VerifyAssignm
 
 // deleteAssignment removes an assignment through sso-admin, as a change of
 // identity source may.
-func deleteAssignment(t *testing.T, w *awsWorld, instanceARN string, as inventory.Assignment) {
+func deleteAssignment(t *testing.T, w *awsWorld, instanceARN string, as preflight.Assignment) {
 	t.Helper()
 	out, err := w.a.SSOAdmin.(*ssoadmin.Client).DeleteAccountAssignment(context.Background(), &ssoadmin.DeleteAccountAssignmentInput{
 		InstanceArn: aws.String(instanceARN), TargetId: aws.String(as.AccountID), TargetType: ssotypes.TargetTypeAwsAccount,
@@ -54,13 +55,13 @@ func deleteAssignment(t *testing.T, w *awsWorld, instanceARN string, as inventor
 // group in one account, the only assignment of a permission set in an
 // account (which takes the permission set out of that account), and the
 // direct user assignment.
-func someAssignments(t *testing.T, snap inventory.AWS) []inventory.Assignment {
+func someAssignments(t *testing.T, snap preflight.AWS) []preflight.Assignment {
 	t.Helper()
-	var picked []inventory.Assignment
+	var picked []preflight.Assignment
 	for _, as := range snap.Assignments {
 		if as.PrincipalName == "aws-billing" && as.AccountID == "210987654321" ||
 			as.PrincipalName == "aws-admins" && as.AccountID == "432109876543" ||
-			as.PrincipalType == inventory.PrincipalUser {
+			as.PrincipalType == preflight.PrincipalUser {
 			picked = append(picked, as)
 		}
 	}

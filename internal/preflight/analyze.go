@@ -4,8 +4,6 @@ import (
 	"cmp"
 	"slices"
 	"strings"
-
-	"github.com/platformguide/ssocutover/internal/inventory"
 )
 
 // Analyze applies every preflight rule to the two inventories. It is pure and
@@ -76,7 +74,7 @@ import (
 // missing or ambiguous group there is no single Entra group to look at.
 // otherMails is not checked: the gallery app's default mapping does not send
 // it, so it cannot make provisioning fail.
-func Analyze(aws inventory.AWS, entra inventory.Entra) Report {
+func Analyze(aws AWS, entra Entra) Report {
 	a := newAnalysis(aws, entra)
 	for i := range aws.Groups {
 		a.checkGroup(i)
@@ -93,8 +91,8 @@ func Analyze(aws inventory.AWS, entra inventory.Entra) Report {
 // referred to by their index in entra.Users, so that per-user facts are
 // slices rather than maps: at 100,000 users, map lookups dominate the cost.
 type analysis struct {
-	aws   inventory.AWS
-	entra inventory.Entra
+	aws   AWS
+	entra Entra
 
 	findings []Finding
 
@@ -106,7 +104,7 @@ type analysis struct {
 	// matched[i] is the one Entra group of aws.Groups[i]'s name, nil when
 	// the group is missing or ambiguous; directMembers[i] are its direct
 	// members found in entra.Users.
-	matched       []*inventory.EntraGroup
+	matched       []*EntraGroup
 	candidates    []int
 	directMembers [][]int
 	matchedGroups int
@@ -126,14 +124,14 @@ type analysis struct {
 	userAssignments   int
 }
 
-func newAnalysis(aws inventory.AWS, entra inventory.Entra) *analysis {
+func newAnalysis(aws AWS, entra Entra) *analysis {
 	a := &analysis{
 		aws:               aws,
 		entra:             entra,
 		findings:          []Finding{},
 		userByID:          make(map[string]int, len(entra.Users)),
 		usersByLowerUPN:   make(map[string][]int, len(entra.Users)),
-		matched:           make([]*inventory.EntraGroup, len(aws.Groups)),
+		matched:           make([]*EntraGroup, len(aws.Groups)),
 		candidates:        make([]int, len(aws.Groups)),
 		directMembers:     make([][]int, len(aws.Groups)),
 		checkedGroup:      make([]int, len(entra.Users)),
@@ -152,7 +150,7 @@ func newAnalysis(aws inventory.AWS, entra inventory.Entra) *analysis {
 		}
 	}
 
-	matchByName := make(map[string][]inventory.EntraGroup, len(entra.Groups))
+	matchByName := make(map[string][]EntraGroup, len(entra.Groups))
 	for _, m := range entra.Groups {
 		matchByName[m.DisplayName] = m.Candidates
 	}
@@ -185,9 +183,9 @@ func newAnalysis(aws inventory.AWS, entra inventory.Entra) *analysis {
 	for _, as := range aws.Assignments {
 		a.accounts[as.AccountID] = true
 		switch as.PrincipalType {
-		case inventory.PrincipalGroup:
+		case PrincipalGroup:
 			a.groupAssignments++
-		case inventory.PrincipalUser:
+		case PrincipalUser:
 			a.userAssignments++
 			a.directAssignments[as.PrincipalName]++
 		}

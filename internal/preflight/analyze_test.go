@@ -7,7 +7,6 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/platformguide/ssocutover/internal/inventory"
 	"github.com/platformguide/ssocutover/internal/preflight"
 	"github.com/platformguide/ssocutover/sandbox/world"
 	"github.com/platformguide/ssocutover/sandbox/worldinv"
@@ -298,7 +297,7 @@ func TestDuplicateUsername(t *testing.T) {
 	w := cleanWorld()
 	aws := worldinv.AWS(w)
 	entra := worldinv.Entra(w, aws)
-	entra.Users = append(entra.Users, inventory.EntraUser{
+	entra.Users = append(entra.Users, preflight.EntraUser{
 		ID: "another-carol", UserPrincipalName: "Carol@corp.example", Mail: "carol.h@corp.example",
 		GivenName: "Carol", Surname: "Haddad", DisplayName: "Carol Haddad",
 	})

@@ -5,7 +5,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/platformguide/ssocutover/internal/inventory"
 	"github.com/platformguide/ssocutover/internal/words"
 )
 
@@ -82,7 +81,7 @@ func (a *analysis) checkGroup(i int) {
 }
 
 // checkNesting reports a group whose Entra side nests other groups.
-func (a *analysis) checkNesting(g inventory.AWSGroup, group *inventory.EntraGroup) {
+func (a *analysis) checkNesting(g AWSGroup, group *EntraGroup) {
 	awsMembers := make(map[string]bool, len(g.MemberUserNames))
 	for _, m := range g.MemberUserNames {
 		awsMembers[strings.ToLower(m)] = true

@@ -5,7 +5,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/platformguide/ssocutover/internal/inventory"
 	"github.com/platformguide/ssocutover/internal/words"
 )
 
@@ -68,14 +67,14 @@ func (a *analysis) checkUsersToProvision() {
 
 // emailOf is the e-mail provisioning sends for u: mail, or the
 // userPrincipalName when mail is empty.
-func emailOf(u inventory.EntraUser) string {
+func emailOf(u EntraUser) string {
 	if strings.TrimSpace(u.Mail) != "" {
 		return u.Mail
 	}
 	return u.UserPrincipalName
 }
 
-func missingAttributes(u inventory.EntraUser) []string {
+func missingAttributes(u EntraUser) []string {
 	var missing []string
 	for _, attr := range []struct{ name, value string }{
 		{"givenName", u.GivenName},
@@ -91,7 +90,7 @@ func missingAttributes(u inventory.EntraUser) []string {
 
 // invalidAttributes describes each provisioned attribute of u that holds an
 // invalid character, e.g. `displayName (";")`.
-func invalidAttributes(u inventory.EntraUser) []string {
+func invalidAttributes(u EntraUser) []string {
 	var bad []string
 	for _, attr := range []struct{ name, value string }{
 		{"userPrincipalName", u.UserPrincipalName},

@@ -30,7 +30,8 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/platformguide/ssocutover/internal/inventory"
+	"github.com/platformguide/ssocutover/internal/preflight"
+
 	"github.com/platformguide/ssocutover/sandbox/world"
 )
 
@@ -38,27 +39,27 @@ import (
 // every assignment (repeats collapsed, as AWS keeps an assignment once), the
 // groups that hold at least one assignment with their members, and the users
 // who hold access (members of those groups and directly assigned users).
-func AWS(w *world.World) inventory.AWS {
+func AWS(w *world.World) preflight.AWS {
 	usersByName := make(map[string]*world.AWSUser, len(w.AWS.Users))
 	for i := range w.AWS.Users {
 		usersByName[w.AWS.Users[i].UserName] = &w.AWS.Users[i]
 	}
 
-	inv := inventory.AWS{
+	inv := preflight.AWS{
 		InstanceARN:     w.AWS.InstanceARN,
 		IdentityStoreID: w.AWS.IdentityStoreID,
 		Region:          w.AWS.Region,
-		PermissionSets:  make([]inventory.PermissionSet, 0, len(w.AWS.PermissionSets)),
+		PermissionSets:  make([]preflight.PermissionSet, 0, len(w.AWS.PermissionSets)),
 		Accounts:        []string{},
-		Assignments:     make([]inventory.Assignment, 0, len(w.AWS.Assignments)),
-		Groups:          []inventory.AWSGroup{},
+		Assignments:     make([]preflight.Assignment, 0, len(w.AWS.Assignments)),
+		Groups:          []preflight.AWSGroup{},
 	}
 	arns := make(map[string]string, len(w.AWS.PermissionSets)) // name -> ARN
 	for _, ps := range w.AWS.PermissionSets {
 		arns[ps.Name] = world.PermissionSetARN(w.AWS.InstanceARN, ps.Name)
-		inv.PermissionSets = append(inv.PermissionSets, inventory.PermissionSet{ARN: arns[ps.Name], Name: ps.Name})
+		inv.PermissionSets = append(inv.PermissionSets, preflight.PermissionSet{ARN: arns[ps.Name], Name: ps.Name})
 	}
-	slices.SortFunc(inv.PermissionSets, func(a, b inventory.PermissionSet) int { return cmp.Compare(a.Name, b.Name) })
+	slices.SortFunc(inv.PermissionSets, func(a, b preflight.PermissionSet) int { return cmp.Compare(a.Name, b.Name) })
 
 	seen := make(map[world.Assignment]bool, len(w.AWS.Assignments))
 	accounts := map[string]bool{}
@@ -70,19 +71,19 @@ func AWS(w *world.World) inventory.AWS {
 		}
 		seen[a] = true
 		accounts[a.Account] = true
-		out := inventory.Assignment{
+		out := preflight.Assignment{
 			AccountID:         a.Account,
 			PermissionSetARN:  arns[a.PermissionSet],
 			PermissionSetName: a.PermissionSet,
 		}
 		if a.Group != "" {
 			assignedGroups[a.Group] = true
-			out.PrincipalType = inventory.PrincipalGroup
+			out.PrincipalType = preflight.PrincipalGroup
 			out.PrincipalID = world.StableID("aws-group", a.Group)
 			out.PrincipalName = a.Group
 		} else {
 			holders[a.User] = true
-			out.PrincipalType = inventory.PrincipalUser
+			out.PrincipalType = preflight.PrincipalUser
 			out.PrincipalID = world.StableID("aws-user", a.User)
 			out.PrincipalName = a.User
 		}
@@ -103,32 +104,32 @@ func AWS(w *world.World) inventory.AWS {
 		for _, m := range members {
 			holders[m] = true
 		}
-		inv.Groups = append(inv.Groups, inventory.AWSGroup{
+		inv.Groups = append(inv.Groups, preflight.AWSGroup{
 			ID:              world.StableID("aws-group", g.DisplayName),
 			DisplayName:     g.DisplayName,
 			MemberUserNames: members,
 		})
 	}
-	slices.SortFunc(inv.Groups, func(a, b inventory.AWSGroup) int { return cmp.Compare(a.DisplayName, b.DisplayName) })
+	slices.SortFunc(inv.Groups, func(a, b preflight.AWSGroup) int { return cmp.Compare(a.DisplayName, b.DisplayName) })
 
-	inv.Users = make([]inventory.AWSUser, 0, len(holders))
+	inv.Users = make([]preflight.AWSUser, 0, len(holders))
 	for name := range holders {
 		u := usersByName[name]
 		if u == nil {
 			continue // an invalid world; Validate reports it
 		}
-		inv.Users = append(inv.Users, inventory.AWSUser{
+		inv.Users = append(inv.Users, preflight.AWSUser{
 			ID:          world.StableID("aws-user", u.UserName),
 			UserName:    u.UserName,
 			DisplayName: u.DisplayName,
 			Email:       u.Email,
 		})
 	}
-	slices.SortFunc(inv.Users, func(a, b inventory.AWSUser) int { return cmp.Compare(a.UserName, b.UserName) })
+	slices.SortFunc(inv.Users, func(a, b preflight.AWSUser) int { return cmp.Compare(a.UserName, b.UserName) })
 	return inv
 }
 
-func compareAssignments(a, b inventory.Assignment) int {
+func compareAssignments(a, b preflight.Assignment) int {
 	return cmp.Or(
 		cmp.Compare(a.AccountID, b.AccountID),
 		cmp.Compare(a.PermissionSetName, b.PermissionSetName),
@@ -147,16 +148,16 @@ func compareAssignments(a, b inventory.Assignment) int {
 // of exactly that name is nested. NestedOnlyUsers follows nesting
 // transitively (cycles are harmless) and names the users with their own
 // spelling of userPrincipalName.
-func Entra(w *world.World, aws inventory.AWS) inventory.Entra {
+func Entra(w *world.World, aws preflight.AWS) preflight.Entra {
 	tenant := newTenant(w)
 
-	inv := inventory.Entra{
+	inv := preflight.Entra{
 		TenantID: w.Entra.TenantID,
-		Groups:   make([]inventory.GroupMatch, 0, len(aws.Groups)),
+		Groups:   make([]preflight.GroupMatch, 0, len(aws.Groups)),
 	}
 	included := make([]bool, len(w.Entra.Users)) // by index in w.Entra.Users
 	for _, g := range aws.Groups {
-		match := inventory.GroupMatch{DisplayName: g.DisplayName, Candidates: []inventory.EntraGroup{}}
+		match := preflight.GroupMatch{DisplayName: g.DisplayName, Candidates: []preflight.EntraGroup{}}
 		for _, gi := range tenant.groupsByLowerName[strings.ToLower(g.DisplayName)] {
 			candidate := tenant.group(gi)
 			match.Candidates = append(match.Candidates, candidate)
@@ -166,7 +167,7 @@ func Entra(w *world.World, aws inventory.AWS) inventory.Entra {
 				}
 			}
 		}
-		slices.SortFunc(match.Candidates, func(a, b inventory.EntraGroup) int { return cmp.Compare(a.ID, b.ID) })
+		slices.SortFunc(match.Candidates, func(a, b preflight.EntraGroup) int { return cmp.Compare(a.ID, b.ID) })
 		inv.Groups = append(inv.Groups, match)
 	}
 	for _, u := range aws.Users {
@@ -182,10 +183,10 @@ func Entra(w *world.World, aws inventory.AWS) inventory.Entra {
 		}
 	}
 	slices.SortFunc(order, func(a, b int) int { return cmp.Compare(tenant.lowerUPNs[a], tenant.lowerUPNs[b]) })
-	inv.Users = make([]inventory.EntraUser, 0, len(order))
+	inv.Users = make([]preflight.EntraUser, 0, len(order))
 	for _, ui := range order {
 		u := w.Entra.Users[ui]
-		inv.Users = append(inv.Users, inventory.EntraUser{
+		inv.Users = append(inv.Users, preflight.EntraUser{
 			ID:                tenant.userIDs[ui],
 			UserPrincipalName: u.UserPrincipalName,
 			Mail:              u.Mail,
@@ -232,9 +233,9 @@ func newTenant(w *world.World) *tenant {
 }
 
 // group describes the Entra group at index gi as the inventory holds it.
-func (t *tenant) group(gi int) inventory.EntraGroup {
+func (t *tenant) group(gi int) preflight.EntraGroup {
 	g := t.w.Entra.Groups[gi]
-	out := inventory.EntraGroup{
+	out := preflight.EntraGroup{
 		ID:              world.StableID("entra-group", fmt.Sprint(gi, g.DisplayName)),
 		DisplayName:     g.DisplayName,
 		SecurityEnabled: g.SecurityEnabled,

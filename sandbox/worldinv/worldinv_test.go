@@ -6,9 +6,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/platformguide/ssocutover/internal/preflight"
+
 	"github.com/stretchr/testify/require"
 
-	"github.com/platformguide/ssocutover/internal/inventory"
 	"github.com/platformguide/ssocutover/sandbox/world"
 	"github.com/platformguide/ssocutover/sandbox/worldinv"
 )
@@ -22,7 +23,7 @@ func TestAWSOfTheSample(t *testing.T) {
 	require.Equal(t, instanceARN, inv.InstanceARN)
 	require.Equal(t, "d-1234567890", inv.IdentityStoreID)
 	require.Equal(t, "eu-west-1", inv.Region)
-	require.Equal(t, []inventory.PermissionSet{
+	require.Equal(t, []preflight.PermissionSet{
 		{ARN: world.PermissionSetARN(instanceARN, "AdministratorAccess"), Name: "AdministratorAccess"},
 		{ARN: world.PermissionSetARN(instanceARN, "Billing"), Name: "Billing"},
 		{ARN: world.PermissionSetARN(instanceARN, "PowerUserAccess"), Name: "PowerUserAccess"},
@@ -31,30 +32,30 @@ func TestAWSOfTheSample(t *testing.T) {
 	require.Equal(t, []string{"210987654321", "321098765432", "432109876543"}, inv.Accounts)
 
 	require.Len(t, inv.Assignments, 20)
-	require.True(t, slices.IsSortedFunc(inv.Assignments, func(a, b inventory.Assignment) int {
+	require.True(t, slices.IsSortedFunc(inv.Assignments, func(a, b preflight.Assignment) int {
 		return strings.Compare(
 			a.AccountID+"|"+a.PermissionSetName+"|"+string(a.PrincipalType)+"|"+a.PrincipalName,
 			b.AccountID+"|"+b.PermissionSetName+"|"+string(b.PrincipalType)+"|"+b.PrincipalName)
 	}), "assignments sorted by account, permission set, principal type, principal name")
-	require.Equal(t, inventory.Assignment{
+	require.Equal(t, preflight.Assignment{
 		AccountID:         "210987654321",
 		PermissionSetARN:  world.PermissionSetARN(instanceARN, "AdministratorAccess"),
 		PermissionSetName: "AdministratorAccess",
-		PrincipalType:     inventory.PrincipalGroup,
+		PrincipalType:     preflight.PrincipalGroup,
 		PrincipalID:       world.StableID("aws-group", "aws-admins"),
 		PrincipalName:     "aws-admins",
 	}, inv.Assignments[0])
-	var direct []inventory.Assignment
+	var direct []preflight.Assignment
 	for _, a := range inv.Assignments {
-		if a.PrincipalType == inventory.PrincipalUser {
+		if a.PrincipalType == preflight.PrincipalUser {
 			direct = append(direct, a)
 		}
 	}
-	require.Equal(t, []inventory.Assignment{{
+	require.Equal(t, []preflight.Assignment{{
 		AccountID:         "321098765432",
 		PermissionSetARN:  world.PermissionSetARN(instanceARN, "AdministratorAccess"),
 		PermissionSetName: "AdministratorAccess",
-		PrincipalType:     inventory.PrincipalUser,
+		PrincipalType:     preflight.PrincipalUser,
 		PrincipalID:       world.StableID("aws-user", "dana.okafor@corp.example"),
 		PrincipalName:     "dana.okafor@corp.example",
 	}}, direct)
@@ -69,8 +70,8 @@ func TestAWSOfTheSample(t *testing.T) {
 	require.Equal(t, []string{"alice.ng@corp.example", "bram.devries@corp.example"}, inv.Groups[0].MemberUserNames)
 
 	require.Len(t, inv.Users, 15)
-	require.True(t, slices.IsSortedFunc(inv.Users, func(a, b inventory.AWSUser) int { return strings.Compare(a.UserName, b.UserName) }))
-	require.Equal(t, inventory.AWSUser{
+	require.True(t, slices.IsSortedFunc(inv.Users, func(a, b preflight.AWSUser) int { return strings.Compare(a.UserName, b.UserName) }))
+	require.Equal(t, preflight.AWSUser{
 		ID: world.StableID("aws-user", "alice.ng@corp.example"), UserName: "alice.ng@corp.example",
 		DisplayName: "Alice Ng", Email: "alice.ng@corp.example",
 	}, inv.Users[0])
@@ -123,7 +124,7 @@ func TestAWSKeepsWhatHoldsAccessInOrder(t *testing.T) {
 	inv := worldinv.AWS(w)
 
 	require.Equal(t, []string{"111111111111", "222222222222"}, inv.Accounts, "accounts with an assignment, sorted")
-	require.Equal(t, []inventory.AWSGroup{
+	require.Equal(t, []preflight.AWSGroup{
 		{ID: world.StableID("aws-group", "team-a"), DisplayName: "team-a", MemberUserNames: []string{"yan"}},
 		{ID: world.StableID("aws-group", "team-b"), DisplayName: "team-b", MemberUserNames: []string{"yan", "zed"}},
 	}, inv.Groups, "only groups with an assignment, sorted, members sorted")
@@ -158,16 +159,16 @@ func TestEntra(t *testing.T) {
 	groupID := func(index int, name string) string { return world.StableID("entra-group", fmt.Sprint(index, name)) }
 
 	require.Equal(t, "00000000-0000-0000-0000-000000000001", inv.TenantID)
-	teamA := []inventory.EntraGroup{
+	teamA := []preflight.EntraGroup{
 		{ID: groupID(3, "TEAM-A"), DisplayName: "TEAM-A", MemberIDs: []string{userID("yan")}},
 		{ID: groupID(4, "team-a"), DisplayName: "team-a", SecurityEnabled: true, OwnerCount: 1, MemberIDs: []string{}},
 	}
-	slices.SortFunc(teamA, func(a, b inventory.EntraGroup) int { return strings.Compare(a.ID, b.ID) })
+	slices.SortFunc(teamA, func(a, b preflight.EntraGroup) int { return strings.Compare(a.ID, b.ID) })
 	teamBMembers := []string{userID("zed"), userID("yan")}
 	slices.Sort(teamBMembers)
-	require.Equal(t, []inventory.GroupMatch{
+	require.Equal(t, []preflight.GroupMatch{
 		{DisplayName: "team-a", Candidates: teamA},
-		{DisplayName: "team-b", Candidates: []inventory.EntraGroup{{
+		{DisplayName: "team-b", Candidates: []preflight.EntraGroup{{
 			ID: groupID(0, "team-b"), DisplayName: "team-b", SecurityEnabled: true,
 			OwnerCount:   1, // "yan" and "YAN" are one owner
 			MemberIDs:    teamBMembers,
@@ -192,7 +193,7 @@ func TestEntra(t *testing.T) {
 func TestEntraOfTheSample(t *testing.T) {
 	w := world.Sample()
 	inv := worldinv.Entra(w, worldinv.AWS(w))
-	matches := map[string]inventory.GroupMatch{}
+	matches := map[string]preflight.GroupMatch{}
 	for _, m := range inv.Groups {
 		matches[m.DisplayName] = m
 	}

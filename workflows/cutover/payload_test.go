@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/platformguide/ssocutover/internal/preflight"
+
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/activity"
@@ -16,7 +18,6 @@ import (
 	"github.com/platformguide/ssocutover/activities/analysis"
 	"github.com/platformguide/ssocutover/activities/entra"
 	"github.com/platformguide/ssocutover/activities/identitycenter"
-	"github.com/platformguide/ssocutover/internal/inventory"
 	"github.com/platformguide/ssocutover/internal/store"
 	"github.com/platformguide/ssocutover/workflows"
 	"github.com/platformguide/ssocutover/workflows/workflowtest"
@@ -116,32 +117,32 @@ func measurePayloads(t *testing.T, users int) payloadSizes {
 // generatedOrganisation has users in groups of 100, each group assigned to
 // an account and matched in Entra, and every Entra user without a surname:
 // one finding per user, so the report grows with the organisation.
-func generatedOrganisation(users int) (inventory.AWS, inventory.Entra) {
-	aws := inventory.AWS{
+func generatedOrganisation(users int) (preflight.AWS, preflight.Entra) {
+	aws := preflight.AWS{
 		InstanceARN: "arn:aws:sso:::instance/ssoins-1234567890abcdef", IdentityStoreID: workflowtest.IdentityStoreID, Region: "eu-west-1",
-		PermissionSets: []inventory.PermissionSet{{ARN: "arn:aws:sso:::permissionSet/ssoins-1234567890abcdef/ps-1", Name: "ReadOnly"}},
+		PermissionSets: []preflight.PermissionSet{{ARN: "arn:aws:sso:::permissionSet/ssoins-1234567890abcdef/ps-1", Name: "ReadOnly"}},
 		Accounts:       []string{"111111111111"},
 	}
-	entraInventory := inventory.Entra{TenantID: testRequest().EntraTenantID}
+	entraInventory := preflight.Entra{TenantID: testRequest().EntraTenantID}
 	for g := range (users + 99) / 100 {
 		name := fmt.Sprintf("team-%05d", g)
-		awsGroup := inventory.AWSGroup{ID: "aws-" + name, DisplayName: name}
-		entraGroup := inventory.EntraGroup{ID: "entra-" + name, DisplayName: name, SecurityEnabled: true, OwnerCount: 1}
+		awsGroup := preflight.AWSGroup{ID: "aws-" + name, DisplayName: name}
+		entraGroup := preflight.EntraGroup{ID: "entra-" + name, DisplayName: name, SecurityEnabled: true, OwnerCount: 1}
 		for u := g * 100; u < min(users, (g+1)*100); u++ {
 			userName := fmt.Sprintf("user%06d@corp.example", u)
 			awsGroup.MemberUserNames = append(awsGroup.MemberUserNames, userName)
-			aws.Users = append(aws.Users, inventory.AWSUser{ID: fmt.Sprintf("aws-user-%d", u), UserName: userName, DisplayName: userName, Email: userName})
+			aws.Users = append(aws.Users, preflight.AWSUser{ID: fmt.Sprintf("aws-user-%d", u), UserName: userName, DisplayName: userName, Email: userName})
 			entraGroup.MemberIDs = append(entraGroup.MemberIDs, fmt.Sprintf("entra-user-%d", u))
-			entraInventory.Users = append(entraInventory.Users, inventory.EntraUser{
+			entraInventory.Users = append(entraInventory.Users, preflight.EntraUser{
 				ID: fmt.Sprintf("entra-user-%d", u), UserPrincipalName: userName, Mail: userName, GivenName: "Given", DisplayName: userName,
 			})
 		}
 		aws.Groups = append(aws.Groups, awsGroup)
-		aws.Assignments = append(aws.Assignments, inventory.Assignment{
+		aws.Assignments = append(aws.Assignments, preflight.Assignment{
 			AccountID: "111111111111", PermissionSetARN: aws.PermissionSets[0].ARN, PermissionSetName: "ReadOnly",
-			PrincipalType: inventory.PrincipalGroup, PrincipalID: awsGroup.ID, PrincipalName: name,
+			PrincipalType: preflight.PrincipalGroup, PrincipalID: awsGroup.ID, PrincipalName: name,
 		})
-		entraInventory.Groups = append(entraInventory.Groups, inventory.GroupMatch{DisplayName: name, Candidates: []inventory.EntraGroup{entraGroup}})
+		entraInventory.Groups = append(entraInventory.Groups, preflight.GroupMatch{DisplayName: name, Candidates: []preflight.EntraGroup{entraGroup}})
 	}
 	return aws, entraInventory
 }

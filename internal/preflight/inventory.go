@@ -1,8 +1,10 @@
-// Package inventory holds what the preflight reads from both sides before the
-// cutover: the AWS snapshot (kept by group display name so it survives a
+package preflight
+
+// The inventories: what the preflight reads from both sides before the
+// cutover, the AWS snapshot (kept by group display name so it survives a
 // change of identity store) and what Entra ID holds for the same groups and
-// users. Activities write these to the store; the analysis reads them.
-package inventory
+// users. Activities write these to the store; the analysis (analyze.go)
+// reads them and makes the findings (findings.go).
 
 // PrincipalType says whether an account assignment is held by a group or a user.
 type PrincipalType string
