@@ -14,6 +14,7 @@ import (
 
 	"github.com/platformguide/ssocutover/internal/approval"
 	"github.com/platformguide/ssocutover/workflows"
+	"github.com/platformguide/ssocutover/workflows/statusview"
 )
 
 // decision is what a person says at a gate.
@@ -139,7 +140,7 @@ func (c *cli) sendAndShow(ctx context.Context, tc client.Client, id, op string, 
 			return err
 		}
 		fmt.Fprintf(c.stdout, "%s at gate %s by %s: done.\n\n", op, input.Gate, input.By)
-		renderRotationStatus(c.stdout, rotationView{ScimTokenRotationStatus: status}, c.workflowLink(id), time.Now())
+		statusview.WriteRotation(c.stdout, statusview.Rotation{ScimTokenRotationStatus: status}, c.workflowLink(id), time.Now())
 		return nil
 	}
 	status, err := SendDecision[workflows.CutoverStatus](ctx, tc, id, op, input)
@@ -147,11 +148,11 @@ func (c *cli) sendAndShow(ctx context.Context, tc client.Client, id, op string, 
 		return err
 	}
 	fmt.Fprintf(c.stdout, "%s at gate %s by %s: done.\n\n", op, input.Gate, input.By)
-	RenderStatus(c.stdout, StatusView{CutoverStatus: status}, c.workflowLink(id), time.Now())
+	statusview.WriteCutover(c.stdout, statusview.Cutover{CutoverStatus: status}, c.workflowLink(id), time.Now())
 	return nil
 }
 
-// sendDecision sends op as an update and waits until the workflow has
+// SendDecision sends op as an update and waits until the workflow has
 // carried it out; a refusal by the workflow's validator comes back as the
 // error, at once. S is the workflow's status type.
 func SendDecision[S any](ctx context.Context, tc client.Client, id, op string, input workflows.GateDecision) (S, error) {

@@ -50,7 +50,7 @@ worker.`,
 	return cmd
 }
 
-// reportView is a stored preflight report with what it belongs to.
+// ReportView is a stored preflight report with what it belongs to.
 type ReportView struct {
 	WorkflowID string `json:"workflowId"`
 	Run        int    `json:"run"`
@@ -105,7 +105,7 @@ func severityOrder(s preflight.Severity) int {
 	return 2
 }
 
-// renderReport prints the findings grouped by severity, then code; within a
+// RenderReport prints the findings grouped by severity, then code; within a
 // code they keep the analysis's order.
 func RenderReport(w io.Writer, v ReportView) {
 	findings := slices.Clone(v.Findings)

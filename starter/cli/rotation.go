@@ -23,6 +23,7 @@ import (
 	"github.com/platformguide/ssocutover/internal/secretstore"
 	"github.com/platformguide/ssocutover/internal/words"
 	"github.com/platformguide/ssocutover/workflows"
+	"github.com/platformguide/ssocutover/workflows/statusview"
 )
 
 // The SCIM token rotation: a Temporal Schedule runs the ScimTokenRotation
@@ -306,7 +307,7 @@ func (c *cli) showRotation(ctx context.Context, tc client.Client, info schedules
 	}
 	if len(info.Running) == 0 && len(info.Recent) > 0 {
 		last := info.Recent[len(info.Recent)-1]
-		fmt.Fprintf(c.stdout, "\nLast run %s, started %s:\n", last.WorkflowID, formatTime(last.ActualAt))
+		fmt.Fprintf(c.stdout, "\nLast run %s, started %s:\n", last.WorkflowID, statusview.FormatTime(last.ActualAt))
 		var result workflows.ScimTokenRotationResult
 		if err := tc.GetWorkflow(ctx, last.WorkflowID, "").Get(ctx, &result); err != nil {
 			fmt.Fprintf(c.stdout, "  %s\n", words.OneLine(describeRunError(err)))
@@ -339,75 +340,19 @@ func renderRotationSchedule(w io.Writer, info schedules.RotationInfo) {
 	}
 	fmt.Fprintf(tw, "  Runs\t%s\n", every)
 	if len(info.NextRuns) > 0 {
-		fmt.Fprintf(tw, "  Next run\t%s\n", formatTime(info.NextRuns[0]))
+		fmt.Fprintf(tw, "  Next run\t%s\n", statusview.FormatTime(info.NextRuns[0]))
 	}
 	tw.Flush()
 }
 
-// rotationView is what status shows of a rotation run.
-type rotationView struct {
-	workflows.ScimTokenRotationStatus
-	Execution  executionView      `json:"execution"`
-	InProgress []ActivityProgress `json:"inProgress"`
-	QueryError string             `json:"queryError,omitempty"`
-}
-
-func fetchRotationStatus(ctx context.Context, tc client.Client, id string) (rotationView, error) {
+func fetchRotationStatus(ctx context.Context, tc client.Client, id string) (statusview.Rotation, error) {
 	execution, progress, err := describeExecution(ctx, tc, id)
 	if err != nil {
-		return rotationView{}, err
+		return statusview.Rotation{}, err
 	}
-	view := rotationView{Execution: execution, InProgress: progress}
+	view := statusview.Rotation{Execution: execution, InProgress: progress}
 	view.QueryError, err = queryStatus(ctx, tc, id, execution.RunID, &view.ScimTokenRotationStatus)
 	return view, err
-}
-
-// renderRotationStatus writes a rotation run's status for a person.
-func renderRotationStatus(w io.Writer, v rotationView, link string, now time.Time) {
-	s := v.ScimTokenRotationStatus
-	fmt.Fprintf(w, "SCIM token rotation run %s\n", cmp.Or(s.WorkflowID, "(unknown)"))
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	if v.Execution.Status != "" {
-		fmt.Fprintf(tw, "  Workflow\t%s, started %s\n", v.Execution.Status, formatTime(v.Execution.StartTime))
-	}
-	if link != "" {
-		fmt.Fprintf(tw, "  Temporal UI\t%s\n", link)
-	}
-	if s.Phase != "" {
-		fmt.Fprintf(tw, "  Phase\t%s\n", s.Phase)
-		fmt.Fprintf(tw, "  Now\t%s\n", words.OneLine(s.Step))
-	}
-	for _, t := range []struct {
-		label string
-		state *workflows.TokenState
-	}{{"Current token", s.Current}, {"New token", s.New}} {
-		if t.state != nil {
-			fmt.Fprintf(tw, "  %s\t%s, created %s, expires %s (%s)\n", t.label, t.state.Token,
-				formatTime(t.state.Created), t.state.Expires.UTC().Format(time.DateOnly), t.state.ExpirySource)
-		}
-	}
-	if j := s.Job; j != nil {
-		line := fmt.Sprintf("%s, last cycle %s", j.Code, cmp.Or(j.LastExecutionState, "-"))
-		if j.QuarantineReason != "" {
-			line += ", quarantine: " + words.OneLine(j.QuarantineReason)
-		}
-		fmt.Fprintf(tw, "  Provisioning job\t%s\n", line)
-	}
-	if s.Due != "" {
-		fmt.Fprintf(tw, "  Why a new token\t%s\n", words.OneLine(s.Due))
-	}
-	tw.Flush()
-	if v.QueryError != "" {
-		fmt.Fprintf(w, "\n%s\n", v.QueryError)
-	}
-	for _, p := range v.InProgress {
-		renderProgress(w, p, now)
-	}
-	if s.Gate != nil {
-		fmt.Fprintf(w, "\nWaiting for you at gate %q since %s (%s ago). What to do:\n\n", s.Gate.Name,
-			formatTime(s.Gate.OpenedAt), roundDuration(now.Sub(s.Gate.OpenedAt)))
-		fmt.Fprintln(w, IndentLines(s.Gate.Instructions, "  "))
-	}
 }
 
 // submitRotationToken stores a new SCIM token as a pending version of the
@@ -446,7 +391,7 @@ func (c *cli) submitRotationToken(ctx context.Context, id, endpoint string, toke
 		return err
 	}
 	fmt.Fprintf(c.stdout, "%s at gate %s by %s: the job runs on the new token.\n\n", workflows.OpSubmitSCIM, workflows.GateNewSCIMToken, by)
-	renderRotationStatus(c.stdout, rotationView{ScimTokenRotationStatus: status}, c.workflowLink(id), time.Now())
+	statusview.WriteRotation(c.stdout, statusview.Rotation{ScimTokenRotationStatus: status}, c.workflowLink(id), time.Now())
 	return nil
 }
 
@@ -482,6 +427,6 @@ func (c *cli) printRotationRun(ctx context.Context, tc client.Client, id string,
 	if asJSON {
 		return WriteJSON(c.stdout, view)
 	}
-	renderRotationStatus(c.stdout, view, c.workflowLink(id), time.Now())
+	statusview.WriteRotation(c.stdout, view, c.workflowLink(id), time.Now())
 	return nil
 }

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -92,28 +91,6 @@ func TestRotationRequestPinsAGivenExpiryToTheCurrentVersion(t *testing.T) {
 		requestFile: writeRotationRequest(t, rotationRequestYAML), tokenExpiresAt: "next spring",
 	})
 	require.ErrorContains(t, err, "want a date such as 2027-03-01")
-}
-
-// A rotation run's status ends with what the person must do.
-func TestRenderRotationStatus(t *testing.T) {
-	opened := time.Date(2027, 2, 1, 9, 0, 0, 0, time.UTC)
-	created := opened.AddDate(-1, 0, 10)
-	view := rotationView{ScimTokenRotationStatus: workflows.ScimTokenRotationStatus{
-		WorkflowID: "scim-token-rotation-d-1234567890-2027-02-01T09:00:00Z",
-		Phase:      workflows.RotationPhaseAwaitingToken,
-		Step:       "waiting at gate new-scim-token",
-		Due:        "The SCIM token expires in 9 days.",
-		Current:    &workflows.TokenState{Created: created, Expires: created.AddDate(1, 0, 0), ExpirySource: workflows.ExpiryFromSecretVersion},
-		GateState: workflows.GateState{Gate: &workflows.GateStatus{Name: workflows.GateNewSCIMToken, OpenedAt: opened,
-			Instructions: "Generate a token, then:\n\n    starter submit-scim --workflow-id X --token-file FILE --by NAME"}},
-	}}
-	var b bytes.Buffer
-	renderRotationStatus(&b, view, "", opened.Add(2*time.Hour))
-	out := b.String()
-	require.Contains(t, out, "Why a new token  The SCIM token expires in 9 days.")
-	require.Contains(t, out, "expires 2027-02-11 (secret version created)")
-	require.True(t, strings.HasSuffix(strings.TrimSpace(out), "starter submit-scim --workflow-id X --token-file FILE --by NAME"), out)
-	require.Contains(t, out, `Waiting for you at gate "new-scim-token"`)
 }
 
 func TestAFailedRunIsWordedByTheWorkflowsMessage(t *testing.T) {

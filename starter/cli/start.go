@@ -19,6 +19,7 @@ import (
 
 	"github.com/platformguide/ssocutover/internal/temporalclient"
 	"github.com/platformguide/ssocutover/workflows"
+	"github.com/platformguide/ssocutover/workflows/statusview"
 )
 
 func (c *cli) startCommand() *cobra.Command {
@@ -82,7 +83,7 @@ func (c *cli) start(ctx context.Context, req workflows.CutoverRequest) error {
 	return nil
 }
 
-// cutoverStartOptions start a cutover on the one task queue. With conflict
+// CutoverStartOptions start a cutover on the one task queue. With conflict
 // policy fail, a second start while one runs is refused; WorkflowExecution-
 // ErrorWhenAlreadyStarted makes the SDK say so instead of quietly handing
 // back the running one.
@@ -132,7 +133,7 @@ func (c *cli) temporalStartCommand(req workflows.CutoverRequest) string {
 	return strings.Join(args, " ")
 }
 
-// shellQuote quotes s for a POSIX shell when it needs it.
+// ShellQuote quotes s for a POSIX shell when it needs it.
 func ShellQuote(s string) string {
 	if s != "" && strings.IndexFunc(s, func(r rune) bool {
 		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_.:/@=,", r))
@@ -171,7 +172,7 @@ func parseRequest(name string, data []byte) (workflows.CutoverRequest, error) {
 		return req, err
 	}
 	if err := req.Validate(); err != nil {
-		return req, fmt.Errorf("the request is invalid:\n%s", IndentLines(err.Error(), "  - "))
+		return req, fmt.Errorf("the request is invalid:\n%s", statusview.IndentLines(err.Error(), "  - "))
 	}
 	return req, nil
 }
@@ -225,15 +226,4 @@ func decodeYAMLStrict(data []byte, v any) error {
 		return errors.New("more than one YAML document: a request file holds one")
 	}
 	return nil
-}
-
-// indentLines prefixes every line of s.
-func IndentLines(s, prefix string) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	for i, l := range lines {
-		if strings.TrimSpace(l) != "" {
-			lines[i] = prefix + l
-		}
-	}
-	return strings.Join(lines, "\n")
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/platformguide/ssocutover/internal/secretref"
 	"github.com/platformguide/ssocutover/internal/secretstore"
 	"github.com/platformguide/ssocutover/workflows"
+	"github.com/platformguide/ssocutover/workflows/statusview"
 )
 
 // The commands of the two console gates: the person hands the workflow what
@@ -128,7 +129,7 @@ func (c *cli) submitSCIM(ctx context.Context, t target, endpoint, tokenFile, by 
 		return err
 	}
 	fmt.Fprintf(c.stdout, "%s at gate %s by %s: the endpoint and Entra accepted the token.\n\n", workflows.OpSubmitSCIM, workflows.GateSCIMCredentials, by)
-	RenderStatus(c.stdout, StatusView{CutoverStatus: status}, c.workflowLink(id), time.Now())
+	statusview.WriteCutover(c.stdout, statusview.Cutover{CutoverStatus: status}, c.workflowLink(id), time.Now())
 	return nil
 }
 
@@ -158,7 +159,7 @@ func readToken(file string) (secretstore.Value, error) {
 	return secretstore.NewValue(token), nil
 }
 
-// storeSCIMToken keeps token as a new version of the cutover's token secret.
+// StoreSCIMToken keeps token as a new version of the cutover's token secret.
 func StoreSCIMToken(ctx context.Context, secrets secretstore.API, req workflows.CutoverRequest, token secretstore.Value) (secretref.Ref, error) {
 	requestToken, err := newRequestToken()
 	if err != nil {

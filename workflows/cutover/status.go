@@ -7,6 +7,7 @@ import (
 
 	"github.com/platformguide/ssocutover/workflows"
 	"github.com/platformguide/ssocutover/workflows/gate"
+	"github.com/platformguide/ssocutover/workflows/statusview"
 	"go.temporal.io/sdk/workflow"
 )
 
@@ -120,7 +121,7 @@ func (c *cutover) publish(ctx workflow.Context) {
 	for _, comp := range c.compensations {
 		c.status.PendingCompensations = append(c.status.PendingCompensations, comp.undoes)
 	}
-	workflow.SetCurrentDetails(ctx, renderDetails(c.status))
+	workflow.SetCurrentDetails(ctx, statusview.CutoverDetails(c.status))
 }
 
 // snapshot is a copy of the status that later changes do not reach.

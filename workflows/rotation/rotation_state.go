@@ -3,6 +3,7 @@ package rotation
 import (
 	"github.com/platformguide/ssocutover/workflows"
 	"github.com/platformguide/ssocutover/workflows/gate"
+	"github.com/platformguide/ssocutover/workflows/statusview"
 	"github.com/platformguide/ssocutover/workflows/step"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
@@ -48,7 +49,7 @@ func (r *rotation) setStep(ctx workflow.Context, phase, step string) {
 
 // publish shows the status in the Temporal UI.
 func (r *rotation) publish(ctx workflow.Context) {
-	workflow.SetCurrentDetails(ctx, renderRotationDetails(r.status))
+	workflow.SetCurrentDetails(ctx, statusview.RotationDetails(r.status))
 }
 
 // snapshot is a copy of the status that later changes do not reach.

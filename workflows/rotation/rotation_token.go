@@ -292,35 +292,3 @@ func deleteOldTokenInstructions(workflowID string, req workflows.ScimTokenRotati
 	fmt.Fprintf(&b, "To keep the old token a while longer, approve with `--override --reason \"WHY\"`.\n")
 	return b.String()
 }
-
-// renderRotationDetails is the rotation's status as Markdown for the
-// Temporal UI.
-func renderRotationDetails(s workflows.ScimTokenRotationStatus) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "## SCIM token rotation of %s\n\n", s.Request.IdentityStoreID)
-	fmt.Fprintf(&b, "**Phase:** %s  \n**Now:** %s\n\n", s.Phase, words.OneLine(s.Step))
-	if s.Due != "" {
-		fmt.Fprintf(&b, "**Why a new token:** %s\n\n", words.OneLine(s.Due))
-	}
-	gate.WriteGate(&b, s.Gate)
-	for _, t := range []struct {
-		label string
-		state *workflows.TokenState
-	}{{"Current token", s.Current}, {"New token", s.New}} {
-		if t.state != nil {
-			fmt.Fprintf(&b, "- %s: %s, created %s, expires %s (%s)\n", t.label, t.state.Token,
-				t.state.Created.UTC().Format(time.RFC3339), t.state.Expires.UTC().Format(time.DateOnly), t.state.ExpirySource)
-		}
-	}
-	if j := s.Job; j != nil {
-		fmt.Fprintf(&b, "- Provisioning job %s: %s, last cycle %s", s.Request.JobID, j.Code, words.OrDash(j.LastExecutionState))
-		if j.QuarantineReason != "" {
-			fmt.Fprintf(&b, ", quarantine: %s", words.OneLine(j.QuarantineReason))
-		}
-		b.WriteString("\n")
-	}
-	b.WriteString("\n")
-	gate.WriteDecisions(&b, s.Decisions)
-	gate.WriteRefused(&b, s.RefusedTotal, s.Refused)
-	return b.String()
-}

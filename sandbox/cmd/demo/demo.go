@@ -30,6 +30,7 @@ import (
 	"github.com/platformguide/ssocutover/starter/cli"
 	"github.com/platformguide/ssocutover/worker/app"
 	"github.com/platformguide/ssocutover/workflows"
+	"github.com/platformguide/ssocutover/workflows/statusview"
 )
 
 // demoGates are the gates --until can name, in the order a cutover meets them.
@@ -133,7 +134,7 @@ stays up until Ctrl-C, so the workflow can be explored in the Temporal UI.`,
 // demoResult is what --json prints: the status, and at the preflight gate
 // the full report with every finding.
 type demoResult struct {
-	cli.StatusView
+	statusview.Cutover
 	Report *cli.ReportView `json:"report,omitempty"`
 }
 
@@ -280,9 +281,9 @@ func runDemo(ctx context.Context, opts demoOptions, stdout io.Writer) error {
 		secrets: secretsmanager.NewFromConfig(awsConfig), dir: dataDir, say: say,
 	}
 	flags := demoFlags(server.Address, dataDir)
-	var view cli.StatusView
+	var view statusview.Cutover
 	for {
-		view, err = followCutover(ctx, tc, id, func(v cli.StatusView) bool { return v.Gate != nil }, opts.PollInterval, opts.Progress)
+		view, err = followCutover(ctx, tc, id, func(v statusview.Cutover) bool { return v.Gate != nil }, opts.PollInterval, opts.Progress)
 		if err != nil {
 			return err
 		}
@@ -297,11 +298,11 @@ func runDemo(ctx context.Context, opts demoOptions, stdout io.Writer) error {
 				say("    %s", command)
 			}
 			if len(commands) == 0 { // the gates of a rollback or of a failure
-				say("%s", cli.IndentLines(view.Gate.Instructions, "    "))
+				say("%s", statusview.IndentLines(view.Gate.Instructions, "    "))
 			}
 			say("")
 			opened := view.Gate.OpenedAt
-			view, err = followCutover(ctx, tc, id, func(v cli.StatusView) bool { return v.Gate == nil || !v.Gate.OpenedAt.Equal(opened) }, opts.PollInterval, opts.Progress)
+			view, err = followCutover(ctx, tc, id, func(v statusview.Cutover) bool { return v.Gate == nil || !v.Gate.OpenedAt.Equal(opened) }, opts.PollInterval, opts.Progress)
 			if err != nil {
 				return err
 			}
@@ -313,7 +314,7 @@ func runDemo(ctx context.Context, opts demoOptions, stdout io.Writer) error {
 	}
 
 	// The gate is open (or the cutover ended): show what a person would see.
-	result := demoResult{StatusView: view}
+	result := demoResult{Cutover: view}
 	if view.Preflight != nil && view.Gate != nil && view.Gate.Name == workflows.GatePreflight {
 		report, err := cli.ReadReport(ctx, dataDir, view.CutoverStatus)
 		if err != nil {
@@ -331,7 +332,7 @@ func runDemo(ctx context.Context, opts demoOptions, stdout io.Writer) error {
 			cli.RenderReport(stdout, *result.Report)
 			fmt.Fprintln(stdout)
 		}
-		cli.RenderStatus(stdout, view, link, time.Now())
+		statusview.WriteCutover(stdout, view, link, time.Now())
 		if view.Gate == nil {
 			renderSandboxState(stdout, sb)
 		}
@@ -443,7 +444,7 @@ func renderSandboxState(out io.Writer, sb *sandbox.Sandbox) {
 
 // followCutover prints the cutover's steps and its activities' progress as
 // they change, until stop says so or the cutover ends.
-func followCutover(ctx context.Context, tc client.Client, id string, stop func(cli.StatusView) bool, interval time.Duration, out io.Writer) (cli.StatusView, error) {
+func followCutover(ctx context.Context, tc client.Client, id string, stop func(statusview.Cutover) bool, interval time.Duration, out io.Writer) (statusview.Cutover, error) {
 	var lastStep string
 	lastProgress := map[string]string{}
 	ticker := time.NewTicker(interval)
@@ -451,7 +452,7 @@ func followCutover(ctx context.Context, tc client.Client, id string, stop func(c
 	for {
 		view, err := cli.FetchStatus(ctx, tc, id)
 		if err != nil {
-			return cli.StatusView{}, err
+			return statusview.Cutover{}, err
 		}
 		if view.QueryError == "" && view.Step != lastStep {
 			fmt.Fprintf(out, "  %s  %s\n", time.Now().Format("15:04:05"), words.OneLine(view.Step))
@@ -472,17 +473,17 @@ func followCutover(ctx context.Context, tc client.Client, id string, stop func(c
 		}
 		select {
 		case <-ctx.Done():
-			return cli.StatusView{}, fmt.Errorf("stopped while following the cutover: %w", ctx.Err())
+			return statusview.Cutover{}, fmt.Errorf("stopped while following the cutover: %w", ctx.Err())
 		case <-ticker.C:
 		}
 	}
 }
 
 // progressLine is an activity's progress on one line, "" when it reports none.
-func progressLine(p cli.ActivityProgress) string {
+func progressLine(p statusview.ActivityProgress) string {
 	var parts []string
 	if len(p.Progress) > 0 {
-		parts = append(parts, cli.FormatProgress(p.Progress))
+		parts = append(parts, statusview.FormatProgress(p.Progress))
 	}
 	if p.LastFailure != "" {
 		parts = append(parts, fmt.Sprintf("attempt %d, the last one failed: %s", p.Attempt, words.OneLine(p.LastFailure)))

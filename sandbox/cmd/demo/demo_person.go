@@ -13,6 +13,7 @@ import (
 	"github.com/platformguide/ssocutover/sandbox"
 	"github.com/platformguide/ssocutover/starter/cli"
 	"github.com/platformguide/ssocutover/workflows"
+	"github.com/platformguide/ssocutover/workflows/statusview"
 )
 
 // demoPerson plays the person at each gate of a demo cutover: the console
@@ -29,7 +30,7 @@ type demoPerson struct {
 }
 
 // answer does what the open gate asks.
-func (p *demoPerson) answer(ctx context.Context, view cli.StatusView) error {
+func (p *demoPerson) answer(ctx context.Context, view statusview.Cutover) error {
 	switch view.Gate.Name {
 	case workflows.GatePreflight:
 		return p.approvePreflight(ctx, view)
@@ -43,7 +44,7 @@ func (p *demoPerson) answer(ctx context.Context, view cli.StatusView) error {
 	return fmt.Errorf("the demo does not know gate %s", view.Gate.Name)
 }
 
-func (p *demoPerson) approvePreflight(ctx context.Context, view cli.StatusView) error {
+func (p *demoPerson) approvePreflight(ctx context.Context, view statusview.Cutover) error {
 	d := workflows.GateDecision{Gate: workflows.GatePreflight, By: "demo", Reason: "demo: the findings were read"}
 	if view.Preflight != nil && view.Preflight.Summary.Blockers > 0 {
 		d.Override, d.Reason = true, "demo: the sample's blockers are there to be seen, not fixed"
@@ -66,7 +67,7 @@ func (p *demoPerson) switchIdentitySource(ctx context.Context) error {
 		workflows.GateDecision{Gate: workflows.GateAWSSPMetadata, By: "demo", SPMetadataXML: string(metadata)})
 }
 
-func (p *demoPerson) enableProvisioning(ctx context.Context, view cli.StatusView) error {
+func (p *demoPerson) enableProvisioning(ctx context.Context, view statusview.Cutover) error {
 	if view.Resources == nil || view.Resources.IdPMetadata == nil {
 		return fmt.Errorf("gate %s is open without federation metadata", workflows.GateSCIMCredentials)
 	}
@@ -95,7 +96,7 @@ func (p *demoPerson) enableProvisioning(ctx context.Context, view cli.StatusView
 	})
 }
 
-func (p *demoPerson) confirmSignIn(ctx context.Context, view cli.StatusView) error {
+func (p *demoPerson) confirmSignIn(ctx context.Context, view statusview.Cutover) error {
 	d := workflows.GateDecision{Gate: workflows.GateConfirmSignIn, By: "demo"}
 	if v := view.Resources.Verification; v == nil || !v.Complete() {
 		d.Override, d.Reason = true, "demo: the sample's blockers leave something unverified"

@@ -19,6 +19,7 @@ import (
 	"github.com/platformguide/ssocutover/sandbox/world"
 	"github.com/platformguide/ssocutover/starter/cli"
 	"github.com/platformguide/ssocutover/workflows"
+	"github.com/platformguide/ssocutover/workflows/statusview"
 )
 
 // These tests run the demo for real: the Temporal dev server from
@@ -123,7 +124,7 @@ func TestDemoKeepsRunningForDecisions(t *testing.T) {
 		default:
 		}
 		out, err := starter("status", "--workflow-id", id, "--json")
-		var v cli.StatusView
+		var v statusview.Cutover
 		if err == nil && json.Unmarshal([]byte(out), &v) == nil && v.Gate != nil {
 			break
 		}
