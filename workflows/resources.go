@@ -4,8 +4,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/platformguide/ssocutover/activities/entra"
-	"github.com/platformguide/ssocutover/activities/identitycenter"
+	"github.com/platformguide/ssocutover/internal/model"
 	"github.com/platformguide/ssocutover/internal/samlmeta"
 	"github.com/platformguide/ssocutover/internal/secretref"
 	"github.com/platformguide/ssocutover/internal/words"
@@ -15,15 +14,15 @@ import (
 // list a person needs to audit the change or to undo it. It holds IDs,
 // names and secret ARNs, never a secret's value.
 type Resources struct {
-	BreakGlass         *BreakGlassUser                         `json:"breakGlass,omitempty"`
-	ServiceProvider    *samlmeta.SP                            `json:"serviceProvider,omitempty"`
-	App                *entra.EnterpriseApp                    `json:"app,omitempty"`
-	SigningCertificate *SigningCertificate                     `json:"signingCertificate,omitempty"`
-	IdPMetadata        *entra.FetchFederationMetadataResult    `json:"idpMetadata,omitempty"`
-	GroupAssignments   *GroupAssignments                       `json:"groupAssignments,omitempty"`
-	SCIM               *SCIMConnection                         `json:"scim,omitempty"`
-	Provisioning       *Provisioning                           `json:"provisioning,omitempty"`
-	Verification       *identitycenter.VerifyAssignmentsResult `json:"verification,omitempty"`
+	BreakGlass         *BreakGlassUser               `json:"breakGlass,omitempty"`
+	ServiceProvider    *samlmeta.SP                  `json:"serviceProvider,omitempty"`
+	App                *model.EnterpriseApp          `json:"app,omitempty"`
+	SigningCertificate *SigningCertificate           `json:"signingCertificate,omitempty"`
+	IdPMetadata        *model.FederationMetadata     `json:"idpMetadata,omitempty"`
+	GroupAssignments   *GroupAssignments             `json:"groupAssignments,omitempty"`
+	SCIM               *SCIMConnection               `json:"scim,omitempty"`
+	Provisioning       *Provisioning                 `json:"provisioning,omitempty"`
+	Verification       *model.AssignmentVerification `json:"verification,omitempty"`
 	// RotationSchedule is the Temporal Schedule that rotates the SCIM token.
 	RotationSchedule string `json:"rotationSchedule,omitempty"`
 }
@@ -62,12 +61,12 @@ type SCIMConnection struct {
 
 // Provisioning is the Entra provisioning job and what it last reported.
 type Provisioning struct {
-	JobID          string                             `json:"jobId"`
-	TemplateID     string                             `json:"templateId"`
-	StartedAt      time.Time                          `json:"startedAt,omitzero"`
-	OnDemandGroups int                                `json:"onDemandGroups"`
-	Checks         int                                `json:"checks"`
-	Last           *entra.ProvisioningJobStatusResult `json:"last,omitempty"`
+	JobID          string                       `json:"jobId"`
+	TemplateID     string                       `json:"templateId"`
+	StartedAt      time.Time                    `json:"startedAt,omitzero"`
+	OnDemandGroups int                          `json:"onDemandGroups"`
+	Checks         int                          `json:"checks"`
+	Last           *model.ProvisioningJobStatus `json:"last,omitempty"`
 }
 
 // The deterministic names of what the cutover creates. Activities look for

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/platformguide/ssocutover/activities/entra"
+	"github.com/platformguide/ssocutover/internal/model"
 	"github.com/platformguide/ssocutover/internal/secretref"
 )
 
@@ -53,7 +53,7 @@ type ScimTokenRotationRequest struct {
 	IdentityStoreID string `json:"identityStoreId" yaml:"identityStoreId"`
 	Region          string `json:"region" yaml:"region"`
 	// App and JobID are Entra's enterprise app and its provisioning job.
-	App   entra.EnterpriseApp `json:"app" yaml:"app"`
+	App   model.EnterpriseApp `json:"app" yaml:"app"`
 	JobID string              `json:"jobId" yaml:"jobId"`
 	// SCIMEndpoint is the endpoint the job provisions to.
 	SCIMEndpoint string `json:"scimEndpoint" yaml:"scimEndpoint"`
@@ -182,8 +182,8 @@ type ScimTokenRotationStatus struct {
 	// GateState is the open gate, the decisions and the refused signals.
 	GateState
 	// Current is the token the job uses; Job its last known health.
-	Current *TokenState                        `json:"current,omitempty"`
-	Job     *entra.ProvisioningJobStatusResult `json:"job,omitempty"`
+	Current *TokenState                  `json:"current,omitempty"`
+	Job     *model.ProvisioningJobStatus `json:"job,omitempty"`
 	// Due says why a new token is needed, when it is.
 	Due string `json:"due,omitempty"`
 	// New is the new token once the job works with it.
@@ -197,10 +197,10 @@ type ScimTokenRotationResult struct {
 	Message string `json:"message"`
 	// Token is the token the job uses now, with its expiry; Previous the
 	// one it replaced, when it rotated.
-	Token     TokenState                         `json:"token"`
-	Previous  *TokenState                        `json:"previous,omitempty"`
-	Job       *entra.ProvisioningJobStatusResult `json:"job,omitempty"`
-	Decisions []Decision                         `json:"decisions"`
+	Token     TokenState                   `json:"token"`
+	Previous  *TokenState                  `json:"previous,omitempty"`
+	Job       *model.ProvisioningJobStatus `json:"job,omitempty"`
+	Decisions []Decision                   `json:"decisions"`
 }
 
 // RotationRequestFromCutover is the rotation request of the provisioning a

@@ -29,6 +29,7 @@ import (
 
 	"github.com/platformguide/ssocutover/internal/apicalls"
 	"github.com/platformguide/ssocutover/internal/graphclient"
+	"github.com/platformguide/ssocutover/internal/model"
 )
 
 // DefaultAppVisibilityWait is how long the enterprise app activities wait
@@ -70,7 +71,7 @@ func (a *Activities) appVisibilityWait() time.Duration {
 // appHeartbeat is EnsureEnterpriseApp's heartbeat detail: the app once the
 // attempt knows it, so that a retry resumes with it.
 type appHeartbeat struct {
-	App EnterpriseApp `json:"app"`
+	App model.EnterpriseApp `json:"app"`
 	// Created says an attempt instantiated App (rather than found it).
 	Created bool `json:"created"`
 }
@@ -113,10 +114,10 @@ type appEnsurer struct {
 // ensure returns the app and whether this activity (in any attempt)
 // instantiated it. An app found by name on a retry counts as found: the
 // attempt that may have made it left no trace.
-func (e *appEnsurer) ensure(ctx context.Context) (EnterpriseApp, bool, error) {
+func (e *appEnsurer) ensure(ctx context.Context) (model.EnterpriseApp, bool, error) {
 	if earlier, ok := e.fromEarlierAttempt(ctx); ok {
 		if err := e.waitReadable(ctx, earlier, true); err != nil {
-			return EnterpriseApp{}, false, err
+			return model.EnterpriseApp{}, false, err
 		}
 		return earlier.App, earlier.Created, nil
 	}
@@ -129,26 +130,26 @@ func (e *appEnsurer) ensure(ctx context.Context) (EnterpriseApp, bool, error) {
 		found, err = e.findWithin(ctx, e.wait)
 	}
 	if err != nil {
-		return EnterpriseApp{}, false, err
+		return model.EnterpriseApp{}, false, err
 	}
 	if found != nil {
 		hb := appHeartbeat{App: *found}
 		heartbeat(ctx, hb)
 		if err := e.waitReadable(ctx, hb, false); err != nil {
-			return EnterpriseApp{}, false, err
+			return model.EnterpriseApp{}, false, err
 		}
 		return hb.App, false, nil
 	}
 
 	app, err := e.instantiate(ctx)
 	if err != nil {
-		return EnterpriseApp{}, false, err
+		return model.EnterpriseApp{}, false, err
 	}
 	// From here on a retry knows the app: never instantiate twice.
 	created := appHeartbeat{App: app, Created: true}
 	heartbeat(ctx, created)
 	if err := e.waitReadable(ctx, created, false); err != nil {
-		return EnterpriseApp{}, false, err
+		return model.EnterpriseApp{}, false, err
 	}
 	return app, true, nil
 }
@@ -183,7 +184,7 @@ func heartbeat(ctx context.Context, details any) {
 }
 
 // find looks the app up by display name: nil when the tenant has none.
-func (e *appEnsurer) find(ctx context.Context) (*EnterpriseApp, error) {
+func (e *appEnsurer) find(ctx context.Context) (*model.EnterpriseApp, error) {
 	what := fmt.Sprintf("look up the application %q", e.name)
 	page, err := e.graph.Client.Applications().Get(ctx, &applications.ApplicationsRequestBuilderGetRequestConfiguration{
 		QueryParameters: &applications.ApplicationsRequestBuilderGetQueryParameters{
@@ -215,7 +216,7 @@ func (e *appEnsurer) find(ctx context.Context) (*EnterpriseApp, error) {
 				"Rename or delete that application in Entra, then retry this step",
 			e.name, deref(app.GetId()), awsTemplateName, e.templateID), ErrAppConflict, nil)
 	}
-	found := EnterpriseApp{DisplayName: deref(app.GetDisplayName()), AppID: deref(app.GetAppId()), ApplicationObjectID: deref(app.GetId())}
+	found := model.EnterpriseApp{DisplayName: deref(app.GetDisplayName()), AppID: deref(app.GetAppId()), ApplicationObjectID: deref(app.GetId())}
 	spID, err := e.servicePrincipalOf(ctx, found.AppID)
 	if err != nil {
 		return nil, err
@@ -249,7 +250,7 @@ func (e *appEnsurer) servicePrincipalOf(ctx context.Context, appID string) (stri
 	return deref(page.GetValue()[0].GetId()), nil
 }
 
-func (e *appEnsurer) waitForServicePrincipal(ctx context.Context, app EnterpriseApp) (string, error) {
+func (e *appEnsurer) waitForServicePrincipal(ctx context.Context, app model.EnterpriseApp) (string, error) {
 	var spID string
 	err := poll(ctx, e.wait, func() (bool, error) {
 		heartbeat(ctx, appHeartbeat{})
@@ -267,8 +268,8 @@ func (e *appEnsurer) waitForServicePrincipal(ctx context.Context, app Enterprise
 }
 
 // findWithin searches by name until the app shows or wait has passed.
-func (e *appEnsurer) findWithin(ctx context.Context, wait time.Duration) (*EnterpriseApp, error) {
-	var found *EnterpriseApp
+func (e *appEnsurer) findWithin(ctx context.Context, wait time.Duration) (*model.EnterpriseApp, error) {
+	var found *model.EnterpriseApp
 	err := poll(ctx, wait, func() (bool, error) {
 		heartbeat(ctx, appHeartbeat{})
 		var err error
@@ -283,17 +284,17 @@ func (e *appEnsurer) findWithin(ctx context.Context, wait time.Duration) (*Enter
 
 // instantiate creates the app from the gallery template, after checking
 // that the template is the one the cutover needs.
-func (e *appEnsurer) instantiate(ctx context.Context) (EnterpriseApp, error) {
+func (e *appEnsurer) instantiate(ctx context.Context) (model.EnterpriseApp, error) {
 	template, err := e.graph.Client.ApplicationTemplates().ByApplicationTemplateId(e.templateID).Get(ctx, nil)
 	if statusOf(err) == http.StatusNotFound {
-		return EnterpriseApp{}, temporal.NewNonRetryableApplicationError(fmt.Sprintf(
+		return model.EnterpriseApp{}, temporal.NewNonRetryableApplicationError(fmt.Sprintf(
 			"the Entra gallery has no application template %s; the cutover needs %q (template %s)", e.templateID, awsTemplateName, AWSIdentityCenterTemplateID), ErrWrongTemplate, err)
 	}
 	if err != nil {
-		return EnterpriseApp{}, appCallError("read the gallery application template "+e.templateID, err)
+		return model.EnterpriseApp{}, appCallError("read the gallery application template "+e.templateID, err)
 	}
 	if !strings.Contains(deref(template.GetDisplayName()), awsTemplateName) {
-		return EnterpriseApp{}, temporal.NewNonRetryableApplicationError(fmt.Sprintf(
+		return model.EnterpriseApp{}, temporal.NewNonRetryableApplicationError(fmt.Sprintf(
 			"the gallery application template %s is %q, not %q: use template %s", e.templateID, deref(template.GetDisplayName()), awsTemplateName, AWSIdentityCenterTemplateID), ErrWrongTemplate, nil)
 	}
 
@@ -304,9 +305,9 @@ func (e *appEnsurer) instantiate(ctx context.Context) (EnterpriseApp, error) {
 	if err != nil {
 		// A server error or a lost answer may hide an app that was made:
 		// the retry looks for it before it instantiates again.
-		return EnterpriseApp{}, appCallError(fmt.Sprintf("create the enterprise application %q from the gallery", e.name), err)
+		return model.EnterpriseApp{}, appCallError(fmt.Sprintf("create the enterprise application %q from the gallery", e.name), err)
 	}
-	app := EnterpriseApp{DisplayName: e.name}
+	app := model.EnterpriseApp{DisplayName: e.name}
 	if a := created.GetApplication(); a != nil {
 		app.ApplicationObjectID, app.AppID = deref(a.GetId()), deref(a.GetAppId())
 	}
@@ -314,7 +315,7 @@ func (e *appEnsurer) instantiate(ctx context.Context) (EnterpriseApp, error) {
 		app.ServicePrincipalID = deref(sp.GetId())
 	}
 	if app.ApplicationObjectID == "" || app.AppID == "" || app.ServicePrincipalID == "" {
-		return EnterpriseApp{}, fmt.Errorf("create the enterprise application %q: Entra's answer lacks the application or service principal ID (the retry looks the app up by name)", e.name)
+		return model.EnterpriseApp{}, fmt.Errorf("create the enterprise application %q: Entra's answer lacks the application or service principal ID (the retry looks the app up by name)", e.name)
 	}
 	return app, nil
 }
@@ -413,7 +414,7 @@ func ignoreNotFound(err error) error {
 }
 
 // appGone is the error when the cutover's app disappeared between steps.
-func appGone(app EnterpriseApp, err error) error {
+func appGone(app model.EnterpriseApp, err error) error {
 	return temporal.NewNonRetryableApplicationError(fmt.Sprintf(
 		"the enterprise application %q (service principal %s, application %s) no longer exists in Entra: someone deleted it. "+
 			"Roll the cutover back, or retry the enterprise app step to create it again",
@@ -421,7 +422,7 @@ func appGone(app EnterpriseApp, err error) error {
 }
 
 // whenGone returns appGone for a 404 and err otherwise.
-func whenGone(app EnterpriseApp, err error) error {
+func whenGone(app model.EnterpriseApp, err error) error {
 	var nf *notFoundError
 	if errors.As(err, &nf) {
 		return appGone(app, err)
@@ -443,8 +444,8 @@ func retryThrottledOnly() []abstractions.RequestOption {
 	}}
 }
 
-// checkApp refuses an EnterpriseApp without the IDs the activity needs.
-func checkApp(activityName string, app EnterpriseApp) error {
+// checkApp refuses an model.EnterpriseApp without the IDs the activity needs.
+func checkApp(activityName string, app model.EnterpriseApp) error {
 	if app.ServicePrincipalID == "" || app.ApplicationObjectID == "" || app.AppID == "" {
 		return temporal.NewNonRetryableApplicationError(activityName+" needs the app from EnsureEnterpriseApp (appId, applicationObjectId, servicePrincipalId)", ErrInvalidRequest, nil)
 	}

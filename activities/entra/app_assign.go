@@ -23,6 +23,7 @@ import (
 
 	"github.com/platformguide/ssocutover/internal/apicalls"
 	"github.com/platformguide/ssocutover/internal/graphclient"
+	"github.com/platformguide/ssocutover/internal/model"
 	"github.com/platformguide/ssocutover/internal/preflight"
 	"github.com/platformguide/ssocutover/internal/progress"
 )
@@ -137,7 +138,7 @@ func (a *Activities) groupsToAssign(ctx context.Context, in AssignGroupsToAppInp
 // assignRun is one run of AssignGroupsToApp.
 type assignRun struct {
 	graph       *graphclient.Client
-	app         EnterpriseApp
+	app         model.EnterpriseApp
 	concurrency int
 	progress    *progress.Reporter
 
@@ -295,7 +296,7 @@ func (r *assignRun) count(changed int) {
 
 // assignCallError is appCallError for assignments, which need their own
 // permission: Application.ReadWrite.All does not allow them.
-func assignCallError(app EnterpriseApp, what string, err error) error {
+func assignCallError(app model.EnterpriseApp, what string, err error) error {
 	if statusOf(err) == 403 {
 		code, message := graphErrorCode(err)
 		return temporal.NewNonRetryableApplicationError(fmt.Sprintf(

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/platformguide/ssocutover/activities/entra"
+	"github.com/platformguide/ssocutover/internal/model"
 	"github.com/platformguide/ssocutover/internal/preflight"
 	"github.com/platformguide/ssocutover/sandbox"
 	"github.com/platformguide/ssocutover/sandbox/world"
@@ -22,7 +23,7 @@ const userRoleID = "8774f594-1d59-4279-b9d9-59ef09a23530"
 
 // assignInput stores the Entra inventory and preflight report of f's world
 // and returns the input that assigns its matched groups to app.
-func assignInput(t *testing.T, f *appFixture, app entra.EnterpriseApp) entra.AssignGroupsToAppInput {
+func assignInput(t *testing.T, f *appFixture, app model.EnterpriseApp) entra.AssignGroupsToAppInput {
 	t.Helper()
 	ctx := context.Background()
 	aws := worldinv.AWS(f.world)
@@ -120,7 +121,7 @@ func TestAssignGroupsToAppStoppedAfterTheWriteAssignsEachGroupOnce(t *testing.T)
 
 // requireAssignedOnce checks that exactly groups are assigned to the app,
 // each once, to the User role.
-func requireAssignedOnce(t *testing.T, f *appFixture, app entra.EnterpriseApp, groups []string) {
+func requireAssignedOnce(t *testing.T, f *appFixture, app model.EnterpriseApp, groups []string) {
 	t.Helper()
 	got := requireOneApp(t, f, app)
 	require.Equal(t, groups, got.AssignedGroupIDs)

@@ -17,6 +17,7 @@ import (
 
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/platformguide/ssocutover/internal/model"
 	"github.com/platformguide/ssocutover/internal/samlmeta"
 )
 
@@ -49,9 +50,9 @@ func (a *Activities) loginClient() *http.Client {
 // after it is made, so a missing document or an old certificate is
 // fetched again for up to Activities.AppVisibilityWait before the activity
 // gives up and says what to check.
-func (a *Activities) FetchFederationMetadata(ctx context.Context, in FetchFederationMetadataInput) (FetchFederationMetadataResult, error) {
+func (a *Activities) FetchFederationMetadata(ctx context.Context, in FetchFederationMetadataInput) (model.FederationMetadata, error) {
 	if in.TenantID == "" || in.AppID == "" {
-		return FetchFederationMetadataResult{}, temporal.NewNonRetryableApplicationError("FetchFederationMetadata needs the tenant ID (tenantId) and the app ID (appId)", ErrInvalidRequest, nil)
+		return model.FederationMetadata{}, temporal.NewNonRetryableApplicationError("FetchFederationMetadata needs the tenant ID (tenantId) and the app ID (appId)", ErrInvalidRequest, nil)
 	}
 	f := &metadataFetch{
 		client: a.loginClient(),
@@ -60,7 +61,7 @@ func (a *Activities) FetchFederationMetadata(ctx context.Context, in FetchFedera
 		in: in,
 	}
 
-	var result FetchFederationMetadataResult
+	var result model.FederationMetadata
 	var notYet error // why the last download was not what we wait for
 	err := poll(ctx, a.appVisibilityWait(), func() (bool, error) {
 		heartbeat(ctx, nil)
@@ -69,10 +70,10 @@ func (a *Activities) FetchFederationMetadata(ctx context.Context, in FetchFedera
 		return notYet == nil, err
 	})
 	if errors.Is(err, errPollTimeout) {
-		return FetchFederationMetadataResult{}, notYet
+		return model.FederationMetadata{}, notYet
 	}
 	if err != nil {
-		return FetchFederationMetadataResult{}, err
+		return model.FederationMetadata{}, err
 	}
 	return result, nil
 }
@@ -88,7 +89,7 @@ type metadataFetch struct {
 // non-retryable error for what may still change if fetched again (Entra
 // not yet publishing the app or its new certificate); err is final for
 // this attempt.
-func (f *metadataFetch) fetch(ctx context.Context) (result FetchFederationMetadataResult, notYet, err error) {
+func (f *metadataFetch) fetch(ctx context.Context) (result model.FederationMetadata, notYet, err error) {
 	data, status, err := f.download(ctx)
 	if err != nil {
 		return result, nil, err
@@ -119,7 +120,7 @@ func (f *metadataFetch) fetch(ctx context.Context) (result FetchFederationMetada
 				"Check in the enterprise application (Single sign-on > SAML Certificates) that %s is active, then retry this step",
 			f.in.AppID, thumbprints(idp), f.in.CertificateThumbprint, f.in.CertificateThumbprint), ErrInvalidMetadata, nil), nil
 	}
-	return FetchFederationMetadataResult{
+	return model.FederationMetadata{
 		MetadataXML:           string(data),
 		EntityID:              idp.EntityID,
 		SignOnURL:             idp.SingleSignOnURL,

@@ -22,6 +22,7 @@ import (
 
 	"github.com/platformguide/ssocutover/internal/apicalls"
 	"github.com/platformguide/ssocutover/internal/graphclient"
+	"github.com/platformguide/ssocutover/internal/model"
 )
 
 // signingCertificateName is the name Entra's portal gives the SAML signing
@@ -88,7 +89,7 @@ func (a *Activities) ConfigureSAML(ctx context.Context, in ConfigureSAMLInput) (
 // samlSetup is one run of ConfigureSAML.
 type samlSetup struct {
 	graph *graphclient.Client
-	app   EnterpriseApp
+	app   model.EnterpriseApp
 }
 
 func (s *samlSetup) servicePrincipal() *serviceprincipals.ServicePrincipalItemRequestBuilder {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/platformguide/ssocutover/activities/entra"
 	"github.com/platformguide/ssocutover/internal/activitytest"
+	"github.com/platformguide/ssocutover/internal/model"
 	"github.com/platformguide/ssocutover/internal/samlmeta"
 	"github.com/platformguide/ssocutover/sandbox"
 )
@@ -22,20 +23,20 @@ const (
 )
 
 // ensureApp makes the app and returns it.
-func ensureApp(t *testing.T, f *appFixture) entra.EnterpriseApp {
+func ensureApp(t *testing.T, f *appFixture) model.EnterpriseApp {
 	t.Helper()
 	var res entra.EnsureEnterpriseAppResult
 	require.NoError(t, execute(t, f.acts, entra.EnsureEnterpriseAppName, ensureInput(), &res))
 	return res.App
 }
 
-func samlInput(app entra.EnterpriseApp) entra.ConfigureSAMLInput {
+func samlInput(app model.EnterpriseApp) entra.ConfigureSAMLInput {
 	return entra.ConfigureSAMLInput{App: app, EntityID: entityID, ACSURL: acsURL}
 }
 
 // addCertificate adds a signing certificate lasting d to the app's service
 // principal, as a person could in the portal, and returns its thumbprint.
-func addCertificate(t *testing.T, f *appFixture, app entra.EnterpriseApp, d time.Duration) string {
+func addCertificate(t *testing.T, f *appFixture, app model.EnterpriseApp, d time.Duration) string {
 	t.Helper()
 	body := serviceprincipals.NewItemAddTokenSigningCertificatePostRequestBody()
 	body.SetDisplayName(ptr("CN=earlier"))
@@ -140,7 +141,7 @@ func TestFetchFederationMetadataOfTheConfiguredApp(t *testing.T) {
 	in := entra.FetchFederationMetadataInput{TenantID: tenantID, AppID: app.AppID}
 
 	// No active certificate yet: Entra publishes nothing for the app.
-	var res entra.FetchFederationMetadataResult
+	var res model.FederationMetadata
 	err := execute(t, f.acts, entra.FetchFederationMetadataName, in, &res)
 	requireAppError(t, err, entra.ErrInvalidMetadata, app.AppID, "HTTP 404", "active SAML signing certificate")
 
@@ -160,7 +161,7 @@ func TestFetchFederationMetadataOfTheConfiguredApp(t *testing.T) {
 
 	// Without a thumbprint to check, the valid certificate.
 	in.CertificateThumbprint = ""
-	var again entra.FetchFederationMetadataResult
+	var again model.FederationMetadata
 	require.NoError(t, execute(t, f.acts, entra.FetchFederationMetadataName, in, &again))
 	require.Equal(t, res, again)
 }
@@ -170,7 +171,7 @@ func TestFetchFederationMetadataRefusesAnOtherCertificateOrABadDocument(t *testi
 	app := ensureApp(t, f)
 	var saml entra.ConfigureSAMLResult
 	require.NoError(t, execute(t, f.acts, entra.ConfigureSAMLName, samlInput(app), &saml))
-	var res entra.FetchFederationMetadataResult
+	var res model.FederationMetadata
 
 	// A certificate the metadata does not name (yet): fetched again for a
 	// while, then refused with both thumbprints.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/platformguide/ssocutover/activities/entra"
 	"github.com/platformguide/ssocutover/internal/apicalls"
+	"github.com/platformguide/ssocutover/internal/model"
 	"github.com/platformguide/ssocutover/sandbox"
 )
 
@@ -25,12 +26,12 @@ func ensureInput() entra.EnsureEnterpriseAppInput {
 
 // requireOneApp checks that the tenant has exactly the app res names,
 // readable.
-func requireOneApp(t *testing.T, f *appFixture, app entra.EnterpriseApp) sandbox.EnterpriseAppInfo {
+func requireOneApp(t *testing.T, f *appFixture, app model.EnterpriseApp) sandbox.EnterpriseAppInfo {
 	t.Helper()
 	apps := f.sb.EnterpriseApps()
 	require.Len(t, apps, 1, "exactly one app")
 	got := apps[0]
-	require.Equal(t, entra.EnterpriseApp{DisplayName: appName, AppID: got.AppID, ApplicationObjectID: got.ApplicationObjectID, ServicePrincipalID: got.ServicePrincipalID}, app)
+	require.Equal(t, model.EnterpriseApp{DisplayName: appName, AppID: got.AppID, ApplicationObjectID: got.ApplicationObjectID, ServicePrincipalID: got.ServicePrincipalID}, app)
 	require.True(t, got.Visible)
 	require.Equal(t, entra.AWSIdentityCenterTemplateID, got.TemplateID)
 	return got

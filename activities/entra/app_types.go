@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/platformguide/ssocutover/internal/apicalls"
+	"github.com/platformguide/ssocutover/internal/model"
 	"github.com/platformguide/ssocutover/internal/secretref"
 	"github.com/platformguide/ssocutover/internal/store"
 )
@@ -29,17 +30,6 @@ const AWSIdentityCenterTemplateID = "21ed01d2-ec13-4e9e-86c1-cd546719ebc4"
 // template for AWS IAM Identity Center.
 const AWSProvisioningTemplateFactoryTag = "aWSSingleSignon"
 
-// EnterpriseApp names the enterprise application the cutover created.
-type EnterpriseApp struct {
-	DisplayName string `json:"displayName" yaml:"displayName"`
-	// AppID is the application (client) ID, used in the federation metadata URL.
-	AppID string `json:"appId" yaml:"appId"`
-	// ApplicationObjectID is the application object's ID (/applications/{id}).
-	ApplicationObjectID string `json:"applicationObjectId" yaml:"applicationObjectId"`
-	// ServicePrincipalID is the enterprise app (/servicePrincipals/{id}).
-	ServicePrincipalID string `json:"servicePrincipalId" yaml:"servicePrincipalId"`
-}
-
 // EnsureEnterpriseAppInput names the enterprise application to create from
 // the gallery template, or find from an earlier attempt.
 type EnsureEnterpriseAppInput struct {
@@ -52,7 +42,7 @@ type EnsureEnterpriseAppInput struct {
 
 // EnsureEnterpriseAppResult is the app, readable by GET when returned.
 type EnsureEnterpriseAppResult struct {
-	App      EnterpriseApp             `json:"app"`
+	App      model.EnterpriseApp       `json:"app"`
 	Created  bool                      `json:"created"`
 	APICalls []apicalls.OperationCount `json:"apiCalls"`
 }
@@ -61,9 +51,9 @@ type EnsureEnterpriseAppResult struct {
 // provider's identifier and reply URL (from the SP metadata the person
 // downloaded from the Identity Center console).
 type ConfigureSAMLInput struct {
-	App      EnterpriseApp `json:"app"`
-	EntityID string        `json:"entityId"`
-	ACSURL   string        `json:"acsUrl"`
+	App      model.EnterpriseApp `json:"app"`
+	EntityID string              `json:"entityId"`
+	ACSURL   string              `json:"acsUrl"`
 }
 
 // ConfigureSAMLResult describes the app's active signing certificate.
@@ -82,21 +72,10 @@ type FetchFederationMetadataInput struct {
 	CertificateThumbprint string `json:"certificateThumbprint,omitempty"`
 }
 
-// FetchFederationMetadataResult is the validated metadata. It is public (no
-// secret in it) and a few KiB, so it travels in history and status, and
-// `starter metadata` can write it out for the person to upload.
-type FetchFederationMetadataResult struct {
-	MetadataXML           string    `json:"metadataXml"`
-	EntityID              string    `json:"entityId"`
-	SignOnURL             string    `json:"signOnUrl"`
-	CertificateThumbprint string    `json:"certificateThumbprint"`
-	CertificateExpires    time.Time `json:"certificateExpires"`
-}
-
 // AssignGroupsToAppInput assigns the Entra groups the preflight matched to
 // the app's User role.
 type AssignGroupsToAppInput struct {
-	App EnterpriseApp `json:"app"`
+	App model.EnterpriseApp `json:"app"`
 	// Report is the preflight.Report; the groups assigned are the Entra
 	// groups matched to AWS groups there (exactly one candidate each).
 	Report store.Ref `json:"report"`
@@ -129,7 +108,7 @@ type AssignGroupsToAppResult struct {
 // EnsureProvisioningJobInput names the app whose provisioning job to create
 // from the aWSSingleSignon template, or find.
 type EnsureProvisioningJobInput struct {
-	App EnterpriseApp `json:"app"`
+	App model.EnterpriseApp `json:"app"`
 }
 
 // EnsureProvisioningJobResult names the job.
@@ -145,10 +124,10 @@ type EnsureProvisioningJobResult struct {
 // validateCredentials. The token is read from Secrets Manager here and
 // nowhere else.
 type ConfigureProvisioningInput struct {
-	App          EnterpriseApp `json:"app"`
-	JobID        string        `json:"jobId"`
-	SCIMEndpoint string        `json:"scimEndpoint"`
-	SCIMToken    secretref.Ref `json:"scimToken"`
+	App          model.EnterpriseApp `json:"app"`
+	JobID        string              `json:"jobId"`
+	SCIMEndpoint string              `json:"scimEndpoint"`
+	SCIMToken    secretref.Ref       `json:"scimToken"`
 	// NotificationEmail, when set, gets Entra's provisioning failure emails.
 	NotificationEmail string `json:"notificationEmail,omitempty"`
 }
@@ -161,9 +140,9 @@ type ConfigureProvisioningResult struct {
 // StartProvisioningInput starts the job and asks for on-demand provisioning
 // of the assigned groups where the API allows it.
 type StartProvisioningInput struct {
-	App      EnterpriseApp `json:"app"`
-	JobID    string        `json:"jobId"`
-	GroupIDs []string      `json:"groupIds"`
+	App      model.EnterpriseApp `json:"app"`
+	JobID    string              `json:"jobId"`
+	GroupIDs []string            `json:"groupIds"`
 }
 
 // StartProvisioningResult says what was started.
@@ -175,40 +154,8 @@ type StartProvisioningResult struct {
 
 // ProvisioningJobStatusInput names the job.
 type ProvisioningJobStatusInput struct {
-	App   EnterpriseApp `json:"app"`
-	JobID string        `json:"jobId"`
-}
-
-// Provisioning job status codes, as Graph reports them.
-const (
-	JobActive     = "Active"
-	JobPaused     = "Paused"
-	JobQuarantine = "Quarantine"
-	JobNotRun     = "NotRun"
-)
-
-// ProvisioningJobStatusResult is what the job reports about itself.
-type ProvisioningJobStatusResult struct {
-	// Code is JobActive, JobPaused, JobQuarantine or JobNotRun.
-	Code string `json:"code"`
-	// QuarantineReason says why, when Code is JobQuarantine.
-	QuarantineReason string `json:"quarantineReason,omitempty"`
-	// QuarantineErrorCode is the code of the error that caused the
-	// quarantine (a credential failure means the SCIM token no longer works).
-	QuarantineErrorCode string `json:"quarantineErrorCode,omitempty"`
-	// LastExecutionState is the state of the last cycle (Succeeded,
-	// Failed, ...); LastExecutionEnded when it ended.
-	LastExecutionState string    `json:"lastExecutionState,omitempty"`
-	LastExecutionEnded time.Time `json:"lastExecutionEnded,omitzero"`
-	// LastExecutionError is the last cycle's error, if any.
-	LastExecutionError string `json:"lastExecutionError,omitempty"`
-	// SteadyStateAchieved is when the job last had nothing left to do.
-	SteadyStateAchieved time.Time `json:"steadyStateAchieved,omitzero"`
-	// Provisioned counts objects in the target by type ("User", "Group").
-	Provisioned map[string]int `json:"provisioned,omitempty"`
-	// Escrowed counts objects the job keeps failing on.
-	Escrowed int                       `json:"escrowed"`
-	APICalls []apicalls.OperationCount `json:"apiCalls"`
+	App   model.EnterpriseApp `json:"app"`
+	JobID string              `json:"jobId"`
 }
 
 // Error types of the cutover's Microsoft steps.

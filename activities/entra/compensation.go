@@ -23,6 +23,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/platformguide/ssocutover/internal/apicalls"
+	"github.com/platformguide/ssocutover/internal/model"
 	"github.com/platformguide/ssocutover/internal/progress"
 )
 
@@ -201,7 +202,7 @@ func (a *Activities) DeleteEnterpriseApp(ctx context.Context, in DeleteEnterpris
 
 // deleteApplication deletes the application object after checking that it
 // is the cutover's app; false when it was already gone.
-func (a *Activities) deleteApplication(ctx context.Context, app EnterpriseApp) (bool, error) {
+func (a *Activities) deleteApplication(ctx context.Context, app model.EnterpriseApp) (bool, error) {
 	what := fmt.Sprintf("delete the enterprise application %q (object ID %s)", app.DisplayName, app.ApplicationObjectID)
 	byID := a.Graph.Client.Applications().ByApplicationId(app.ApplicationObjectID)
 	found, err := byID.Get(ctx, &applications.ApplicationItemRequestBuilderGetRequestConfiguration{
@@ -233,7 +234,7 @@ func (a *Activities) deleteApplication(ctx context.Context, app EnterpriseApp) (
 
 // waitUntilAppGone waits until GET answers 404 for both the application and
 // its service principal, as long as Entra may take to show a new app.
-func (a *Activities) waitUntilAppGone(ctx context.Context, app EnterpriseApp) error {
+func (a *Activities) waitUntilAppGone(ctx context.Context, app model.EnterpriseApp) error {
 	wait := a.appVisibilityWait()
 	err := poll(ctx, wait, func() (bool, error) {
 		heartbeat(ctx, progress.Progress{Step: "wait until Entra no longer shows the app"})

@@ -26,6 +26,7 @@ import (
 	"github.com/platformguide/ssocutover/internal/activitytest"
 	"github.com/platformguide/ssocutover/internal/apicalls"
 	"github.com/platformguide/ssocutover/internal/graphclient"
+	"github.com/platformguide/ssocutover/internal/model"
 	"github.com/platformguide/ssocutover/internal/secretstore"
 	"github.com/platformguide/ssocutover/internal/store"
 	"github.com/platformguide/ssocutover/sandbox"
@@ -40,7 +41,7 @@ const provisioningInterval = 50 * time.Millisecond
 // counts the engine's calls to AWS.
 type undoFixture struct {
 	*appFixture
-	app       entra.EnterpriseApp
+	app       model.EnterpriseApp
 	jobID     string
 	scimCalls *atomic.Int64
 }
@@ -335,7 +336,7 @@ func TestCompensationsRefuseBadInput(t *testing.T) {
 	var removed entra.RemoveAppGroupAssignmentsResult
 	requireAppError(t, execute(t, f.acts, entra.RemoveAppGroupAssignmentsName, entra.RemoveAppGroupAssignmentsInput{}, &removed), entra.ErrInvalidRequest)
 	var deleted entra.DeleteEnterpriseAppResult
-	requireAppError(t, execute(t, f.acts, entra.DeleteEnterpriseAppName, entra.DeleteEnterpriseAppInput{App: entra.EnterpriseApp{ApplicationObjectID: app.ApplicationObjectID}}, &deleted), entra.ErrInvalidRequest)
+	requireAppError(t, execute(t, f.acts, entra.DeleteEnterpriseAppName, entra.DeleteEnterpriseAppInput{App: model.EnterpriseApp{ApplicationObjectID: app.ApplicationObjectID}}, &deleted), entra.ErrInvalidRequest)
 
 	// IDs that do not belong together: the object is another app's.
 	other := app

@@ -1,6 +1,9 @@
 package entra
 
-import "github.com/platformguide/ssocutover/internal/apicalls"
+import (
+	"github.com/platformguide/ssocutover/internal/apicalls"
+	"github.com/platformguide/ssocutover/internal/model"
+)
 
 // Activity names of the compensations of the cutover's Microsoft steps,
 // which a rollback runs newest first. Each is idempotent: what is already
@@ -13,8 +16,8 @@ const (
 
 // StopProvisioningInput names the provisioning job to stop.
 type StopProvisioningInput struct {
-	App   EnterpriseApp `json:"app"`
-	JobID string        `json:"jobId"`
+	App   model.EnterpriseApp `json:"app"`
+	JobID string              `json:"jobId"`
 }
 
 // StopProvisioningResult says what was done.
@@ -30,7 +33,7 @@ type StopProvisioningResult struct {
 // RemoveAppGroupAssignmentsInput names the app whose group assignments to
 // remove (all of them: the app is the cutover's own).
 type RemoveAppGroupAssignmentsInput struct {
-	App EnterpriseApp `json:"app"`
+	App model.EnterpriseApp `json:"app"`
 }
 
 // RemoveAppGroupAssignmentsResult counts what was removed.
@@ -41,7 +44,7 @@ type RemoveAppGroupAssignmentsResult struct {
 
 // DeleteEnterpriseAppInput names the app to delete.
 type DeleteEnterpriseAppInput struct {
-	App EnterpriseApp `json:"app"`
+	App model.EnterpriseApp `json:"app"`
 }
 
 // DeleteEnterpriseAppResult says what was done.

@@ -24,6 +24,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/platformguide/ssocutover/internal/apicalls"
+	"github.com/platformguide/ssocutover/internal/model"
 	"github.com/platformguide/ssocutover/internal/secretref"
 	"github.com/platformguide/ssocutover/internal/secretstore"
 )
@@ -61,7 +62,7 @@ const (
 // the one provisionOnDemand takes.
 const entraSourceDirectory = "Azure Active Directory"
 
-func (a *Activities) requireGraph(in EnterpriseApp, jobID string, needJob bool) error {
+func (a *Activities) requireGraph(in model.EnterpriseApp, jobID string, needJob bool) error {
 	switch {
 	case a.Graph == nil:
 		return temporal.NewNonRetryableApplicationError("the Entra activities have no Graph client: the worker is misconfigured", ErrInvalidRequest, nil)
@@ -73,13 +74,13 @@ func (a *Activities) requireGraph(in EnterpriseApp, jobID string, needJob bool) 
 	return nil
 }
 
-func (a *Activities) synchronization(app EnterpriseApp) *serviceprincipals.ItemSynchronizationRequestBuilder {
+func (a *Activities) synchronization(app model.EnterpriseApp) *serviceprincipals.ItemSynchronizationRequestBuilder {
 	return a.Graph.Client.ServicePrincipals().ByServicePrincipalId(app.ServicePrincipalID).Synchronization()
 }
 
 // provisioningCallError is callError, except that a 404 means the app or
 // job is gone, which no retry brings back.
-func provisioningCallError(what string, app EnterpriseApp, jobID string, err error) error {
+func provisioningCallError(what string, app model.EnterpriseApp, jobID string, err error) error {
 	if statusOf(err) == 404 {
 		code, message := graphErrorCode(err)
 		return temporal.NewNonRetryableApplicationError(
@@ -126,7 +127,7 @@ func (a *Activities) EnsureProvisioningJob(ctx context.Context, in EnsureProvisi
 
 // awsTemplateID finds the app's synchronization template by its factory
 // tag.
-func (a *Activities) awsTemplateID(ctx context.Context, app EnterpriseApp) (string, error) {
+func (a *Activities) awsTemplateID(ctx context.Context, app model.EnterpriseApp) (string, error) {
 	templates, err := a.synchronization(app).Templates().Get(ctx, nil)
 	if err != nil {
 		return "", provisioningCallError("list the provisioning templates", app, "", err)
@@ -252,7 +253,7 @@ func (a *Activities) validateSavedCredentials(ctx context.Context, in ConfigureP
 // SCIM endpoint refuses the credentials or does not answer: that is
 // ErrSCIMCredentialsRejected, with refused's words for Graph's code and
 // message; other failures are what step met, retried.
-func (a *Activities) testCredentials(ctx context.Context, app EnterpriseApp, jobID string,
+func (a *Activities) testCredentials(ctx context.Context, app model.EnterpriseApp, jobID string,
 	body serviceprincipals.ItemSynchronizationJobsItemValidateCredentialsPostRequestBodyable, step string, refused func(code, message string) string) error {
 	err := a.synchronization(app).Jobs().BySynchronizationJobId(jobID).ValidateCredentials().Post(ctx, body, nil)
 	if err == nil {
@@ -445,15 +446,15 @@ func (a *Activities) provisionOnDemand(ctx context.Context, in StartProvisioning
 }
 
 // ProvisioningJobStatus reads what the job reports of itself.
-func (a *Activities) ProvisioningJobStatus(ctx context.Context, in ProvisioningJobStatusInput) (ProvisioningJobStatusResult, error) {
+func (a *Activities) ProvisioningJobStatus(ctx context.Context, in ProvisioningJobStatusInput) (model.ProvisioningJobStatus, error) {
 	if err := a.requireGraph(in.App, in.JobID, true); err != nil {
-		return ProvisioningJobStatusResult{}, err
+		return model.ProvisioningJobStatus{}, err
 	}
 	calls := apicalls.NewCounter()
 	ctx = apicalls.WithCounter(ctx, calls)
 	job, err := a.synchronization(in.App).Jobs().BySynchronizationJobId(in.JobID).Get(ctx, nil)
 	if err != nil {
-		return ProvisioningJobStatusResult{}, provisioningCallError("read the provisioning job", in.App, in.JobID, err)
+		return model.ProvisioningJobStatus{}, provisioningCallError("read the provisioning job", in.App, in.JobID, err)
 	}
 	res := jobStatus(job.GetStatus())
 	res.APICalls = calls.Counts()
@@ -461,8 +462,8 @@ func (a *Activities) ProvisioningJobStatus(ctx context.Context, in ProvisioningJ
 }
 
 // jobStatus maps Graph's synchronizationStatus onto the activity's result.
-func jobStatus(st models.SynchronizationStatusable) ProvisioningJobStatusResult {
-	res := ProvisioningJobStatusResult{Code: JobNotRun}
+func jobStatus(st models.SynchronizationStatusable) model.ProvisioningJobStatus {
+	res := model.ProvisioningJobStatus{Code: model.JobNotRun}
 	if st == nil {
 		return res
 	}

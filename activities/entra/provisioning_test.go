@@ -35,6 +35,7 @@ import (
 
 	"github.com/platformguide/ssocutover/activities/entra"
 	"github.com/platformguide/ssocutover/internal/graphclient"
+	"github.com/platformguide/ssocutover/internal/model"
 	"github.com/platformguide/ssocutover/internal/samlmeta/samlmetatest"
 	"github.com/platformguide/ssocutover/internal/secretref"
 	"github.com/platformguide/ssocutover/internal/secretstore"
@@ -84,7 +85,7 @@ type provFixture struct {
 	proxy    *answerLosingProxy
 	acts     *entra.Activities
 	world    *world.World
-	app      entra.EnterpriseApp
+	app      model.EnterpriseApp
 	groupIDs []string
 	scim     sandbox.SCIMCredentials
 	tokenRef secretref.Ref
@@ -130,13 +131,13 @@ func newProvFixture(t *testing.T) *provFixture {
 }
 
 // instantiateApp makes the AWS IAM Identity Center app from the gallery.
-func instantiateApp(t *testing.T, graph *graphclient.Client) entra.EnterpriseApp {
+func instantiateApp(t *testing.T, graph *graphclient.Client) model.EnterpriseApp {
 	t.Helper()
 	body := applicationtemplates.NewItemInstantiatePostRequestBody()
 	body.SetDisplayName(provPtr("AWS IAM Identity Center d-1234567890"))
 	made, err := graph.Client.ApplicationTemplates().ByApplicationTemplateId(entra.AWSIdentityCenterTemplateID).Instantiate().Post(context.Background(), body, nil)
 	require.NoError(t, err)
-	return entra.EnterpriseApp{
+	return model.EnterpriseApp{
 		DisplayName:         "AWS IAM Identity Center d-1234567890",
 		AppID:               *made.GetApplication().GetAppId(),
 		ApplicationObjectID: *made.GetApplication().GetId(),
@@ -217,9 +218,9 @@ func (f *provFixture) configureInput(jobID string) entra.ConfigureProvisioningIn
 	return entra.ConfigureProvisioningInput{App: f.app, JobID: jobID, SCIMEndpoint: f.scim.SCIMEndpoint, SCIMToken: f.tokenRef, NotificationEmail: "platform@corp.example"}
 }
 
-func (f *provFixture) status(t *testing.T, jobID string) entra.ProvisioningJobStatusResult {
+func (f *provFixture) status(t *testing.T, jobID string) model.ProvisioningJobStatus {
 	t.Helper()
-	var res entra.ProvisioningJobStatusResult
+	var res model.ProvisioningJobStatus
 	require.NoError(t, f.run(t, entra.ProvisioningJobStatusName, entra.ProvisioningJobStatusInput{App: f.app, JobID: jobID}, &res))
 	return res
 }
@@ -287,12 +288,12 @@ func TestProvisioningActivitiesSetUpStartAndWatchTheJobOnce(t *testing.T) {
 	require.NoError(t, f.run(t, entra.StartProvisioningName, start, &started))
 	require.Zero(t, started.OnDemandGroups)
 
-	var st entra.ProvisioningJobStatusResult
+	var st model.ProvisioningJobStatus
 	require.Eventually(t, func() bool {
 		st = f.status(t, first.JobID)
 		return !st.SteadyStateAchieved.IsZero()
 	}, 10*time.Second, 20*time.Millisecond, "the job never reached steady state")
-	require.Equal(t, entra.JobActive, st.Code)
+	require.Equal(t, model.JobActive, st.Code)
 	require.Equal(t, "Succeeded", st.LastExecutionState)
 	require.Equal(t, map[string]int{"User": 9, "Group": 2}, st.Provisioned)
 	require.Zero(t, st.Escrowed)
@@ -353,10 +354,10 @@ func TestProvisioningJobStatusReportsTheQuarantineOfARevokedToken(t *testing.T) 
 	require.Zero(t, started.OnDemandGroups, "no groups were named")
 
 	require.NoError(t, f.sb.DeleteSCIMToken(f.scim.TokenID))
-	var st entra.ProvisioningJobStatusResult
+	var st model.ProvisioningJobStatus
 	require.Eventually(t, func() bool {
 		st = f.status(t, job.JobID)
-		return st.Code == entra.JobQuarantine
+		return st.Code == model.JobQuarantine
 	}, 10*time.Second, 20*time.Millisecond)
 	require.Contains(t, st.QuarantineReason, "EncounteredQuarantineException")
 	require.Equal(t, "Failed", st.LastExecutionState)
@@ -367,7 +368,7 @@ func TestProvisioningActivitiesNeedTheirInputs(t *testing.T) {
 	f := newProvFixture(t)
 	var job entra.EnsureProvisioningJobResult
 	requireApplicationError(t, f.run(t, entra.EnsureProvisioningJobName, entra.EnsureProvisioningJobInput{}, &job), entra.ErrInvalidRequest)
-	var st entra.ProvisioningJobStatusResult
+	var st model.ProvisioningJobStatus
 	requireApplicationError(t, f.run(t, entra.ProvisioningJobStatusName, entra.ProvisioningJobStatusInput{App: f.app}, &st), entra.ErrInvalidRequest)
 	// A job that does not exist is gone for good.
 	err := f.run(t, entra.ProvisioningJobStatusName, entra.ProvisioningJobStatusInput{App: f.app, JobID: "aWSSingleSignon.none.none"}, &st)

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/platformguide/ssocutover/activities/entra"
+	"github.com/platformguide/ssocutover/internal/model"
 	"github.com/platformguide/ssocutover/internal/secretref"
 	"github.com/platformguide/ssocutover/internal/secretstore"
 	"github.com/platformguide/ssocutover/sandbox"
@@ -40,12 +41,12 @@ func (f *provFixture) runningJob(t *testing.T) string {
 
 // waitForHealthyCycle waits for a cycle that ended after since without a
 // failure, the job active and not in quarantine.
-func (f *provFixture) waitForHealthyCycle(t *testing.T, jobID string, since time.Time) entra.ProvisioningJobStatusResult {
+func (f *provFixture) waitForHealthyCycle(t *testing.T, jobID string, since time.Time) model.ProvisioningJobStatus {
 	t.Helper()
-	var st entra.ProvisioningJobStatusResult
+	var st model.ProvisioningJobStatus
 	require.Eventually(t, func() bool {
 		st = f.status(t, jobID)
-		return st.Code == entra.JobActive && st.QuarantineReason == "" && st.LastExecutionState == "Succeeded" && st.LastExecutionEnded.After(since)
+		return st.Code == model.JobActive && st.QuarantineReason == "" && st.LastExecutionState == "Succeeded" && st.LastExecutionEnded.After(since)
 	}, 10*time.Second, 20*time.Millisecond, "the job had no healthy cycle after %s (last: %+v)", since, st)
 	return st
 }
@@ -143,10 +144,10 @@ func TestAJobAnExpiredTokenQuarantinedIsHealthyAfterReplaceAndRestart(t *testing
 	jobID := f.runningJob(t)
 
 	f.sb.AdvanceClock(366 * 24 * time.Hour)
-	var st entra.ProvisioningJobStatusResult
+	var st model.ProvisioningJobStatus
 	require.Eventually(t, func() bool {
 		st = f.status(t, jobID)
-		return st.Code == entra.JobQuarantine
+		return st.Code == model.JobQuarantine
 	}, 10*time.Second, 20*time.Millisecond, "the expired token never quarantined the job")
 	require.Contains(t, st.QuarantineReason, "EncounteredQuarantineException")
 
@@ -154,7 +155,7 @@ func TestAJobAnExpiredTokenQuarantinedIsHealthyAfterReplaceAndRestart(t *testing
 	// uses the saved credentials.
 	var restarted entra.RestartProvisioningResult
 	require.NoError(t, f.run(t, entra.RestartProvisioningName, entra.RestartProvisioningInput{App: f.app, JobID: jobID}, &restarted))
-	require.Eventually(t, func() bool { return f.status(t, jobID).Code == entra.JobQuarantine }, 10*time.Second, 20*time.Millisecond)
+	require.Eventually(t, func() bool { return f.status(t, jobID).Code == model.JobQuarantine }, 10*time.Second, 20*time.Millisecond)
 
 	fresh, err := f.sb.CreateSCIMToken()
 	require.NoError(t, err)

@@ -2,6 +2,7 @@ package entra
 
 import (
 	"github.com/platformguide/ssocutover/internal/apicalls"
+	"github.com/platformguide/ssocutover/internal/model"
 	"github.com/platformguide/ssocutover/internal/secretref"
 )
 
@@ -15,9 +16,9 @@ const (
 // the settings saved beside it: Graph replaces the whole set of secrets on
 // every save and cannot read them back, so they are saved again as they were.
 type ReplaceProvisioningTokenInput struct {
-	App          EnterpriseApp `json:"app"`
-	JobID        string        `json:"jobId"`
-	SCIMEndpoint string        `json:"scimEndpoint"`
+	App          model.EnterpriseApp `json:"app"`
+	JobID        string              `json:"jobId"`
+	SCIMEndpoint string              `json:"scimEndpoint"`
 	// SCIMToken is the new token's Secrets Manager version.
 	SCIMToken         secretref.Ref `json:"scimToken"`
 	NotificationEmail string        `json:"notificationEmail,omitempty"`
@@ -30,8 +31,8 @@ type ReplaceProvisioningTokenResult struct {
 
 // RestartProvisioningInput names a job to restart, out of quarantine.
 type RestartProvisioningInput struct {
-	App   EnterpriseApp `json:"app"`
-	JobID string        `json:"jobId"`
+	App   model.EnterpriseApp `json:"app"`
+	JobID string              `json:"jobId"`
 }
 
 // RestartProvisioningResult says the job was restarted.

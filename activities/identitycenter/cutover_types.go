@@ -58,35 +58,3 @@ type VerifyAssignmentsInput struct {
 	// Nothing is ever deleted.
 	Restore bool `json:"restore"`
 }
-
-// VerifyAssignmentsResult counts what the comparison found and points at the
-// stored report (an AssignmentReport) that lists every difference.
-type VerifyAssignmentsResult struct {
-	IdentityStoreID string `json:"identityStoreId"`
-
-	GroupsExpected int `json:"groupsExpected"`
-	GroupsPresent  int `json:"groupsPresent"`
-	// MembersMissing counts snapshot memberships (group display name, user
-	// name) not found after provisioning.
-	MembersExpected int `json:"membersExpected"`
-	MembersMissing  int `json:"membersMissing"`
-	UsersExpected   int `json:"usersExpected"`
-	UsersPresent    int `json:"usersPresent"`
-
-	AssignmentsExpected int `json:"assignmentsExpected"`
-	AssignmentsPresent  int `json:"assignmentsPresent"`
-	// AssignmentsRestored were missing and created by this run.
-	AssignmentsRestored int `json:"assignmentsRestored"`
-	// AssignmentsMissing are still missing: their principal does not exist
-	// (yet), or Restore was false, or creating them failed.
-	AssignmentsMissing int `json:"assignmentsMissing"`
-
-	Report   store.Ref                 `json:"report"`
-	APICalls []apicalls.OperationCount `json:"apiCalls"`
-}
-
-// Complete reports whether everything in the snapshot is present.
-func (r VerifyAssignmentsResult) Complete() bool {
-	return r.GroupsPresent == r.GroupsExpected && r.UsersPresent == r.UsersExpected &&
-		r.MembersMissing == 0 && r.AssignmentsMissing == 0
-}

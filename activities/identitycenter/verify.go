@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/platformguide/ssocutover/internal/model"
 	"github.com/platformguide/ssocutover/internal/preflight"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -115,17 +116,17 @@ const (
 // assignments cost their list calls and no more. A retry lists again before
 // it creates, so an assignment created by an earlier attempt is found
 // present and not created twice (AWS would also accept it as a no-op).
-func (a *Activities) VerifyAssignments(ctx context.Context, in VerifyAssignmentsInput) (VerifyAssignmentsResult, error) {
+func (a *Activities) VerifyAssignments(ctx context.Context, in VerifyAssignmentsInput) (model.AssignmentVerification, error) {
 	if in.InstanceARN == "" || in.Snapshot.Key == "" {
-		return VerifyAssignmentsResult{}, temporal.NewNonRetryableApplicationError(
+		return model.AssignmentVerification{}, temporal.NewNonRetryableApplicationError(
 			"instanceArn and snapshot are required: the workflow passes the instance and the AWS inventory of the preflight; this is a bug in the caller", ErrInvalidRequest, nil)
 	}
 	var snap preflight.AWS
 	if err := a.Store.Get(ctx, in.Snapshot, &snap); err != nil {
-		return VerifyAssignmentsResult{}, fmt.Errorf("read the AWS snapshot taken before the switch: %w", err)
+		return model.AssignmentVerification{}, fmt.Errorf("read the AWS snapshot taken before the switch: %w", err)
 	}
 	if snap.InstanceARN != in.InstanceARN {
-		return VerifyAssignmentsResult{}, temporal.NewNonRetryableApplicationError(
+		return model.AssignmentVerification{}, temporal.NewNonRetryableApplicationError(
 			fmt.Sprintf("the snapshot %s is of instance %s, not %s: pass the snapshot of this instance's preflight", in.Snapshot.Key, snap.InstanceARN, in.InstanceARN),
 			ErrInvalidRequest, nil)
 	}
@@ -137,11 +138,11 @@ func (a *Activities) VerifyAssignments(ctx context.Context, in VerifyAssignments
 		r: &inventoryRun{a: a, in: InventoryAWSInput{InstanceARN: in.InstanceARN}, region: a.region(), progress: progress.New(ctx, a.onProgress)},
 	}
 	if err := v.run(ctx); err != nil {
-		return VerifyAssignmentsResult{}, err
+		return model.AssignmentVerification{}, err
 	}
 	ref, err := a.Store.Put(ctx, AssignmentReportKind, v.report)
 	if err != nil {
-		return VerifyAssignmentsResult{}, fmt.Errorf("store the assignment report: %w", err)
+		return model.AssignmentVerification{}, fmt.Errorf("store the assignment report: %w", err)
 	}
 	v.result.Report = ref
 	v.result.APICalls = counter.Counts()
@@ -162,7 +163,7 @@ type verifyRun struct {
 
 	now    *directory
 	report AssignmentReport
-	result VerifyAssignmentsResult
+	result model.AssignmentVerification
 }
 
 // directory is the instance as it is now, indexed by name.

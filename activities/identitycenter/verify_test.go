@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/platformguide/ssocutover/internal/model"
 	"github.com/platformguide/ssocutover/internal/preflight"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -28,9 +29,9 @@ func snapshotOf(t *testing.T, w *awsWorld, sample *world.World) (store.Ref, pref
 	return res.Inventory, load(t, w.a, res.Inventory)
 }
 
-func verify(t *testing.T, w *awsWorld, in VerifyAssignmentsInput) (VerifyAssignmentsResult, AssignmentReport, error) {
+func verify(t *testing.T, w *awsWorld, in VerifyAssignmentsInput) (model.AssignmentVerification, AssignmentReport, error) {
 	t.Helper()
-	res, err := runActivity[VerifyAssignmentsResult](t, w, VerifyAssignmentsName, in)
+	res, err := runActivity[model.AssignmentVerification](t, w, VerifyAssignmentsName, in)
 	if err != nil {
 		return res, AssignmentReport{}, err
 	}
@@ -81,7 +82,7 @@ func TestVerifyRestoresDeletedAssignments(t *testing.T) {
 	// Without restore: reported, nothing created.
 	res, report, err := verify(t, w, VerifyAssignmentsInput{InstanceARN: snap.InstanceARN, Snapshot: ref})
 	require.NoError(t, err)
-	require.Equal(t, VerifyAssignmentsResult{
+	require.Equal(t, model.AssignmentVerification{
 		IdentityStoreID: sample.AWS.IdentityStoreID,
 		GroupsExpected:  6, GroupsPresent: 6, MembersExpected: 18, UsersExpected: len(snap.Users), UsersPresent: len(snap.Users),
 		AssignmentsExpected: 20, AssignmentsPresent: 16, AssignmentsMissing: 4,

@@ -79,3 +79,17 @@ func TestInternalImportsNoUpperLayer(t *testing.T) {
 		require.Greater(t, checked, 10, "the listing covers internal/")
 	}
 }
+
+// The workflows' contract (package workflows: requests, statuses, results)
+// is what clients build on, so it depends on nothing above internal/: the
+// starter reads a status without linking an activity or the Graph SDK.
+func TestTheWorkflowsContractImportsOnlyInternal(t *testing.T) {
+	for _, p := range goList(t, "-deps", "./workflows") {
+		require.True(t, p == "workflows" || strings.HasPrefix(p, "internal/"),
+			"package workflows depends on %s: the contract may only use internal/ packages (a model the activities share belongs in internal/model)", p)
+	}
+	for _, p := range goList(t, "-deps", "./starter") {
+		require.False(t, strings.HasPrefix(p, "activities/entra") || strings.HasPrefix(p, "activities/identitycenter"),
+			"bin/starter links %s, and with it an SDK it never calls", p)
+	}
+}

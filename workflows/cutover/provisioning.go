@@ -10,6 +10,7 @@ import (
 	"github.com/platformguide/ssocutover/activities/entra"
 	"github.com/platformguide/ssocutover/activities/identitycenter"
 	"github.com/platformguide/ssocutover/activities/scim"
+	"github.com/platformguide/ssocutover/internal/model"
 	"github.com/platformguide/ssocutover/internal/words"
 	"github.com/platformguide/ssocutover/workflows"
 	"github.com/platformguide/ssocutover/workflows/gate"
@@ -200,7 +201,7 @@ func (c *cutover) verifyProvisioning(ctx workflow.Context) (quarantined string, 
 		res.Provisioning = &p
 		c.publish(ctx)
 
-		if job.Code == entra.JobQuarantine {
+		if job.Code == model.JobQuarantine {
 			return words.OrDash(job.QuarantineReason), nil
 		}
 		if !job.LastExecutionEnded.IsZero() {

@@ -14,6 +14,7 @@ import (
 	"github.com/platformguide/ssocutover/activities/identitycenter"
 	"github.com/platformguide/ssocutover/activities/schedules"
 	"github.com/platformguide/ssocutover/activities/scim"
+	"github.com/platformguide/ssocutover/internal/model"
 	"github.com/platformguide/ssocutover/internal/preflight"
 	"github.com/platformguide/ssocutover/internal/samlmeta"
 	"github.com/platformguide/ssocutover/internal/secretref"
@@ -25,15 +26,15 @@ import (
 // The activities after the preflight gate, by name, with their types.
 var secondHalfActivities = map[string]any{
 	identitycenter.EnsureBreakGlassUserName: placeholder[identitycenter.EnsureBreakGlassUserInput, identitycenter.EnsureBreakGlassUserResult](identitycenter.EnsureBreakGlassUserName),
-	identitycenter.VerifyAssignmentsName:    placeholder[identitycenter.VerifyAssignmentsInput, identitycenter.VerifyAssignmentsResult](identitycenter.VerifyAssignmentsName),
+	identitycenter.VerifyAssignmentsName:    placeholder[identitycenter.VerifyAssignmentsInput, model.AssignmentVerification](identitycenter.VerifyAssignmentsName),
 	entra.EnsureEnterpriseAppName:           placeholder[entra.EnsureEnterpriseAppInput, entra.EnsureEnterpriseAppResult](entra.EnsureEnterpriseAppName),
 	entra.ConfigureSAMLName:                 placeholder[entra.ConfigureSAMLInput, entra.ConfigureSAMLResult](entra.ConfigureSAMLName),
-	entra.FetchFederationMetadataName:       placeholder[entra.FetchFederationMetadataInput, entra.FetchFederationMetadataResult](entra.FetchFederationMetadataName),
+	entra.FetchFederationMetadataName:       placeholder[entra.FetchFederationMetadataInput, model.FederationMetadata](entra.FetchFederationMetadataName),
 	entra.AssignGroupsToAppName:             placeholder[entra.AssignGroupsToAppInput, entra.AssignGroupsToAppResult](entra.AssignGroupsToAppName),
 	entra.EnsureProvisioningJobName:         placeholder[entra.EnsureProvisioningJobInput, entra.EnsureProvisioningJobResult](entra.EnsureProvisioningJobName),
 	entra.ConfigureProvisioningName:         placeholder[entra.ConfigureProvisioningInput, entra.ConfigureProvisioningResult](entra.ConfigureProvisioningName),
 	entra.StartProvisioningName:             placeholder[entra.StartProvisioningInput, entra.StartProvisioningResult](entra.StartProvisioningName),
-	entra.ProvisioningJobStatusName:         placeholder[entra.ProvisioningJobStatusInput, entra.ProvisioningJobStatusResult](entra.ProvisioningJobStatusName),
+	entra.ProvisioningJobStatusName:         placeholder[entra.ProvisioningJobStatusInput, model.ProvisioningJobStatus](entra.ProvisioningJobStatusName),
 	scim.VerifySCIMEndpointName:             placeholder[scim.VerifySCIMEndpointInput, scim.VerifySCIMEndpointResult](scim.VerifySCIMEndpointName),
 	entra.StopProvisioningName:              placeholder[entra.StopProvisioningInput, entra.StopProvisioningResult](entra.StopProvisioningName),
 	entra.RemoveAppGroupAssignmentsName:     placeholder[entra.RemoveAppGroupAssignmentsInput, entra.RemoveAppGroupAssignmentsResult](entra.RemoveAppGroupAssignmentsName),
@@ -65,20 +66,20 @@ var (
 	testTokenRef    = secretref.Ref{ARN: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:ssocutover/d-1234567890/scim-token-AbCdEf", VersionID: "0123456789abcdef0123456789abcdef"}
 	testPasswordRef = secretref.Ref{ARN: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:ssocutover/d-1234567890/break-glass-password-AbCdEf", VersionID: "fedcba9876543210fedcba9876543210"}
 
-	completeVerification = identitycenter.VerifyAssignmentsResult{
+	completeVerification = model.AssignmentVerification{
 		IdentityStoreID: workflowtest.IdentityStoreID,
 		GroupsExpected:  3, GroupsPresent: 3, UsersExpected: 10, UsersPresent: 10, MembersExpected: 12,
 		AssignmentsExpected: 5, AssignmentsPresent: 5, AssignmentsRestored: 2,
 		Report: store.Ref{Key: "assignment-report-1", Digest: "d1", Size: 100},
 	}
-	incompleteVerification = identitycenter.VerifyAssignmentsResult{
+	incompleteVerification = model.AssignmentVerification{
 		IdentityStoreID: workflowtest.IdentityStoreID,
 		GroupsExpected:  3, GroupsPresent: 1, UsersExpected: 10, UsersPresent: 4, MembersExpected: 12, MembersMissing: 8,
 		AssignmentsExpected: 5, AssignmentsPresent: 1, AssignmentsRestored: 1, AssignmentsMissing: 4,
 		Report: store.Ref{Key: "assignment-report-0", Digest: "d0", Size: 100},
 	}
-	cycleDone = entra.ProvisioningJobStatusResult{Code: entra.JobActive, LastExecutionState: "Succeeded", LastExecutionEnded: time.Date(2026, 11, 27, 5, 0, 0, 0, time.UTC)}
-	notRunYet = entra.ProvisioningJobStatusResult{Code: entra.JobActive}
+	cycleDone = model.ProvisioningJobStatus{Code: model.JobActive, LastExecutionState: "Succeeded", LastExecutionEnded: time.Date(2026, 11, 27, 5, 0, 0, 0, time.UTC)}
+	notRunYet = model.ProvisioningJobStatus{Code: model.JobActive}
 )
 
 // fakeSecondHalf plays the activities after the preflight gate. Answers
@@ -89,8 +90,8 @@ type fakeSecondHalf struct {
 	deleteAppErrs []error
 	scimErrs      []error
 	configureErrs []error
-	jobStatuses   []entra.ProvisioningJobStatusResult
-	verifications []identitycenter.VerifyAssignmentsResult
+	jobStatuses   []model.ProvisioningJobStatus
+	verifications []model.AssignmentVerification
 
 	mu    sync.Mutex
 	calls map[string]int
@@ -105,8 +106,8 @@ type fakeSecondHalf struct {
 
 func newFakeSecondHalf() *fakeSecondHalf {
 	return &fakeSecondHalf{
-		jobStatuses:   []entra.ProvisioningJobStatusResult{cycleDone},
-		verifications: []identitycenter.VerifyAssignmentsResult{completeVerification},
+		jobStatuses:   []model.ProvisioningJobStatus{cycleDone},
+		verifications: []model.AssignmentVerification{completeVerification},
 	}
 }
 
@@ -167,11 +168,11 @@ func (f *fakeSecondHalf) install(env *testsuite.TestWorkflowEnvironment) {
 			return entra.ConfigureSAMLResult{CertificateThumbprint: "ABCDEF0123456789ABCDEF0123456789ABCDEF01", CertificateExpires: time.Date(2029, 11, 27, 0, 0, 0, 0, time.UTC)}, nil
 		})
 	env.OnActivity(entra.FetchFederationMetadataName, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, in entra.FetchFederationMetadataInput) (entra.FetchFederationMetadataResult, error) {
+		func(_ context.Context, in entra.FetchFederationMetadataInput) (model.FederationMetadata, error) {
 			f.mu.Lock()
 			defer f.mu.Unlock()
 			f.called(entra.FetchFederationMetadataName)
-			return entra.FetchFederationMetadataResult{
+			return model.FederationMetadata{
 				MetadataXML: "<EntityDescriptor/>", EntityID: "https://sts.windows.net/" + in.TenantID + "/",
 				CertificateThumbprint: in.CertificateThumbprint,
 			}, nil
@@ -219,7 +220,7 @@ func (f *fakeSecondHalf) install(env *testsuite.TestWorkflowEnvironment) {
 			return entra.StartProvisioningResult{OnDemandGroups: len(in.GroupIDs)}, nil
 		})
 	env.OnActivity(entra.ProvisioningJobStatusName, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, in entra.ProvisioningJobStatusInput) (entra.ProvisioningJobStatusResult, error) {
+		func(_ context.Context, in entra.ProvisioningJobStatusInput) (model.ProvisioningJobStatus, error) {
 			f.mu.Lock()
 			defer f.mu.Unlock()
 			return nth(f.jobStatuses, f.called(entra.ProvisioningJobStatusName)), nil
@@ -249,7 +250,7 @@ func (f *fakeSecondHalf) install(env *testsuite.TestWorkflowEnvironment) {
 			return entra.DeleteEnterpriseAppResult{Deleted: true}, nil
 		})
 	env.OnActivity(identitycenter.VerifyAssignmentsName, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, in identitycenter.VerifyAssignmentsInput) (identitycenter.VerifyAssignmentsResult, error) {
+		func(_ context.Context, in identitycenter.VerifyAssignmentsInput) (model.AssignmentVerification, error) {
 			f.mu.Lock()
 			defer f.mu.Unlock()
 			f.verify = append(f.verify, in)

@@ -15,6 +15,7 @@ import (
 	"github.com/platformguide/ssocutover/activities/notify"
 	"github.com/platformguide/ssocutover/activities/schedules"
 	"github.com/platformguide/ssocutover/activities/scim"
+	"github.com/platformguide/ssocutover/internal/model"
 	"github.com/platformguide/ssocutover/internal/secretref"
 	"github.com/platformguide/ssocutover/workflows"
 	"github.com/platformguide/ssocutover/workflows/workflowtest"
@@ -22,8 +23,8 @@ import (
 
 func TestAWholeCutoverWalksEveryGate(t *testing.T) {
 	env, f := newCutoverEnv(t)
-	f.jobStatuses = []entra.ProvisioningJobStatusResult{notRunYet, cycleDone}
-	f.verifications = []identitycenter.VerifyAssignmentsResult{incompleteVerification, completeVerification}
+	f.jobStatuses = []model.ProvisioningJobStatus{notRunYet, cycleDone}
+	f.verifications = []model.AssignmentVerification{incompleteVerification, completeVerification}
 	xml := testSPMetadata(t)
 	var atSPGate, atSCIMGate, atSignInGate workflows.CutoverStatus
 	at(env, time.Minute, func() { approvePreflight(env) })
@@ -231,7 +232,7 @@ func TestCredentialsEntraRefusesReopenTheGate(t *testing.T) {
 
 func TestAQuarantinedJobBringsThePersonBackForANewToken(t *testing.T) {
 	env, f := newCutoverEnv(t)
-	f.jobStatuses = []entra.ProvisioningJobStatusResult{{Code: entra.JobQuarantine, QuarantineReason: "EncounteredQuarantineException: invalid credentials"}, cycleDone}
+	f.jobStatuses = []model.ProvisioningJobStatus{{Code: model.JobQuarantine, QuarantineReason: "EncounteredQuarantineException: invalid credentials"}, cycleDone}
 	var back workflows.CutoverStatus
 	at(env, time.Minute, func() { approvePreflight(env) })
 	at(env, 2*time.Minute, func() { submitSPMetadata(env, testSPMetadata(t)) })
@@ -249,7 +250,7 @@ func TestAQuarantinedJobBringsThePersonBackForANewToken(t *testing.T) {
 
 func TestAnIncompleteVerificationNeedsAnOverrideToFinish(t *testing.T) {
 	env, f := newCutoverEnv(t)
-	f.verifications = []identitycenter.VerifyAssignmentsResult{incompleteVerification}
+	f.verifications = []model.AssignmentVerification{incompleteVerification}
 	req := testRequest()
 	req.VerifyInterval, req.VerifyDeadline = "10m", "30m"
 	var plain, override *updateOutcome
@@ -346,7 +347,7 @@ func TestAPermanentFailureCreatingTheAppAsksToRetryOrRollBack(t *testing.T) {
 
 func TestARollbackWhileProvisioningRunsStopsAtTheNextCheck(t *testing.T) {
 	env, f := newCutoverEnv(t)
-	f.jobStatuses = []entra.ProvisioningJobStatusResult{notRunYet}
+	f.jobStatuses = []model.ProvisioningJobStatus{notRunYet}
 	var answer *updateOutcome
 	at(env, time.Minute, func() { approvePreflight(env) })
 	at(env, 2*time.Minute, func() { submitSPMetadata(env, testSPMetadata(t)) })
@@ -371,7 +372,7 @@ func TestARollbackWhileProvisioningRunsStopsAtTheNextCheck(t *testing.T) {
 
 func TestCancellingTheWorkflowRollsBack(t *testing.T) {
 	env, f := newCutoverEnv(t)
-	f.jobStatuses = []entra.ProvisioningJobStatusResult{notRunYet}
+	f.jobStatuses = []model.ProvisioningJobStatus{notRunYet}
 	at(env, time.Minute, func() { approvePreflight(env) })
 	at(env, 2*time.Minute, func() { submitSPMetadata(env, testSPMetadata(t)) })
 	at(env, 3*time.Minute, func() { submitSCIM(env) })

@@ -16,6 +16,7 @@ import (
 
 	"github.com/platformguide/ssocutover/activities/entra"
 	"github.com/platformguide/ssocutover/activities/scim"
+	"github.com/platformguide/ssocutover/internal/model"
 	"github.com/platformguide/ssocutover/internal/words"
 	"github.com/platformguide/ssocutover/workflows"
 	"github.com/platformguide/ssocutover/workflows/gate"
@@ -65,7 +66,7 @@ func (r *rotation) run(ctx workflow.Context) (workflows.ScimTokenRotationResult,
 	if due == "" {
 		// A quarantine stops provisioning: someone must hear of it. A
 		// cycle's entry-level errors are Entra's to report, daily.
-		if note != "" && r.status.Job.Code == entra.JobQuarantine {
+		if note != "" && r.status.Job.Code == model.JobQuarantine {
 			gate.NotifyAttention(ctx, rotationKind, r.status.Request.IdentityStoreID, "Entra's provisioning job needs a person", note)
 		}
 		return r.finish(ctx, nil, workflows.RotationPhaseFresh, freshMessage(workflow.Now(ctx), *r.status.Current, note)), nil
@@ -125,7 +126,7 @@ func (r *rotation) checkTokenAndJob(ctx workflow.Context) error {
 }
 
 // jobStatus reads the provisioning job's status.
-func (r *rotation) jobStatus(ctx workflow.Context) (entra.ProvisioningJobStatusResult, error) {
+func (r *rotation) jobStatus(ctx workflow.Context) (model.ProvisioningJobStatus, error) {
 	req := r.status.Request
 	job, err := step.Run(step.Options(ctx, "Provisioning status", 2*time.Minute, 0),
 		entraID.ProvisioningJobStatus, entra.ProvisioningJobStatusInput{App: req.App, JobID: req.JobID})
@@ -140,7 +141,7 @@ func (r *rotation) jobStatus(ctx workflow.Context) (entra.ProvisioningJobStatusR
 func (r *rotation) rotationDue(now time.Time) (due, note string) {
 	job, token := r.status.Job, r.status.Current
 	switch {
-	case job.Code == entra.JobQuarantine && credentialFailure(*job):
+	case job.Code == model.JobQuarantine && credentialFailure(*job):
 		return fmt.Sprintf("Entra's provisioning job is in quarantine because the SCIM endpoint refuses its token (%s): "+
 			"joiners, leavers and group changes no longer reach AWS until the job has a working token.", job.QuarantineReason), ""
 	case job.LastExecutionError != "" && credentialFailure(*job):
@@ -148,7 +149,7 @@ func (r *rotation) rotationDue(now time.Time) (due, note string) {
 	case !now.Before(token.Expires.Add(-r.timing.WarningWindow)):
 		return fmt.Sprintf("The SCIM token %s %s (%s), within the warning window of %s.",
 			token.Token, expiryPhrase(now, token.Expires), token.ExpirySource, days(r.timing.WarningWindow)), ""
-	case job.Code == entra.JobQuarantine:
+	case job.Code == model.JobQuarantine:
 		return "", fmt.Sprintf("Entra's provisioning job is in quarantine for a reason other than its token (%s): "+
 			"look at the provisioning logs of the enterprise app %q in the Entra admin center.", job.QuarantineReason, r.status.Request.App.DisplayName)
 	case job.LastExecutionError != "":
@@ -159,7 +160,7 @@ func (r *rotation) rotationDue(now time.Time) (due, note string) {
 
 // credentialFailure reports whether the job failed because the SCIM
 // endpoint refused its credentials (Entra's codes name them).
-func credentialFailure(job entra.ProvisioningJobStatusResult) bool {
+func credentialFailure(job model.ProvisioningJobStatus) bool {
 	text := strings.ToLower(job.QuarantineErrorCode + " " + job.QuarantineReason + " " + job.LastExecutionError)
 	for _, sign := range []string{"credential", "unauthorized", "401"} {
 		if strings.Contains(text, sign) {

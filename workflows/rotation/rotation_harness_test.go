@@ -16,6 +16,7 @@ import (
 	"github.com/platformguide/ssocutover/activities/entra"
 	"github.com/platformguide/ssocutover/activities/notify"
 	"github.com/platformguide/ssocutover/activities/scim"
+	"github.com/platformguide/ssocutover/internal/model"
 	"github.com/platformguide/ssocutover/internal/secretref"
 	"github.com/platformguide/ssocutover/workflows"
 	"github.com/platformguide/ssocutover/workflows/workflowtest"
@@ -201,7 +202,7 @@ func (w *fakeTokenWorld) register(env *testsuite.TestWorkflowEnvironment) {
 		w.quarantined = false
 		return entra.RestartProvisioningResult{}, nil
 	})
-	reg(entra.ProvisioningJobStatusName, func(_ context.Context, in entra.ProvisioningJobStatusInput) (entra.ProvisioningJobStatusResult, error) {
+	reg(entra.ProvisioningJobStatusName, func(_ context.Context, in entra.ProvisioningJobStatusInput) (model.ProvisioningJobStatus, error) {
 		w.mu.Lock()
 		defer w.mu.Unlock()
 		w.calls[entra.ProvisioningJobStatusName]++
@@ -230,7 +231,7 @@ func (w *fakeTokenWorld) register(env *testsuite.TestWorkflowEnvironment) {
 }
 
 // runCycle is a provisioning cycle of the job, now.
-func (w *fakeTokenWorld) runCycle() entra.ProvisioningJobStatusResult {
+func (w *fakeTokenWorld) runCycle() model.ProvisioningJobStatus {
 	if w.quarantined {
 		return w.quarantineStatus()
 	}
@@ -242,15 +243,15 @@ func (w *fakeTokenWorld) runCycle() entra.ProvisioningJobStatusResult {
 	}
 	w.lastEnded = w.now()
 	if w.entryLevelErrors {
-		return entra.ProvisioningJobStatusResult{Code: entra.JobActive, LastExecutionState: "EntryLevelErrors", LastExecutionEnded: w.lastEnded,
+		return model.ProvisioningJobStatus{Code: model.JobActive, LastExecutionState: "EntryLevelErrors", LastExecutionEnded: w.lastEnded,
 			LastExecutionError: "MissingRequiredAttribute: the user has no surname", Escrowed: 1}
 	}
-	return entra.ProvisioningJobStatusResult{Code: entra.JobActive, LastExecutionState: "Succeeded", LastExecutionEnded: w.lastEnded}
+	return model.ProvisioningJobStatus{Code: model.JobActive, LastExecutionState: "Succeeded", LastExecutionEnded: w.lastEnded}
 }
 
-func (w *fakeTokenWorld) quarantineStatus() entra.ProvisioningJobStatusResult {
-	return entra.ProvisioningJobStatusResult{
-		Code: entra.JobQuarantine, QuarantineReason: "EncounteredQuarantineException: the SCIM endpoint answered 401",
+func (w *fakeTokenWorld) quarantineStatus() model.ProvisioningJobStatus {
+	return model.ProvisioningJobStatus{
+		Code: model.JobQuarantine, QuarantineReason: "EncounteredQuarantineException: the SCIM endpoint answered 401",
 		QuarantineErrorCode: "SystemForCrossDomainIdentityManagementCredentialValidationFailure",
 		LastExecutionState:  "Failed", LastExecutionEnded: w.lastEnded,
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/platformguide/ssocutover/activities/entra"
 	"github.com/platformguide/ssocutover/activities/scim"
+	"github.com/platformguide/ssocutover/internal/model"
 	"github.com/platformguide/ssocutover/workflows"
 	"github.com/platformguide/ssocutover/workflows/workflowtest"
 )
@@ -170,8 +171,8 @@ func TestRotationAtOnceWhenTheJobIsQuarantined(t *testing.T) {
 func TestRotationLeavesOtherQuarantinesToPeople(t *testing.T) {
 	w := newFakeTokenWorld(cutoverDay)
 	env := newRotationEnv(w, cutoverDay.Add(10*24*time.Hour))
-	env.OnActivity(entra.ProvisioningJobStatusName, mock.Anything, mock.Anything).Return(entra.ProvisioningJobStatusResult{
-		Code: entra.JobQuarantine, QuarantineReason: "EncounteredEscrowProportionThreshold: too many escrows",
+	env.OnActivity(entra.ProvisioningJobStatusName, mock.Anything, mock.Anything).Return(model.ProvisioningJobStatus{
+		Code: model.JobQuarantine, QuarantineReason: "EncounteredEscrowProportionThreshold: too many escrows",
 	}, nil)
 	env.ExecuteWorkflow(workflows.RotationWorkflowName, testRotationRequest())
 	res := rotationResult(t, env)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/platformguide/ssocutover/activities/entra"
 	"github.com/platformguide/ssocutover/activities/scim"
+	"github.com/platformguide/ssocutover/internal/model"
 	"github.com/platformguide/ssocutover/internal/secretref"
 	"github.com/platformguide/ssocutover/internal/words"
 	"github.com/platformguide/ssocutover/workflows"
@@ -63,7 +64,7 @@ func (r *rotation) swapToken(ctx workflow.Context, token secretref.Ref) (refused
 	if refused, err := r.replaceJobToken(ctx, token, "saving the new token as the provisioning job's SecretToken (Entra tests it first)"); refused != "" || err != nil {
 		return refused, err
 	}
-	if before.Code == entra.JobQuarantine {
+	if before.Code == model.JobQuarantine {
 		if err := r.restartJob(ctx); err != nil {
 			return "", err
 		}
@@ -125,7 +126,7 @@ func (r *rotation) awaitHealthyCycle(ctx workflow.Context, lastEnded time.Time) 
 		r.publish(ctx)
 		newCycle := job.LastExecutionEnded.After(lastEnded)
 		switch {
-		case job.Code == entra.JobQuarantine:
+		case job.Code == model.JobQuarantine:
 			return "The job went to quarantine on the new token (" + job.QuarantineReason + ").", nil
 		case newCycle && credentialFailure(job):
 			return "The job's cycle on the new token failed (" + job.LastExecutionError + ").", nil
@@ -143,7 +144,7 @@ func (r *rotation) awaitHealthyCycle(ctx workflow.Context, lastEnded time.Time) 
 // endpoint with its token: it succeeded, or failed only on some objects
 // (EntryLevelErrors: a user without a surname, a duplicate), which the
 // token does not explain and provisioning reports on its own.
-func cycleReachedAWS(job entra.ProvisioningJobStatusResult) bool {
+func cycleReachedAWS(job model.ProvisioningJobStatus) bool {
 	return strings.EqualFold(job.LastExecutionState, "Succeeded") || strings.EqualFold(job.LastExecutionState, "EntryLevelErrors")
 }
 
@@ -160,7 +161,7 @@ func (r *rotation) restoreOldToken(ctx workflow.Context, unhealthy string) (refu
 	}
 	// The new token's cycle may have quarantined the job: it provisions
 	// again on the old token while the person finds another.
-	if r.status.Job.Code == entra.JobQuarantine {
+	if r.status.Job.Code == model.JobQuarantine {
 		if err := r.restartJob(ctx); err != nil {
 			return "", err
 		}

@@ -6,7 +6,7 @@ package workflowtest
 import (
 	"testing"
 
-	"github.com/platformguide/ssocutover/activities/entra"
+	"github.com/platformguide/ssocutover/internal/model"
 	"github.com/platformguide/ssocutover/workflows"
 
 	"github.com/stretchr/testify/require"
@@ -49,7 +49,7 @@ const IdentityStoreID = "d-1234567890"
 const ACSTenantID = "0123456789abcdef-0123-4567-89ab-0123456789ab"
 
 var (
-	App = entra.EnterpriseApp{
+	App = model.EnterpriseApp{
 		DisplayName:         workflows.EnterpriseAppName(IdentityStoreID),
 		AppID:               "11111111-1111-1111-1111-111111111111",
 		ApplicationObjectID: "22222222-2222-2222-2222-222222222222",

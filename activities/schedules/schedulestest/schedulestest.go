@@ -12,8 +12,8 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 
-	"github.com/platformguide/ssocutover/activities/entra"
 	"github.com/platformguide/ssocutover/internal/codec"
+	"github.com/platformguide/ssocutover/internal/model"
 	"github.com/platformguide/ssocutover/internal/temporalclient"
 	"github.com/platformguide/ssocutover/sandbox/devserver"
 	"github.com/platformguide/ssocutover/workflows"
@@ -77,7 +77,7 @@ func Request(identityStoreID string) workflows.ScimTokenRotationRequest {
 	return workflows.ScimTokenRotationRequest{
 		IdentityStoreID: identityStoreID,
 		Region:          "eu-west-1",
-		App: entra.EnterpriseApp{
+		App: model.EnterpriseApp{
 			DisplayName:         workflows.EnterpriseAppName(identityStoreID),
 			AppID:               "11111111-1111-1111-1111-111111111111",
 			ApplicationObjectID: "22222222-2222-2222-2222-222222222222",
