@@ -14,12 +14,12 @@ import (
 // list a person needs to audit the change or to undo it. It holds IDs,
 // names and secret ARNs, never a secret's value.
 type Resources struct {
-	BreakGlass         *BreakGlassUser               `json:"breakGlass,omitempty"`
+	BreakGlass         *model.BreakGlassUser         `json:"breakGlass,omitempty"`
 	ServiceProvider    *samlmeta.SP                  `json:"serviceProvider,omitempty"`
 	App                *model.EnterpriseApp          `json:"app,omitempty"`
 	SigningCertificate *SigningCertificate           `json:"signingCertificate,omitempty"`
 	IdPMetadata        *model.FederationMetadata     `json:"idpMetadata,omitempty"`
-	GroupAssignments   *GroupAssignments             `json:"groupAssignments,omitempty"`
+	GroupAssignments   *model.GroupAssignments       `json:"groupAssignments,omitempty"`
 	SCIM               *SCIMConnection               `json:"scim,omitempty"`
 	Provisioning       *Provisioning                 `json:"provisioning,omitempty"`
 	Verification       *model.AssignmentVerification `json:"verification,omitempty"`
@@ -27,27 +27,10 @@ type Resources struct {
 	RotationSchedule string `json:"rotationSchedule,omitempty"`
 }
 
-// BreakGlassUser is the IAM user that opens the console if single sign-on
-// fails; its password is in the secret, and nowhere else.
-type BreakGlassUser struct {
-	UserName   string        `json:"userName"`
-	UserARN    string        `json:"userArn"`
-	PolicyARNs []string      `json:"policyArns"`
-	Password   secretref.Ref `json:"password"`
-}
-
 // SigningCertificate is the enterprise app's SAML signing certificate.
 type SigningCertificate struct {
 	Thumbprint string    `json:"thumbprint"`
 	Expires    time.Time `json:"expires"`
-}
-
-// GroupAssignments counts the Entra groups assigned to the app's User role.
-type GroupAssignments struct {
-	AppRoleID       string `json:"appRoleId"`
-	Groups          int    `json:"groups"`
-	Assigned        int    `json:"assigned"`
-	AlreadyAssigned int    `json:"alreadyAssigned"`
 }
 
 // SCIMConnection is the SCIM endpoint and the secret holding its token.

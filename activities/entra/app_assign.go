@@ -83,13 +83,15 @@ func (a *Activities) AssignGroupsToApp(ctx context.Context, in AssignGroupsToApp
 	// History gets a few of them (for on-demand provisioning), not 10,000.
 	ids = ids[:min(len(ids), MaxGroupIDsInResult)]
 	return AssignGroupsToAppResult{
-		AppRoleID:       roleID,
-		Groups:          len(groups),
-		Assigned:        run.changed,
-		AlreadyAssigned: len(groups) - run.changed,
-		GroupIDs:        ids,
-		Skipped:         skipped,
-		APICalls:        calls.Counts(),
+		GroupAssignments: model.GroupAssignments{
+			AppRoleID:       roleID,
+			Groups:          len(groups),
+			Assigned:        run.changed,
+			AlreadyAssigned: len(groups) - run.changed,
+		},
+		GroupIDs: ids,
+		Skipped:  skipped,
+		APICalls: calls.Counts(),
 	}, nil
 }
 

@@ -59,7 +59,8 @@ func TestAssignGroupsToAppTwiceAssignsEachGroupOnce(t *testing.T) {
 	var first entra.AssignGroupsToAppResult
 	require.NoError(t, execute(t, f.acts, entra.AssignGroupsToAppName, in, &first))
 	require.Equal(t, entra.AssignGroupsToAppResult{
-		AppRoleID: userRoleID, Groups: 2, Assigned: 2, GroupIDs: want, Skipped: []string{"aws-mail"}, APICalls: first.APICalls,
+		GroupAssignments: model.GroupAssignments{AppRoleID: userRoleID, Groups: 2, Assigned: 2},
+		GroupIDs:         want, Skipped: []string{"aws-mail"}, APICalls: first.APICalls,
 	}, first)
 	requireAssignedOnce(t, f, app, want)
 	require.Equal(t, 1, calls(first.APICalls, "graph:POST /$batch"))

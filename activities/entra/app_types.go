@@ -88,11 +88,9 @@ const MaxGroupIDsInResult = 20
 
 // AssignGroupsToAppResult counts the assignments.
 type AssignGroupsToAppResult struct {
-	// AppRoleID is the ID of the role named User, looked up on the app.
-	AppRoleID       string `json:"appRoleId"`
-	Groups          int    `json:"groups"`
-	Assigned        int    `json:"assigned"`
-	AlreadyAssigned int    `json:"alreadyAssigned"`
+	// GroupAssignments counts the groups assigned to the app's User role
+	// (its AppRoleID is looked up on the app).
+	model.GroupAssignments
 	// GroupIDs are the first MaxGroupIDsInResult of the groups assigned
 	// (sorted), candidates for on-demand provisioning. The full list is the
 	// app's appRoleAssignedTo: an organisation's 10,000 group IDs would not

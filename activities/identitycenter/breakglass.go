@@ -20,6 +20,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/platformguide/ssocutover/internal/apicalls"
+	"github.com/platformguide/ssocutover/internal/model"
 	"github.com/platformguide/ssocutover/internal/secretref"
 	"github.com/platformguide/ssocutover/internal/secretstore"
 )
@@ -115,12 +116,14 @@ func (a *Activities) EnsureBreakGlassUser(ctx context.Context, in EnsureBreakGla
 	logger.Info("Break-glass IAM user ready", "UserName", in.UserName, "PasswordSecret", ref.String(),
 		"UserCreated", userCreated, "SecretCreated", secretCreated, "LoginProfileSet", profileCreated, "PoliciesAttached", attached)
 	return EnsureBreakGlassUserResult{
-		UserName:   aws.ToString(user.UserName),
-		UserARN:    aws.ToString(user.Arn),
-		PolicyARNs: policies,
-		Password:   ref,
-		Created:    created,
-		APICalls:   counter.Counts(),
+		BreakGlassUser: model.BreakGlassUser{
+			UserName:   aws.ToString(user.UserName),
+			UserARN:    aws.ToString(user.Arn),
+			PolicyARNs: policies,
+			Password:   ref,
+		},
+		Created:  created,
+		APICalls: counter.Counts(),
 	}, nil
 }
 

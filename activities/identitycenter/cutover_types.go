@@ -2,7 +2,7 @@ package identitycenter
 
 import (
 	"github.com/platformguide/ssocutover/internal/apicalls"
-	"github.com/platformguide/ssocutover/internal/secretref"
+	"github.com/platformguide/ssocutover/internal/model"
 	"github.com/platformguide/ssocutover/internal/store"
 )
 
@@ -35,11 +35,9 @@ type EnsureBreakGlassUserInput struct {
 // EnsureBreakGlassUserResult names what exists after the activity, created
 // now or found from an earlier attempt. It never holds the password.
 type EnsureBreakGlassUserResult struct {
-	UserName   string   `json:"userName"`
-	UserARN    string   `json:"userArn"`
-	PolicyARNs []string `json:"policyArns"`
-	// Password is the secret version that holds the console password.
-	Password secretref.Ref `json:"password"`
+	// BreakGlassUser is the user, its policies and the secret version
+	// that holds its console password.
+	model.BreakGlassUser
 	// Created is false when every part already existed.
 	Created  bool                      `json:"created"`
 	APICalls []apicalls.OperationCount `json:"apiCalls"`

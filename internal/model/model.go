@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/platformguide/ssocutover/internal/apicalls"
+	"github.com/platformguide/ssocutover/internal/secretref"
 	"github.com/platformguide/ssocutover/internal/store"
 )
 
@@ -98,4 +99,21 @@ type AssignmentVerification struct {
 func (r AssignmentVerification) Complete() bool {
 	return r.GroupsPresent == r.GroupsExpected && r.UsersPresent == r.UsersExpected &&
 		r.MembersMissing == 0 && r.AssignmentsMissing == 0
+}
+
+// BreakGlassUser is the IAM user that opens the console if single sign-on
+// fails; its password is in the secret, and nowhere else.
+type BreakGlassUser struct {
+	UserName   string        `json:"userName"`
+	UserARN    string        `json:"userArn"`
+	PolicyARNs []string      `json:"policyArns"`
+	Password   secretref.Ref `json:"password"`
+}
+
+// GroupAssignments counts the Entra groups assigned to the app's User role.
+type GroupAssignments struct {
+	AppRoleID       string `json:"appRoleId"`
+	Groups          int    `json:"groups"`
+	Assigned        int    `json:"assigned"`
+	AlreadyAssigned int    `json:"alreadyAssigned"`
 }

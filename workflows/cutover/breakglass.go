@@ -30,12 +30,7 @@ func (c *cutover) ensureBreakGlassUser(ctx workflow.Context) error {
 	if err != nil {
 		return err
 	}
-	c.resources().BreakGlass = &workflows.BreakGlassUser{
-		UserName:   result.UserName,
-		UserARN:    result.UserARN,
-		PolicyARNs: result.PolicyARNs,
-		Password:   result.Password,
-	}
+	c.resources().BreakGlass = &result.BreakGlassUser
 	c.publish(ctx)
 	return nil
 }

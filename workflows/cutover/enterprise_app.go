@@ -64,12 +64,7 @@ func (c *cutover) setUpEnterpriseApp(ctx workflow.Context) error {
 	if err != nil {
 		return err
 	}
-	res.GroupAssignments = &workflows.GroupAssignments{
-		AppRoleID:       assigned.AppRoleID,
-		Groups:          assigned.Groups,
-		Assigned:        assigned.Assigned,
-		AlreadyAssigned: assigned.AlreadyAssigned,
-	}
+	res.GroupAssignments = &assigned.GroupAssignments
 	c.onDemandGroups = assigned.GroupIDs
 	c.publish(ctx)
 	return nil

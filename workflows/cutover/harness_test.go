@@ -20,6 +20,7 @@ import (
 	"github.com/platformguide/ssocutover/activities/identitycenter"
 	"github.com/platformguide/ssocutover/activities/notify"
 	"github.com/platformguide/ssocutover/internal/apicalls"
+	"github.com/platformguide/ssocutover/internal/model"
 	"github.com/platformguide/ssocutover/internal/preflight"
 	"github.com/platformguide/ssocutover/internal/store"
 	"github.com/platformguide/ssocutover/workflows"
@@ -148,8 +149,9 @@ func installStopAfterPreflight(env *testsuite.TestWorkflowEnvironment) *stopAfte
 	registerActivityNames(env, identitycenter.EnsureBreakGlassUserName)
 	env.OnActivity(identitycenter.EnsureBreakGlassUserName, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in identitycenter.EnsureBreakGlassUserInput) (identitycenter.EnsureBreakGlassUserResult, error) {
-			return identitycenter.EnsureBreakGlassUserResult{UserName: in.UserName, UserARN: "arn:aws:iam::123456789012:user/" + in.UserName,
-				PolicyARNs: []string{identitycenter.DefaultBreakGlassPolicyARN}, Password: testPasswordRef, Created: true}, nil
+			return identitycenter.EnsureBreakGlassUserResult{BreakGlassUser: model.BreakGlassUser{UserName: in.UserName,
+				UserARN:    "arn:aws:iam::123456789012:user/" + in.UserName,
+				PolicyARNs: []string{identitycenter.DefaultBreakGlassPolicyARN}, Password: testPasswordRef}, Created: true}, nil
 		})
 	s := &stopAfterPreflight{env: env}
 	env.SetOnActivityCompletedListener(func(info *activity.Info, _ converter.EncodedValue, err error) { s.activityCompleted(info, err) })

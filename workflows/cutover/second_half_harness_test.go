@@ -144,10 +144,10 @@ func (f *fakeSecondHalf) install(env *testsuite.TestWorkflowEnvironment) {
 			defer f.mu.Unlock()
 			f.called(identitycenter.EnsureBreakGlassUserName)
 			f.breakGlass = append(f.breakGlass, in)
-			return identitycenter.EnsureBreakGlassUserResult{
+			return identitycenter.EnsureBreakGlassUserResult{BreakGlassUser: model.BreakGlassUser{
 				UserName: in.UserName, UserARN: "arn:aws:iam::123456789012:user/" + in.UserName,
-				PolicyARNs: []string{identitycenter.DefaultBreakGlassPolicyARN}, Password: testPasswordRef, Created: true,
-			}, nil
+				PolicyARNs: []string{identitycenter.DefaultBreakGlassPolicyARN}, Password: testPasswordRef,
+			}, Created: true}, nil
 		})
 	env.OnActivity(entra.EnsureEnterpriseAppName, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in entra.EnsureEnterpriseAppInput) (entra.EnsureEnterpriseAppResult, error) {
@@ -182,7 +182,10 @@ func (f *fakeSecondHalf) install(env *testsuite.TestWorkflowEnvironment) {
 			f.mu.Lock()
 			defer f.mu.Unlock()
 			f.called(entra.AssignGroupsToAppName)
-			return entra.AssignGroupsToAppResult{AppRoleID: "8774f594-1d59-4279-b9d9-59ef09a23530", Groups: 3, Assigned: 3, GroupIDs: []string{"g1", "g2", "g3"}}, nil
+			return entra.AssignGroupsToAppResult{
+				GroupAssignments: model.GroupAssignments{AppRoleID: "8774f594-1d59-4279-b9d9-59ef09a23530", Groups: 3, Assigned: 3},
+				GroupIDs:         []string{"g1", "g2", "g3"},
+			}, nil
 		})
 	env.OnActivity(scim.VerifySCIMEndpointName, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in scim.VerifySCIMEndpointInput) (scim.VerifySCIMEndpointResult, error) {
