@@ -353,10 +353,10 @@ func runDemo(ctx context.Context, opts demoOptions, stdout io.Writer) error {
 	say("\nEverything keeps running: the Temporal UI shows the cutover at\n\n    %s\n", link)
 	if view.Gate != nil {
 		say("Decide from another terminal, for example:\n")
-		say("    bin/starter report --workflow-id %s%s", id, flags)
-		say("    bin/starter recheck --workflow-id %s --gate %s%s", id, view.Gate.Name, flags)
-		say("    bin/starter approve --workflow-id %s --gate %s --override --reason 'demo'%s", id, view.Gate.Name, flags)
-		say("    bin/starter reject --workflow-id %s --gate %s --reason 'demo over'%s\n", id, view.Gate.Name, flags)
+		for _, command := range gateCommands(*view.Gate, id, flags) {
+			say("    %s", command)
+		}
+		say("")
 	}
 	say("Press Ctrl-C to stop the worker, the sandbox and the dev server.")
 	<-ctx.Done()

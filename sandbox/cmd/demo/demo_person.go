@@ -137,6 +137,36 @@ func interactiveCommands(gate, id, flags, sandboxURL, secretsEnv string) []strin
 	return nil
 }
 
+// gateCommands are the starter commands that the open gate g takes, one
+// per operation it lists, with the flags each needs (a reason where the
+// operation asks for one, the files of the console gates), so none of them
+// is refused for being the wrong operation at this gate.
+func gateCommands(g workflows.GateStatus, id, flags string) []string {
+	var commands []string
+	if g.Name == workflows.GatePreflight {
+		commands = append(commands, "bin/starter report --workflow-id "+id+flags)
+	}
+	for _, op := range g.Operations {
+		args := " --gate " + g.Name
+		switch op {
+		case workflows.OpApprove:
+			if g.Name == workflows.GatePreflight || g.Name == workflows.GateConfirmSignIn {
+				args += " --override --reason 'demo'" // the sample has blockers; an override without them is taken too
+			}
+		case workflows.OpReject, workflows.OpRollback:
+			args += " --reason 'demo over'"
+		case workflows.OpSkip:
+			args += " --reason 'done by hand'"
+		case workflows.OpSubmitSPMetadata:
+			args = " --file sp.xml"
+		case workflows.OpSubmitSCIM:
+			args = " --endpoint ENDPOINT --token-file scim-token"
+		}
+		commands = append(commands, "bin/starter "+op+" --workflow-id "+id+args+flags)
+	}
+	return commands
+}
+
 // sandboxAWSEnv is the environment that points the AWS SDK at the sandbox.
 func sandboxAWSEnv(awsURL, region, accessKeyID, secretAccessKey string) string {
 	return strings.Join([]string{

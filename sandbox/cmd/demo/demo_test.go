@@ -241,3 +241,54 @@ func TestDemoRefusesAnUnknownGate(t *testing.T) {
 	cmd.SetArgs([]string{"--until", "nowhere"})
 	require.ErrorContains(t, cmd.Execute(), `--until "nowhere"`)
 }
+
+// The demo's hints at an open gate are the operations that gate takes, each
+// a starter command whose flags parse (before, it suggested recheck and
+// approve --override at every gate, which scim-credentials refuses).
+func TestGateCommandsAreWhatTheOpenGateTakes(t *testing.T) {
+	gates := []workflows.GateStatus{
+		{Name: workflows.GatePreflight, Operations: []string{workflows.OpApprove, workflows.OpReject, workflows.OpRecheck}},
+		{Name: workflows.GateAWSSPMetadata, Operations: []string{workflows.OpSubmitSPMetadata, workflows.OpReject, workflows.OpRollback}},
+		{Name: workflows.GateSCIMCredentials, Operations: []string{workflows.OpSubmitSCIM, workflows.OpReject, workflows.OpRollback}},
+		{Name: workflows.GateConfirmSignIn, Operations: []string{workflows.OpApprove, workflows.OpReject, workflows.OpRollback}},
+		{Name: workflows.GateCompensationFailed, Operations: []string{workflows.OpRetry, workflows.OpSkip}},
+	}
+	for _, g := range gates {
+		commands := gateCommands(g, "cutover-d-1234567890", " --address 127.0.0.1:7299")
+		var ops []string
+		for _, command := range commands {
+			args := shellWords(t, strings.TrimPrefix(command, "bin/starter "))
+			root := cli.NewRootCommand(&bytes.Buffer{}, &bytes.Buffer{}, func(string) string { return "" })
+			cmd, rest, err := root.Find(args)
+			require.NoError(t, err, command)
+			require.NoError(t, cmd.ParseFlags(rest), command)
+			if cmd.Name() == "report" {
+				continue
+			}
+			ops = append(ops, cmd.Name())
+			if gate := cmd.Flags().Lookup("gate"); gate != nil && gate.Changed {
+				require.Equal(t, g.Name, gate.Value.String(), command)
+			}
+			if reason := cmd.Flags().Lookup("reason"); cmd.Name() == workflows.OpReject || cmd.Name() == workflows.OpRollback || cmd.Name() == workflows.OpSkip {
+				require.NotEmpty(t, reason.Value.String(), "%s needs a reason: %s", cmd.Name(), command)
+			}
+		}
+		require.Equal(t, g.Operations, ops, "gate %s", g.Name)
+	}
+}
+
+// shellWords splits a command line as a shell would, for the single quotes
+// the demo's hints use.
+func shellWords(t *testing.T, line string) []string {
+	t.Helper()
+	var words []string
+	for i, part := range strings.Split(line, "'") {
+		if i%2 == 1 {
+			words = append(words, part)
+			continue
+		}
+		words = append(words, strings.Fields(part)...)
+	}
+	require.Equal(t, 0, strings.Count(line, "'")%2, "unbalanced quotes in %q", line)
+	return words
+}
