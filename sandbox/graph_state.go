@@ -45,7 +45,7 @@ type graphGroup struct {
 }
 
 // graphUserID and graphGroupID are the IDs the sandbox gives the world's
-// Entra objects (internal/worldinv predicts them the same way).
+// Entra objects (sandbox/worldinv predicts them the same way).
 func graphUserID(userPrincipalName string) string {
 	return world.StableID("entra-user", strings.ToLower(userPrincipalName))
 }

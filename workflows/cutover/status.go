@@ -12,7 +12,7 @@ import (
 )
 
 // cutover is the workflow's state. status is exactly what the status query
-// returns and what the Temporal UI shows (rendered by details.go); every
+// returns and what the Temporal UI shows (rendered by workflows/statusview); every
 // change to it is followed by publish, so the two never disagree.
 type cutover struct {
 	status workflows.CutoverStatus
