@@ -121,8 +121,20 @@ var slackEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
 func escape(s string) string { return slackEscaper.Replace(s) }
 
 // unfence keeps a ``` inside the instructions from closing their code
-// block early; mrkdwn has no escape for a backtick.
-func unfence(s string) string { return strings.ReplaceAll(s, "```", "'''") }
+// block early; mrkdwn has no escape for a backtick. The fences around the
+// commands of a gate's instructions (workflows/gate.CommandsAsCode) go: the
+// whole message is a code block already, and the commands keep their lines.
+func unfence(s string) string {
+	lines := strings.Split(s, "\n")
+	kept := lines[:0]
+	for _, l := range lines {
+		if t := strings.TrimSpace(l); t == "```sh" || t == "```" {
+			continue
+		}
+		kept = append(kept, l)
+	}
+	return strings.ReplaceAll(strings.Join(kept, "\n"), "```", "'''")
+}
 
 // clip cuts s to at most n runes, marking the cut.
 func clip(s string, n int) string {

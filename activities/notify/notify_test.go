@@ -343,3 +343,15 @@ func TestTheDefaultClientHasATimeoutAndFollowsNoRedirect(t *testing.T) {
 	require.NotNil(t, c.CheckRedirect)
 	require.Nil(t, mine.CheckRedirect, "the configured client is not changed")
 }
+
+// A gate's commands come fenced (workflows/gate.CommandsAsCode); in chat
+// the whole message is one code block, so their fences go and the commands
+// stay as they are typed.
+func TestFencedCommandsStayCommandsInTheCodeBlock(t *testing.T) {
+	g := gate()
+	g.Instructions = "Read the report:\n\n```sh\nstarter report --workflow-id cutover-d-1234567890\n```\n\nThen decide."
+	text := messageText(g.note(), g.Instructions, false)
+	require.Equal(t, 2, strings.Count(text, "```"), "one code block, closed")
+	require.Contains(t, text, "Read the report:\n\nstarter report --workflow-id cutover-d-1234567890\n\nThen decide.")
+	require.NotContains(t, text, "'''")
+}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/platformguide/ssocutover/internal/preflight"
 	"github.com/platformguide/ssocutover/workflows"
+	"github.com/platformguide/ssocutover/workflows/gate"
 	"github.com/platformguide/ssocutover/workflows/workflowtest"
 )
 
@@ -241,11 +242,13 @@ func TestStatusAtTheGateSaysWhatToDo(t *testing.T) {
 	// Send exactly the signal input the instructions print.
 	at(env, 21*time.Minute, func() {
 		const marker = "--name approve --input '"
-		instructions := queryStatus(t, env).Gate.Instructions
-		start := strings.Index(instructions, marker)
-		require.GreaterOrEqual(t, start, 0, instructions)
-		input := instructions[start+len(marker):]
-		input = input[:strings.Index(input, "'")]
+		var input string
+		for _, command := range gate.CommandsIn(queryStatus(t, env).Gate.Instructions) {
+			if _, rest, ok := strings.Cut(command, marker); ok {
+				input = strings.TrimSuffix(rest, "'")
+			}
+		}
+		require.NotEmpty(t, input, "the instructions print the signal command")
 		env.SignalWorkflow(workflows.OpApprove, json.RawMessage(input))
 	})
 
@@ -266,15 +269,16 @@ func TestStatusAtTheGateSaysWhatToDo(t *testing.T) {
 	require.Equal(t, 1, atGate.Preflight.Run)
 	require.Equal(t, blockedSummary, atGate.Preflight.Summary)
 	require.Equal(t, "arn:aws:sso:::instance/ssoins-1234567890abcdef", atGate.Preflight.InstanceARN)
+	require.Contains(t, atGate.Gate.Instructions, "found 3 blockers and 1 warning")
 	for _, want := range []string{
-		"found 3 blockers and 1 warning",
 		"starter report --workflow-id cutover-d-1234567890",
 		"starter recheck --workflow-id cutover-d-1234567890 --gate preflight --by NAME",
 		`starter approve --workflow-id cutover-d-1234567890 --gate preflight --by NAME --override --reason "WHY"`,
 		`starter reject --workflow-id cutover-d-1234567890 --gate preflight --by NAME --reason "WHY"`,
 		`temporal workflow signal --workflow-id cutover-d-1234567890 --name approve --input '{"gate":"preflight","by":"NAME","reason":"WHY","override":true}'`,
 	} {
-		require.Contains(t, atGate.Gate.Instructions, want)
+		// Each command whole, in a code block, as it must be typed.
+		require.Contains(t, gate.CommandsIn(atGate.Gate.Instructions), want)
 	}
 
 	// The UI shows the same: what to do, and the findings table.

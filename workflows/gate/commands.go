@@ -25,3 +25,147 @@ func SignalCommand(workflowID, op string, d workflows.GateDecision) string {
 	}
 	return fmt.Sprintf("temporal workflow signal --workflow-id %s --name %s --input '%s'", workflowID, op, input)
 }
+
+// A command line in a gate's instructions is a line indented by four spaces
+// that starts with one of commandWords; maxCommandWidth is how wide a
+// command line may grow before it wraps.
+var commandWords = []string{"starter ", "temporal ", "aws "}
+
+const maxCommandWidth = 100
+
+// CommandsAsCode puts every command line of a gate's instructions in a
+// fenced code block, exactly as it must be typed. The Temporal UI renders
+// instructions as Markdown, where a command in plain text gets its "--"
+// turned into a dash and copies wrong; a person at a terminal or in chat
+// sees the same fences. A command longer than maxCommandWidth wraps at its
+// flags with "\" continuations, so it still copies as one command. Inside
+// a numbered step the block is indented as the step's text, so it stays in
+// the step.
+func CommandsAsCode(instructions string) string {
+	var out []string
+	inStep := false
+	for _, line := range strings.Split(instructions, "\n") {
+		switch {
+		case isNumberedStep(line):
+			inStep = true
+		case line != "" && !strings.HasPrefix(line, " "):
+			inStep = false
+		}
+		command, indented := strings.CutPrefix(line, "    ")
+		if !indented || !isCommand(command) {
+			out = append(out, line)
+			continue
+		}
+		indent := ""
+		if inStep {
+			indent = "   "
+		}
+		out = append(out, indent+"```sh")
+		for _, l := range wrapCommand(command, maxCommandWidth) {
+			out = append(out, indent+l)
+		}
+		out = append(out, indent+"```")
+	}
+	return strings.Join(out, "\n")
+}
+
+func isCommand(s string) bool {
+	for _, w := range commandWords {
+		if strings.HasPrefix(s, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// isNumberedStep reports whether line starts a numbered step ("2. ...").
+func isNumberedStep(line string) bool {
+	digits := len(line) - len(strings.TrimLeft(line, "0123456789"))
+	return digits > 0 && strings.HasPrefix(line[digits:], ". ")
+}
+
+// wrapCommand breaks command into lines of at most width (a single word
+// longer than that stays whole), between words and never between a flag
+// and its value, each line but the last ending in " \" and each but the
+// first indented by two spaces: a shell reads them as the one command.
+func wrapCommand(command string, width int) []string {
+	if len(command) <= width {
+		return []string{command}
+	}
+	var lines []string
+	line := ""
+	for _, part := range commandParts(command) {
+		switch {
+		case line == "":
+			line = part
+		case len(line)+1+len(part)+2 > width: // room for " \"
+			lines = append(lines, line+" \\")
+			line = "  " + part
+		default:
+			line += " " + part
+		}
+	}
+	return append(lines, line)
+}
+
+// commandParts splits command at spaces outside single quotes, keeping a
+// flag and its value ("--gate preflight") together.
+func commandParts(command string) []string {
+	var words []string
+	word, quoted := "", false
+	for _, r := range command {
+		switch {
+		case r == '\'':
+			quoted = !quoted
+			word += string(r)
+		case r == ' ' && !quoted:
+			if word != "" {
+				words = append(words, word)
+			}
+			word = ""
+		default:
+			word += string(r)
+		}
+	}
+	if word != "" {
+		words = append(words, word)
+	}
+	var parts []string
+	for i := 0; i < len(words); i++ {
+		if strings.HasPrefix(words[i], "-") && i+1 < len(words) && !strings.HasPrefix(words[i+1], "-") {
+			parts = append(parts, words[i]+" "+words[i+1])
+			i++
+			continue
+		}
+		parts = append(parts, words[i])
+	}
+	return parts
+}
+
+// CommandsIn is the commands of instructions that CommandsAsCode fenced, each
+// on one line again, as a shell reads a wrapped one: what a person who
+// copies a block runs.
+func CommandsIn(instructions string) []string {
+	var commands []string
+	inBlock := false
+	command := ""
+	for _, line := range strings.Split(instructions, "\n") {
+		line = strings.TrimSpace(line)
+		switch {
+		case line == "```sh":
+			inBlock = true
+		case line == "```" && inBlock:
+			inBlock = false
+		case inBlock:
+			part, continued := strings.CutSuffix(line, " \\")
+			command += part
+			if continued {
+				command += " "
+				continue
+			}
+			commands = append(commands, command)
+			command = ""
+		}
+	}
+	return commands
+}

@@ -133,6 +133,9 @@ func (k *Keeper) Wait(ctx workflow.Context, g *Gate, p Patience) (*Pending, erro
 // Open opens g, where an approve needs approvalsNeeded signed approvals
 // (0: unsigned decisions), says so in status and announces it.
 func (k *Keeper) Open(ctx workflow.Context, g *Gate, approvalsNeeded int) {
+	opened := *g
+	opened.Instructions = CommandsAsCode(g.Instructions)
+	g = &opened
 	k.gate = g
 	k.State.Gate = &workflows.GateStatus{
 		Name:            g.Name,
