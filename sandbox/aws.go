@@ -251,8 +251,9 @@ func writeAWSError(w http.ResponseWriter, e *awsError) {
 }
 
 // awsFaultWriter writes an injected fault as the AWS APIs do. A throttle is
-// a 429 ThrottlingException, which the SDK's retryer classifies as a
-// throttle; besides the Retry-After header (seconds, set by withFaults, which
+// a ThrottlingException with HTTP 400, as the identitystore and sso-admin
+// API references list it under Errors (not 429); the SDK's retryer knows
+// it as a throttle by its code. Besides the Retry-After header (seconds, set by withFaults, which
 // identitystore models as RetryAfterSeconds) it carries x-amz-retry-after in
 // milliseconds, the header the SDK's retryer reads to stretch its backoff.
 //
@@ -276,7 +277,7 @@ func awsFaultWriter(w http.ResponseWriter, kind faultKind) {
 	}
 	switch kind {
 	case faultThrottle:
-		writeAWSError(w, &awsError{Type: "ThrottlingException", Status: http.StatusTooManyRequests, Message: "Rate exceeded (sandbox fault)"})
+		writeAWSError(w, &awsError{Type: "ThrottlingException", Status: http.StatusBadRequest, Message: "Rate exceeded (sandbox fault)"})
 	default:
 		writeAWSError(w, &awsError{Type: "InternalServerException", Status: http.StatusInternalServerError, Message: "internal failure (sandbox fault)"})
 	}
