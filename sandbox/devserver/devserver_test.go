@@ -50,11 +50,12 @@ func TestDevServerReportsAPortInUse(t *testing.T) {
 func TestDevServerThatExitsEarlyShowsItsOutput(t *testing.T) {
 	fake := filepath.Join(t.TempDir(), "temporal")
 	require.NoError(t, os.WriteFile(fake, []byte("#!/bin/sh\necho 'database is locked' >&2\nexit 3\n"), 0o755))
-	start := time.Now()
 	_, err := Start(context.Background(), Options{CLIPath: fake, Headless: true}, nil)
 	require.Error(t, err)
-	require.Less(t, time.Since(start), 10*time.Second, "an exited server is noticed without waiting for the start timeout")
+	// Noticed as an exit, not as a server that stayed unready until the
+	// start timeout (whose error says "was not ready after").
 	require.Contains(t, err.Error(), "exited before it was ready")
+	require.NotContains(t, err.Error(), "was not ready after")
 	require.Contains(t, err.Error(), "database is locked")
 }
 
