@@ -16,7 +16,6 @@
 package main
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -54,7 +53,7 @@ func newCommand(stderr io.Writer, getenv func(string) string) (*cobra.Command, e
 	if err != nil {
 		return nil, err
 	}
-	var logFormat, logLevel string
+	var logs logging.Flags
 	cmd := &cobra.Command{
 		Use:   "worker",
 		Short: "Run the ssocutover worker (workflows and activities on task queue " + temporalclient.TaskQueue + ")",
@@ -75,7 +74,7 @@ makes a key; every worker and starter of a namespace needs the same keys.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			logger, err := logging.New(logFormat, logLevel)
+			logger, err := logs.Logger()
 			if err != nil {
 				return err
 			}
@@ -92,8 +91,7 @@ makes a key; every worker and starter of a namespace needs the same keys.`,
 	conn.RegisterFlags(flags)
 	cfg.RegisterFlags(flags)
 	keys.RegisterFlags(flags)
-	flags.StringVar(&logFormat, "log-format", cmp.Or(getenv(logging.EnvFormat), logging.FormatJSON), "log format: json or console (env "+logging.EnvFormat+")")
-	flags.StringVar(&logLevel, "log-level", cmp.Or(getenv(logging.EnvLevel), "info"), "log level: debug, info, warn or error (env "+logging.EnvLevel+")")
+	logs.Register(flags, getenv, logging.FormatJSON, "info")
 	return cmd, nil
 }
 

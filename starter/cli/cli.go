@@ -37,8 +37,7 @@ type cli struct {
 
 	temporal  temporalclient.Options
 	codecKeys codec.KeySource
-	logFormat string
-	logLevel  string
+	logs      logging.Flags
 	dataDir   string
 	uiURL     string
 }
@@ -77,8 +76,7 @@ sandbox serving a sample organisation, and a worker.`,
 	flags := root.PersistentFlags()
 	c.temporal.RegisterFlags(flags)
 	c.codecKeys.RegisterFlags(flags)
-	flags.StringVar(&c.logFormat, "log-format", cmp.Or(getenv(logging.EnvFormat), logging.FormatConsole), "log format: console or json (env "+logging.EnvFormat+")")
-	flags.StringVar(&c.logLevel, "log-level", cmp.Or(getenv(logging.EnvLevel), "warn"), "log level: debug, info, warn or error (env "+logging.EnvLevel+")")
+	c.logs.Register(flags, getenv, logging.FormatConsole, "warn")
 	flags.StringVar(&c.dataDir, "data-dir", store.DataDirFromEnv(getenv), "the worker's data directory, where full reports are stored (env "+store.EnvDataDir+")")
 	flags.StringVar(&c.uiURL, "ui-url", getenv("SSOCUTOVER_UI_URL"), "base URL of the Temporal UI, for links (default: the dev server's, http://HOST:PORT+1000, when --address is on loopback; env SSOCUTOVER_UI_URL)")
 
@@ -103,7 +101,7 @@ sandbox serving a sample organisation, and a worker.`,
 }
 
 func (c *cli) logger() (*zap.Logger, error) {
-	return logging.New(c.logFormat, c.logLevel)
+	return c.logs.Logger()
 }
 
 // dial connects to Temporal with the payload codec; the error says how to

@@ -75,7 +75,7 @@ type demoOptions struct {
 // `starter demo`, plus where to keep its data and how to log.
 func newDemoCommand(stdout, stderr io.Writer, getenv func(string) string) *cobra.Command {
 	opts := demoOptions{Getenv: getenv}
-	var logFormat, logLevel string
+	var logs logging.Flags
 	cmd := &cobra.Command{
 		Use:   "demo",
 		Short: "Run a cutover locally: Temporal dev server, sandbox with a sample organisation, worker",
@@ -101,7 +101,7 @@ stays up until Ctrl-C, so the workflow can be explored in the Temporal UI.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			logger, err := logging.New(logFormat, logLevel)
+			logger, err := logs.Logger()
 			if err != nil {
 				return err
 			}
@@ -126,8 +126,7 @@ stays up until Ctrl-C, so the workflow can be explored in the Temporal UI.`,
 	f.BoolVar(&opts.JSON, "json", false, "print the final status as JSON (at the preflight gate with every finding); progress goes to standard error")
 	f.BoolVar(&opts.Exit, "exit", false, "stop the dev server and exit once the gate is reached, instead of waiting for Ctrl-C")
 	f.StringVar(&opts.RequestedBy, "requested-by", cmp.Or(getenv("USER"), "demo"), "the person named in the cutover request")
-	f.StringVar(&logFormat, "log-format", cmp.Or(getenv(logging.EnvFormat), logging.FormatConsole), "log format: console or json (env "+logging.EnvFormat+")")
-	f.StringVar(&logLevel, "log-level", cmp.Or(getenv(logging.EnvLevel), "warn"), "log level: debug, info, warn or error (env "+logging.EnvLevel+")")
+	logs.Register(f, getenv, logging.FormatConsole, "warn")
 	return cmd
 }
 
