@@ -78,7 +78,7 @@ func newCutover(ctx workflow.Context, req workflows.CutoverRequest) *cutover {
 // keeper.wait). The decision the cutover was carrying out is done once the
 // next gate is open: its update answers with that gate in status.
 func (c *cutover) waitAtGate(ctx workflow.Context, g *gate.Gate) (*gate.Pending, error) {
-	c.gates.Open(ctx, g, c.gates.Signing.ApprovalsNeeded(g.Name))
+	c.gates.Open(ctx, g)
 	if c.carrying != nil {
 		c.carrying.CarriedOut(nil)
 		c.carrying = nil

@@ -62,13 +62,13 @@ type Keeper struct {
 	// State is the gate part of the workflow's status.
 	State *workflows.GateState
 	// SetStep sets the status's phase and step and publishes the status;
-	// publish publishes it as it is.
+	// Publish publishes it as it is.
 	SetStep func(ctx workflow.Context, phase, step string)
 	Publish func(ctx workflow.Context)
 	// Step reads the status's step, for errors that say what goes on.
 	Step func() string
-	// Kind and identityStoreID name the workflow in announcements;
-	// summary is what an announcement says besides the instructions.
+	// Kind and IdentityStoreID name the workflow in announcements;
+	// Summary is what an announcement says besides the instructions.
 	Kind            string
 	IdentityStoreID string
 	Summary         func() string
@@ -126,13 +126,14 @@ type Patience struct {
 // time, or while this one is carried out) is refused rather than queued. A
 // decision must be about what the person saw at the open gate.
 func (k *Keeper) Wait(ctx workflow.Context, g *Gate, p Patience) (*Pending, error) {
-	k.Open(ctx, g, 0)
+	k.Open(ctx, g)
 	return k.Await(ctx, p)
 }
 
-// Open opens g, where an approve needs approvalsNeeded signed approvals
-// (0: unsigned decisions), says so in status and announces it.
-func (k *Keeper) Open(ctx workflow.Context, g *Gate, approvalsNeeded int) {
+// Open opens g, says so in status and announces it. An approve there needs
+// as many signed approvals as the keeper's Signing asks for g (none
+// without Signing).
+func (k *Keeper) Open(ctx workflow.Context, g *Gate) {
 	opened := *g
 	opened.Instructions = CommandsAsCode(g.Instructions)
 	g = &opened
@@ -142,7 +143,7 @@ func (k *Keeper) Open(ctx workflow.Context, g *Gate, approvalsNeeded int) {
 		Instructions:    g.Instructions,
 		Operations:      g.Operations,
 		OpenedAt:        workflow.Now(ctx),
-		ApprovalsNeeded: approvalsNeeded,
+		ApprovalsNeeded: k.Signing.ApprovalsNeeded(g.Name),
 	}
 	k.SetStep(ctx, g.Phase, fmt.Sprintf("waiting at gate %s for a person to %s", g.Name, OrList(g.Operations)))
 	k.announce(ctx, false)
