@@ -75,7 +75,7 @@ func newCutover(ctx workflow.Context, req workflows.CutoverRequest) *cutover {
 }
 
 // waitAtGate opens g and blocks until a decision is accepted there (see
-// keeper.wait). The decision the cutover was carrying out is done once the
+// gate.Keeper.Wait). The decision the cutover was carrying out is done once the
 // next gate is open: its update answers with that gate in status.
 func (c *cutover) waitAtGate(ctx workflow.Context, g *gate.Gate) (*gate.Pending, error) {
 	c.gates.Open(ctx, g)
@@ -150,7 +150,7 @@ func (c *cutover) snapshot() workflows.CutoverStatus {
 // `temporal workflow signal` and tctl, which cannot be told no) and an update
 // of the same name with a validator (for `starter` and `temporal workflow
 // update`, which get an immediate error). Both take a GateDecision as JSON
-// and go through the same rules (keeper.validate).
+// and go through the same rules (gate.Keeper).
 //
 // The order matters when signals reach the workflow in the same workflow
 // task: their channels are read in this order, the first valid decision

@@ -102,7 +102,7 @@ func (r *rotation) fail(ctx workflow.Context, err error) error {
 const rotationKind = "SCIM token rotation"
 
 // waitAtGate opens g and blocks until a decision is accepted there (see
-// keeper.wait), announcing the gate again every remindEvery with how long
+// gate.Keeper.Wait), announcing the gate again every remindEvery with how long
 // it has waited.
 func (r *rotation) waitAtGate(ctx workflow.Context, g *gate.Gate) (*gate.Pending, error) {
 	return r.gates.Wait(ctx, g, gate.Patience{Again: r.timing.RemindEvery})
