@@ -16,7 +16,6 @@ import (
 	"sync"
 
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
-	"golang.org/x/time/rate"
 )
 
 // OperationCount is the number of calls made to one operation.
@@ -77,18 +76,16 @@ func FromContext(ctx context.Context) *Counter {
 	return c
 }
 
-// Transport counts and paces the requests it carries. Limiter may be nil.
+// Transport counts and paces the requests it carries. Pacer may be nil.
 type Transport struct {
-	Base    http.RoundTripper
-	Limiter *rate.Limiter
+	Base  http.RoundTripper
+	Pacer *Pacer
 }
 
 // RoundTrip implements http.RoundTripper.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
-	if t.Limiter != nil {
-		if err := t.Limiter.Wait(req.Context()); err != nil {
-			return nil, err
-		}
+	if err := t.Pacer.Wait(req); err != nil {
+		return nil, err
 	}
 	if c := FromContext(req.Context()); c != nil {
 		c.Add(Operation(req))

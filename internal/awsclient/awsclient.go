@@ -8,7 +8,6 @@ package awsclient
 import (
 	"context"
 	"fmt"
-	"math"
 	"net/http"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -16,16 +15,17 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
-	"golang.org/x/time/rate"
 
 	"github.com/platformguide/ssocutover/internal/apicalls"
 )
 
 // Defaults for Options.
 const (
-	// DefaultRequestsPerSecond paces the calls of one worker to all AWS APIs
-	// together. AWS does not publish per-operation rates for identitystore
-	// and sso-admin; this is a conservative pace that a large inventory can
+	// DefaultRequestsPerSecond paces the calls of one worker to each AWS
+	// service (identitystore, sso-admin, IAM, Secrets Manager each at this
+	// pace, independently: each has its own endpoint and throttles on its
+	// own). AWS does not publish per-operation rates for identitystore and
+	// sso-admin; this is a conservative pace that a large inventory can
 	// still finish with in minutes. Raise it if your quotas allow.
 	DefaultRequestsPerSecond = 20
 	// DefaultMaxAttempts is how often one call is tried before it fails,
@@ -38,8 +38,9 @@ type Options struct {
 	// Region overrides the region of the environment (AWS_REGION) and the
 	// shared config file.
 	Region string
-	// RequestsPerSecond paces all calls made with the configuration; 0 means
-	// DefaultRequestsPerSecond, a negative value or +Inf means no pacing.
+	// RequestsPerSecond paces the calls made with the configuration, per
+	// service; 0 means DefaultRequestsPerSecond, a negative value or +Inf
+	// means no pacing.
 	RequestsPerSecond float64
 	// MaxAttempts per call, retries included; 0 means DefaultMaxAttempts.
 	MaxAttempts int
@@ -53,12 +54,7 @@ func Load(ctx context.Context, opts Options) (aws.Config, error) {
 	if rps == 0 {
 		rps = DefaultRequestsPerSecond
 	}
-	var limiter *rate.Limiter
-	if rps > 0 && !math.IsInf(rps, 1) {
-		// A burst of one second's worth lets concurrent workers start
-		// together without exceeding the pace over any second.
-		limiter = rate.NewLimiter(rate.Limit(rps), int(math.Ceil(rps)))
-	}
+	pacer := apicalls.NewPacer(rps)
 	maxAttempts := opts.MaxAttempts
 	if maxAttempts <= 0 {
 		maxAttempts = DefaultMaxAttempts
@@ -98,7 +94,7 @@ func Load(ctx context.Context, opts Options) (aws.Config, error) {
 		base = awshttp.NewBuildableClient().GetTransport()
 	}
 	cfg.HTTPClient = &http.Client{
-		Transport: &apicalls.Transport{Base: base, Limiter: limiter},
+		Transport: &apicalls.Transport{Base: base, Pacer: pacer},
 		// As the SDK's own client: a redirect is an answer, not something
 		// to follow with signed headers.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },

@@ -9,7 +9,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"net/http"
 	"net/url"
 	"strings"
@@ -22,7 +21,6 @@ import (
 	msgraphsdk "github.com/microsoftgraph/msgraph-sdk-go"
 	msgraphcore "github.com/microsoftgraph/msgraph-sdk-go-core"
 	graphauth "github.com/microsoftgraph/msgraph-sdk-go-core/authentication"
-	"golang.org/x/time/rate"
 
 	"github.com/platformguide/ssocutover/internal/apicalls"
 )
@@ -153,12 +151,7 @@ func newHTTPClient(requestsPerSecond float64) (*http.Client, error) {
 	if rps == 0 {
 		rps = DefaultRequestsPerSecond
 	}
-	var limiter *rate.Limiter
-	if rps > 0 && !math.IsInf(rps, 1) {
-		// A burst of one second's worth lets concurrent batches start
-		// together without exceeding the pace over any second.
-		limiter = rate.NewLimiter(rate.Limit(rps), int(math.Ceil(rps)))
-	}
+	pacer := apicalls.NewPacer(rps)
 
 	kiotaMiddleware, err := khttp.GetDefaultMiddlewaresWithOptions(
 		&khttp.RetryHandlerOptions{
@@ -195,7 +188,7 @@ func newHTTPClient(requestsPerSecond float64) (*http.Client, error) {
 	transport.ResponseHeaderTimeout = 2 * time.Minute
 
 	return &http.Client{
-		Transport: khttp.NewCustomTransportWithParentTransport(&apicalls.Transport{Base: transport, Limiter: limiter}, middleware...),
+		Transport: khttp.NewCustomTransportWithParentTransport(&apicalls.Transport{Base: transport, Pacer: pacer}, middleware...),
 		// As the SDK's own client: the redirect handler follows redirects
 		// and drops the token when the host changes.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
