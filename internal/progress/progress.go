@@ -5,6 +5,7 @@ package progress
 
 import (
 	"context"
+	"slices"
 	"sync"
 
 	"go.temporal.io/sdk/activity"
@@ -12,11 +13,20 @@ import (
 )
 
 // Progress is the heartbeat detail of a running activity: the step it is in
-// and how far that step has come.
+// and how far that step has come, and the steps running alongside it (the
+// AWS inventory reads sso-admin and identitystore at once).
 type Progress struct {
-	Step  string `json:"step"`
-	Done  int    `json:"done"`
-	Total int    `json:"total"`
+	Step      string     `json:"step"`
+	Done      int        `json:"done"`
+	Total     int        `json:"total"`
+	Alongside []Progress `json:"alongside,omitempty"`
+}
+
+// Steps are p and the steps alongside it, in order.
+func (p Progress) Steps() []Progress {
+	first := p
+	first.Alongside = nil
+	return append([]Progress{first}, p.Alongside...)
 }
 
 // Reporter records progress and sends it as the activity's heartbeat. It is
@@ -28,8 +38,8 @@ type Reporter struct {
 	// heartbeats, so tests that check each step watch here.
 	observe func(Progress)
 
-	mu      sync.Mutex
-	current Progress
+	mu    sync.Mutex
+	steps []Progress // running now; Start's step or the first Begun is first
 }
 
 // New returns a reporter for the activity running with ctx. observe may be nil.
@@ -37,26 +47,68 @@ func New(ctx context.Context, observe func(Progress)) *Reporter {
 	return &Reporter{ctx: ctx, observe: observe}
 }
 
-// Start begins a step of total units of work.
+// Start begins a step of total units of work, in place of every step
+// running so far.
 func (r *Reporter) Start(step string, total int) {
-	r.update(func(p *Progress) { *p = Progress{Step: step, Total: total} })
+	r.update(func() { r.steps = []Progress{{Step: step, Total: total}} })
 }
 
-// Add counts n units of the current step as done.
+// Add counts n units of the step Start began as done.
 func (r *Reporter) Add(n int) {
-	r.update(func(p *Progress) { p.Done += n })
+	r.update(func() { r.steps[0].Done += n })
 }
 
-// More adds n units to the current step: work found while doing it (the
-// next page of a big group).
+// More adds n units to the step Start began: work found while doing it
+// (the next page of a big group).
 func (r *Reporter) More(n int) {
-	r.update(func(p *Progress) { p.Total += n })
+	r.update(func() { r.steps[0].Total += n })
 }
 
-func (r *Reporter) update(change func(*Progress)) {
+// Begin starts a step of total units that runs alongside the others until
+// its End.
+func (r *Reporter) Begin(step string, total int) *Part {
+	r.update(func() { r.steps = append(r.steps, Progress{Step: step, Total: total}) })
+	return &Part{r: r, step: step}
+}
+
+// Part is a step begun with Reporter.Begin. Its name is unique among the
+// steps running at once.
+type Part struct {
+	r    *Reporter
+	step string
+}
+
+// Add counts n units of the step as done.
+func (p *Part) Add(n int) { p.change(func(s *Progress) { s.Done += n }) }
+
+// More adds n units to the step.
+func (p *Part) More(n int) { p.change(func(s *Progress) { s.Total += n }) }
+
+// End takes the step out of the report.
+func (p *Part) End() {
+	p.r.update(func() {
+		p.r.steps = slices.DeleteFunc(p.r.steps, func(s Progress) bool { return s.Step == p.step })
+	})
+}
+
+func (p *Part) change(f func(*Progress)) {
+	p.r.update(func() {
+		if i := slices.IndexFunc(p.r.steps, func(s Progress) bool { return s.Step == p.step }); i >= 0 {
+			f(&p.r.steps[i])
+		}
+	})
+}
+
+func (r *Reporter) update(change func()) {
 	r.mu.Lock()
-	change(&r.current)
-	details := r.current
+	change()
+	var details Progress
+	if len(r.steps) > 0 {
+		details = r.steps[0]
+		if len(r.steps) > 1 {
+			details.Alongside = slices.Clone(r.steps[1:])
+		}
+	}
 	if r.observe != nil {
 		r.observe(details)
 	}

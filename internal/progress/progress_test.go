@@ -61,3 +61,25 @@ func TestForEachReportsCancellation(t *testing.T) {
 	err := ForEach(ctx, 2, 10, func(context.Context, int) error { return nil })
 	require.ErrorIs(t, err, context.Canceled, "a cancelled run must not pass for a complete one")
 }
+
+func TestReporterShowsStepsRunningAlongsideEachOther(t *testing.T) {
+	var seen []Progress
+	r := New(context.Background(), func(p Progress) { seen = append(seen, p) })
+	accounts := r.Begin("accounts", 2)
+	users := r.Begin("users", 0)
+	users.More(100)
+	accounts.Add(2)
+	accounts.End()
+	users.Add(100)
+	users.End()
+	require.Equal(t, []Progress{
+		{Step: "accounts", Total: 2},
+		{Step: "accounts", Total: 2, Alongside: []Progress{{Step: "users"}}},
+		{Step: "accounts", Total: 2, Alongside: []Progress{{Step: "users", Total: 100}}},
+		{Step: "accounts", Done: 2, Total: 2, Alongside: []Progress{{Step: "users", Total: 100}}},
+		{Step: "users", Total: 100},
+		{Step: "users", Done: 100, Total: 100},
+		{},
+	}, seen)
+	require.Equal(t, []Progress{{Step: "accounts", Done: 2, Total: 2}, {Step: "users", Total: 100}}, seen[3].Steps())
+}

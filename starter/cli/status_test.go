@@ -25,6 +25,8 @@ func TestHeartbeatProgress(t *testing.T) {
 	require.Equal(t, "users: 3/7", statusview.FormatProgress(raw))
 	require.Nil(t, heartbeatProgress(&commonpb.Payloads{}))
 	require.Equal(t, `"plain"`, statusview.FormatProgress(json.RawMessage(`"plain"`)))
+	require.Equal(t, "assignments: 40/120; members: 7",
+		statusview.FormatProgress(json.RawMessage(`{"step":"assignments","done":40,"total":120,"alongside":[{"step":"members","done":7}]}`)))
 }
 
 func TestRenderReportGroupsBySeverityAndCode(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/platformguide/ssocutover/internal/progress"
 	"github.com/platformguide/ssocutover/internal/words"
 	"github.com/platformguide/ssocutover/workflows"
 )
@@ -202,21 +203,23 @@ func roundDuration(d time.Duration) time.Duration {
 	return d.Round(time.Second)
 }
 
-// FormatProgress reads the activities' heartbeat details ({"step", "done",
-// "total"}) as "step: done/total"; other details are shown as JSON.
+// FormatProgress reads the activities' heartbeat details (progress.Progress)
+// as "step: done/total", with the steps running alongside after a
+// semicolon; other details are shown as JSON.
 func FormatProgress(raw json.RawMessage) string {
-	var p struct {
-		Step  string `json:"step"`
-		Done  int    `json:"done"`
-		Total int    `json:"total"`
-	}
+	var p progress.Progress
 	if json.Unmarshal(raw, &p) != nil || p.Step == "" {
 		return string(raw)
 	}
-	if p.Total > 0 {
-		return fmt.Sprintf("%s: %d/%d", p.Step, p.Done, p.Total)
+	parts := make([]string, 0, 1+len(p.Alongside))
+	for _, step := range p.Steps() {
+		if step.Total > 0 {
+			parts = append(parts, fmt.Sprintf("%s: %d/%d", step.Step, step.Done, step.Total))
+		} else {
+			parts = append(parts, fmt.Sprintf("%s: %d", step.Step, step.Done))
+		}
 	}
-	return fmt.Sprintf("%s: %d", p.Step, p.Done)
+	return strings.Join(parts, "; ")
 }
 
 // Rotation is what status shows of a rotation run.
