@@ -33,6 +33,7 @@ type SSOAdminAPI interface {
 	DescribePermissionSet(ctx context.Context, params *ssoadmin.DescribePermissionSetInput, optFns ...func(*ssoadmin.Options)) (*ssoadmin.DescribePermissionSetOutput, error)
 	ListAccountsForProvisionedPermissionSet(ctx context.Context, params *ssoadmin.ListAccountsForProvisionedPermissionSetInput, optFns ...func(*ssoadmin.Options)) (*ssoadmin.ListAccountsForProvisionedPermissionSetOutput, error)
 	ListAccountAssignments(ctx context.Context, params *ssoadmin.ListAccountAssignmentsInput, optFns ...func(*ssoadmin.Options)) (*ssoadmin.ListAccountAssignmentsOutput, error)
+	ListAccountAssignmentsForPrincipal(ctx context.Context, params *ssoadmin.ListAccountAssignmentsForPrincipalInput, optFns ...func(*ssoadmin.Options)) (*ssoadmin.ListAccountAssignmentsForPrincipalOutput, error)
 	// VerifyAssignments restores missing assignments with these two.
 	CreateAccountAssignment(ctx context.Context, params *ssoadmin.CreateAccountAssignmentInput, optFns ...func(*ssoadmin.Options)) (*ssoadmin.CreateAccountAssignmentOutput, error)
 	DescribeAccountAssignmentCreationStatus(ctx context.Context, params *ssoadmin.DescribeAccountAssignmentCreationStatusInput, optFns ...func(*ssoadmin.Options)) (*ssoadmin.DescribeAccountAssignmentCreationStatusOutput, error)
@@ -72,9 +73,14 @@ type Activities struct {
 	Secrets secretstore.API
 	// Store keeps the inventories and reports out of workflow history.
 	Store store.Store
-	// Concurrency bounds the calls in flight per activity; 0 means
-	// DefaultConcurrency.
+	// Concurrency bounds the calls in flight per activity and service; 0
+	// means DefaultConcurrency.
 	Concurrency int
+
+	// listing, when set, makes the inventory list assignments this way
+	// (preflight.ListPerPair or ListPerPrincipal) instead of choosing: tests
+	// list one world both ways.
+	listing string
 
 	// onProgress, when set, sees every progress report, which heartbeats
 	// only sample (the SDK sends at most one per throttle interval).

@@ -6,13 +6,10 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/platformguide/ssocutover/internal/preflight"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/identitystore"
-	idtypes "github.com/aws/aws-sdk-go-v2/service/identitystore/types"
 	"github.com/aws/aws-sdk-go-v2/service/ssoadmin"
 	ssotypes "github.com/aws/aws-sdk-go-v2/service/ssoadmin/types"
 	"go.temporal.io/sdk/temporal"
@@ -32,17 +29,24 @@ const inventoryKind = "aws-inventory"
 // in.IdentityStoreID: every account assignment with the name of its
 // principal (group display name or userName), the groups that hold one with
 // their members, and the users who hold access. The snapshot is stored
-// (Store.Put); the result carries its reference, counts and the API calls
-// made.
+// (Store.Put); the result carries its reference, counts, the API calls made
+// and how the assignments were listed.
 //
 // The calls, and why each: ListInstances finds the instance of the identity
 // store; ListPermissionSets and DescribePermissionSet give the permission
 // sets and their names; ListAccountsForProvisionedPermissionSet narrows the
-// (account, permission set) pairs to those that can have assignments, and
-// ListAccountAssignments lists each pair. ListGroups and ListUsers are read
-// whole (100 per page) rather than one Describe call per principal: at
-// 100,000 users that is 1,000 calls instead of up to 100,000.
+// (account, permission set) pairs to those that can have assignments.
+// ListGroups and ListUsers are read whole (100 per page) rather than one
+// Describe call per principal: at 100,000 users that is 1,000 calls instead
+// of up to 100,000. The assignments are then listed the cheaper way for the
+// organisation's shape (chooseListing): ListAccountAssignments per pair, or
+// ListAccountAssignmentsForPrincipal per user and group.
 // ListGroupMemberships is read for each assigned group only.
+//
+// sso-admin and identitystore are paced each at its own rate
+// (apicalls.Pacer), so each is read while the other is: the pairs while the
+// users and groups are listed, and the members of each assigned group as
+// soon as the assignment listing finds it.
 func (a *Activities) InventoryAWS(ctx context.Context, in InventoryAWSInput) (InventoryAWSResult, error) {
 	if in.IdentityStoreID == "" {
 		return InventoryAWSResult{}, temporal.NewNonRetryableApplicationError(
@@ -51,7 +55,7 @@ func (a *Activities) InventoryAWS(ctx context.Context, in InventoryAWSInput) (In
 	counter := apicalls.NewCounter()
 	ctx = apicalls.WithCounter(ctx, counter)
 	r := &inventoryRun{a: a, in: in, region: a.region(), progress: progress.New(ctx, a.onProgress)}
-	inv, unresolved, err := r.run(ctx)
+	inv, listing, unresolved, err := r.run(ctx)
 	if err != nil {
 		return InventoryAWSResult{}, err
 	}
@@ -68,6 +72,7 @@ func (a *Activities) InventoryAWS(ctx context.Context, in InventoryAWSInput) (In
 		Accounts:             len(inv.Accounts),
 		PermissionSets:       len(inv.PermissionSets),
 		APICalls:             counter.Counts(),
+		AssignmentListing:    listing,
 		UnresolvedPrincipals: unresolved,
 	}, nil
 }
@@ -80,59 +85,60 @@ type inventoryRun struct {
 	progress *progress.Reporter
 }
 
-func (r *inventoryRun) run(ctx context.Context) (*preflight.AWS, int, error) {
+func (r *inventoryRun) run(ctx context.Context) (*preflight.AWS, preflight.AssignmentListing, int, error) {
+	// The instance first: it proves the identity store exists here, and
+	// its error says best what to correct when it does not.
 	instanceARN, err := r.findInstance(ctx)
 	if err != nil {
-		return nil, 0, err
+		return nil, preflight.AssignmentListing{}, 0, err
 	}
-	permissionSets, err := r.permissionSets(ctx, instanceARN)
-	if err != nil {
-		return nil, 0, err
-	}
-	targets, err := r.targets(ctx, instanceARN, permissionSets)
-	if err != nil {
-		return nil, 0, err
-	}
-	assignments, err := r.assignments(ctx, instanceARN, targets)
-	if err != nil {
-		return nil, 0, err
+	var (
+		pairs = provisioned{instanceARN: instanceARN}
+		dir   directory
+	)
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() (err error) { pairs, err = r.provisioned(gctx, instanceARN); return err })
+	g.Go(func() (err error) { dir, err = r.directory(gctx); return err })
+	if err := g.Wait(); err != nil {
+		return nil, preflight.AssignmentListing{}, 0, err
 	}
 
-	// The principals that hold access: assigned groups and directly
-	// assigned users, by ID.
-	var groupIDs []string
-	holders := map[string]bool{}
-	for _, as := range assignments {
-		if as.PrincipalType == ssotypes.PrincipalTypeGroup {
-			groupIDs = append(groupIDs, aws.ToString(as.PrincipalId))
-		} else {
-			holders[aws.ToString(as.PrincipalId)] = true
-		}
+	listing := chooseListing(len(pairs.targets), len(dir.groupIDs)+len(dir.userIDs), r.a.listing)
+	listed, err := r.assignmentsAndMembers(ctx, pairs, dir, listing)
+	if err != nil {
+		return nil, preflight.AssignmentListing{}, 0, err
 	}
-	slices.Sort(groupIDs)
-	groupIDs = slices.Compact(groupIDs)
+	inv, unresolved := r.snapshot(pairs, dir, listed)
+	return inv, listed.listing, unresolved, nil
+}
 
-	groupNames, members, err := r.groups(ctx, groupIDs)
+// provisioned is what sso-admin says before any assignment is listed: the
+// instance, its permission sets and the pairs that can hold assignments.
+type provisioned struct {
+	instanceARN    string
+	permissionSets []preflight.PermissionSet
+	targets        []target
+}
+
+// provisioned lists the permission sets of the instance and the accounts
+// each is provisioned to.
+func (r *inventoryRun) provisioned(ctx context.Context, instanceARN string) (provisioned, error) {
+	sets, err := r.permissionSets(ctx, instanceARN)
 	if err != nil {
-		return nil, 0, err
+		return provisioned{}, err
 	}
-	for _, ids := range members {
-		for _, id := range ids {
-			holders[id] = true
-		}
-	}
-	users, err := r.users(ctx, holders)
+	targets, err := r.targets(ctx, instanceARN, sets)
 	if err != nil {
-		return nil, 0, err
+		return provisioned{}, err
 	}
-	inv, unresolved := r.snapshot(instanceARN, permissionSets, assignments, groupIDs, groupNames, members, users)
-	return inv, unresolved, nil
+	return provisioned{instanceARN: instanceARN, permissionSets: sets, targets: targets}, nil
 }
 
 // findInstance returns the ARN of the instance whose identity store is
 // in.IdentityStoreID, and checks in.InstanceARN against it when given.
 func (r *inventoryRun) findInstance(ctx context.Context) (string, error) {
-	r.progress.Start("instance", 1)
+	part := r.progress.Begin("instance", 1)
+	defer part.End()
 	instances, err := r.instances(ctx)
 	if err != nil {
 		return "", err
@@ -144,7 +150,7 @@ func (r *inventoryRun) findInstance(ctx context.Context) (string, error) {
 		seen = append(seen, fmt.Sprintf("%s (identity store %s)", arn, storeID))
 		switch {
 		case storeID == r.in.IdentityStoreID && (r.in.InstanceARN == "" || r.in.InstanceARN == arn):
-			r.progress.Add(1)
+			part.Add(1)
 			return arn, nil
 		case storeID == r.in.IdentityStoreID:
 			storeInstance = arn
@@ -201,7 +207,8 @@ func (r *inventoryRun) permissionSets(ctx context.Context, instanceARN string) (
 		}
 		arns = append(arns, out.PermissionSets...)
 	}
-	r.progress.Start("permission-sets", len(arns))
+	part := r.progress.Begin("permission-sets", len(arns))
+	defer part.End()
 	sets := make([]preflight.PermissionSet, len(arns))
 	err := progress.ForEach(ctx, r.a.concurrency(), len(arns), func(ctx context.Context, i int) error {
 		out, err := r.a.SSOAdmin.DescribePermissionSet(ctx, &ssoadmin.DescribePermissionSetInput{InstanceArn: aws.String(instanceARN), PermissionSetArn: aws.String(arns[i])})
@@ -209,7 +216,7 @@ func (r *inventoryRun) permissionSets(ctx context.Context, instanceARN string) (
 			return r.callError(err, "describe permission set "+arns[i], false)
 		}
 		sets[i] = preflight.PermissionSet{ARN: arns[i], Name: aws.ToString(out.PermissionSet.Name)}
-		r.progress.Add(1)
+		part.Add(1)
 		return nil
 	})
 	if err != nil {
@@ -230,7 +237,8 @@ type target struct {
 // targets lists, for every permission set, the accounts it is provisioned
 // to: only there can it have assignments.
 func (r *inventoryRun) targets(ctx context.Context, instanceARN string, sets []preflight.PermissionSet) ([]target, error) {
-	r.progress.Start("accounts", len(sets))
+	part := r.progress.Begin("accounts", len(sets))
+	defer part.End()
 	perSet := make([][]target, len(sets))
 	err := progress.ForEach(ctx, r.a.concurrency(), len(sets), func(ctx context.Context, i int) error {
 		pages := ssoadmin.NewListAccountsForProvisionedPermissionSetPaginator(r.a.SSOAdmin, &ssoadmin.ListAccountsForProvisionedPermissionSetInput{
@@ -245,7 +253,7 @@ func (r *inventoryRun) targets(ctx context.Context, instanceARN string, sets []p
 				perSet[i] = append(perSet[i], target{accountID: account, permissionSetARN: sets[i].ARN})
 			}
 		}
-		r.progress.Add(1)
+		part.Add(1)
 		return nil
 	})
 	if err != nil {
@@ -254,189 +262,19 @@ func (r *inventoryRun) targets(ctx context.Context, instanceARN string, sets []p
 	return slices.Concat(perSet...), nil
 }
 
-// assignments lists the account assignments of every target.
-func (r *inventoryRun) assignments(ctx context.Context, instanceARN string, targets []target) ([]ssotypes.AccountAssignment, error) {
-	r.progress.Start("assignments", len(targets))
-	perTarget := make([][]ssotypes.AccountAssignment, len(targets))
-	err := progress.ForEach(ctx, r.a.concurrency(), len(targets), func(ctx context.Context, i int) error {
-		t := targets[i]
-		pages := ssoadmin.NewListAccountAssignmentsPaginator(r.a.SSOAdmin, &ssoadmin.ListAccountAssignmentsInput{
-			InstanceArn: aws.String(instanceARN), AccountId: aws.String(t.accountID), PermissionSetArn: aws.String(t.permissionSetARN), MaxResults: aws.Int32(pageSize),
-		})
-		for pages.HasMorePages() {
-			out, err := pages.NextPage(ctx)
-			if err != nil {
-				return r.callError(err, fmt.Sprintf("list the assignments of permission set %s in account %s", t.permissionSetARN, t.accountID), false)
-			}
-			perTarget[i] = append(perTarget[i], out.AccountAssignments...)
-		}
-		r.progress.Add(1)
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return slices.Concat(perTarget...), nil
-}
-
-// groups returns the display names of groupIDs (read from ListGroups) and
-// the member user IDs of each (ListGroupMemberships), both at once: neither
-// needs the other.
-func (r *inventoryRun) groups(ctx context.Context, groupIDs []string) (names map[string]string, members map[string][]string, err error) {
-	r.progress.Start("groups", len(groupIDs))
-	wanted := make(map[string]bool, len(groupIDs))
-	for _, id := range groupIDs {
-		wanted[id] = true
-	}
-	names = make(map[string]string, len(groupIDs))
-	listAll := func(ctx context.Context) error {
-		return r.eachGroupPage(ctx, func(groups []idtypes.Group) {
-			for _, g := range groups {
-				if id := aws.ToString(g.GroupId); wanted[id] {
-					names[id] = aws.ToString(g.DisplayName)
-				}
-			}
-		})
-	}
-	var listMembers func(ctx context.Context) error
-	members, listMembers = r.membersOf(groupIDs)
-
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return listAll(gctx) })
-	g.Go(func() error { return listMembers(gctx) })
-	if err := g.Wait(); err != nil {
-		return nil, nil, err
-	}
-	return names, members, nil
-}
-
-// eachGroupPage reads every group of the identity store, 100 per call, and
-// hands each page to visit. visit is called from one goroutine at a time.
-func (r *inventoryRun) eachGroupPage(ctx context.Context, visit func([]idtypes.Group)) error {
-	pages := identitystore.NewListGroupsPaginator(r.a.IdentityStore, &identitystore.ListGroupsInput{IdentityStoreId: aws.String(r.in.IdentityStoreID), MaxResults: aws.Int32(pageSize)})
-	for pages.HasMorePages() {
-		out, err := pages.NextPage(ctx)
-		if err != nil {
-			return r.callError(err, "list the groups of identity store "+r.in.IdentityStoreID, true)
-		}
-		visit(out.Groups)
-	}
-	return nil
-}
-
-// membersOf returns the map that will hold the member user IDs of each of
-// groupIDs, and the function that fills it: ListGroupMemberships for every
-// group, concurrently, one progress unit per group. A group deleted
-// meanwhile has no members.
-func (r *inventoryRun) membersOf(groupIDs []string) (map[string][]string, func(ctx context.Context) error) {
-	members := make(map[string][]string, len(groupIDs))
-	// userIDs holds one copy of each member's ID: a user is a member of
-	// many groups (a million memberships at 100,000 users), and each page
-	// decodes its own copy.
-	userIDs := map[string]string{}
-	var mu sync.Mutex // guards members and userIDs
-
-	listMembers := func(ctx context.Context, i int) error {
-		var ids []string
-		pages := identitystore.NewListGroupMembershipsPaginator(r.a.IdentityStore, &identitystore.ListGroupMembershipsInput{
-			IdentityStoreId: aws.String(r.in.IdentityStoreID), GroupId: aws.String(groupIDs[i]), MaxResults: aws.Int32(pageSize),
-		})
-		for pages.HasMorePages() {
-			out, err := pages.NextPage(ctx)
-			if isNotFound(err) {
-				// The group was deleted but its assignments stayed: they
-				// are reported as unresolved, and it has no members.
-				break
-			}
-			if err != nil {
-				return r.callError(err, "list the members of group "+groupIDs[i], false)
-			}
-			for _, m := range out.GroupMemberships {
-				if u, ok := m.MemberId.(*idtypes.MemberIdMemberUserId); ok {
-					ids = append(ids, u.Value)
-				}
-			}
-		}
-		mu.Lock()
-		for k, id := range ids {
-			if known, ok := userIDs[id]; ok {
-				ids[k] = known
-			} else {
-				userIDs[id] = id
-			}
-		}
-		members[groupIDs[i]] = ids
-		mu.Unlock()
-		r.progress.Add(1)
-		return nil
-	}
-	return members, func(ctx context.Context) error {
-		return progress.ForEach(ctx, r.a.concurrency(), len(groupIDs), listMembers)
-	}
-}
-
-// users reads every user of the identity store and keeps those in holders.
-func (r *inventoryRun) users(ctx context.Context, holders map[string]bool) (map[string]preflight.AWSUser, error) {
-	r.progress.Start("users", len(holders))
-	users := make(map[string]preflight.AWSUser, len(holders))
-	err := r.eachUserPage(ctx, func(page []idtypes.User) {
-		kept := 0
-		for _, u := range page {
-			id := aws.ToString(u.UserId)
-			if !holders[id] {
-				continue
-			}
-			users[id] = preflight.AWSUser{ID: id, UserName: aws.ToString(u.UserName), DisplayName: aws.ToString(u.DisplayName), Email: primaryEmail(u.Emails)}
-			kept++
-		}
-		r.progress.Add(kept)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return users, nil
-}
-
-// eachUserPage reads every user of the identity store, 100 per call, and
-// hands each page to visit.
-func (r *inventoryRun) eachUserPage(ctx context.Context, visit func([]idtypes.User)) error {
-	pages := identitystore.NewListUsersPaginator(r.a.IdentityStore, &identitystore.ListUsersInput{IdentityStoreId: aws.String(r.in.IdentityStoreID), MaxResults: aws.Int32(pageSize)})
-	for pages.HasMorePages() {
-		out, err := pages.NextPage(ctx)
-		if err != nil {
-			return r.callError(err, "list the users of identity store "+r.in.IdentityStoreID, true)
-		}
-		visit(out.Users)
-	}
-	return nil
-}
-
-// primaryEmail is the primary address, or the first if none is marked.
-func primaryEmail(emails []idtypes.Email) string {
-	for _, e := range emails {
-		if e.Primary {
-			return aws.ToString(e.Value)
-		}
-	}
-	if len(emails) > 0 {
-		return aws.ToString(emails[0].Value)
-	}
-	return ""
-}
-
 // snapshot assembles the inventory, every slice sorted so that the same
-// instance always gives the same document (and the same store digest). It
-// also returns how many assignments name a principal the identity store no
-// longer has.
-func (r *inventoryRun) snapshot(instanceARN string, sets []preflight.PermissionSet, assignments []ssotypes.AccountAssignment,
-	groupIDs []string, groupNames map[string]string, members map[string][]string, users map[string]preflight.AWSUser,
-) (*preflight.AWS, int) {
+// instance always gives the same document (and the same store digest),
+// whichever way the assignments were listed. It also returns how many
+// assignments name a principal the identity store no longer has.
+func (r *inventoryRun) snapshot(pairs provisioned, dir directory, listed listedAssignments) (*preflight.AWS, int) {
+	sets, assignments, groupNames := pairs.permissionSets, listed.assignments, dir.groupNames
+	users := listed.holders(dir.users)
 	setNames := make(map[string]string, len(sets))
 	for _, ps := range sets {
 		setNames[ps.ARN] = ps.Name
 	}
 	inv := &preflight.AWS{
-		InstanceARN:     instanceARN,
+		InstanceARN:     pairs.instanceARN,
 		IdentityStoreID: r.in.IdentityStoreID,
 		Region:          r.region,
 		PermissionSets:  sets,
@@ -478,13 +316,13 @@ func (r *inventoryRun) snapshot(instanceARN string, sets []preflight.PermissionS
 		)
 	})
 
-	for _, id := range groupIDs {
+	for _, id := range listed.groupIDs() {
 		name, ok := groupNames[id]
 		if !ok {
 			continue // deleted group: its assignments are counted as unresolved
 		}
 		memberNames := []string{}
-		for _, userID := range members[id] {
+		for _, userID := range listed.members[id] {
 			if u, ok := users[userID]; ok {
 				memberNames = append(memberNames, u.UserName)
 			}

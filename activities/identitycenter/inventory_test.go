@@ -3,7 +3,9 @@ package identitycenter
 import (
 	"context"
 	"fmt"
+	"maps"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -162,7 +164,7 @@ func requireInventory(t *testing.T, w *world.World, got preflight.AWS) {
 
 // fewestCalls is the least number of calls, by operation, the APIs allow
 // for an inventory of w at 100 items per page.
-func fewestCalls(w *world.World) map[string]int {
+func fewestCalls(w *world.World, listing string) map[string]int {
 	pages := func(n int) int { return max(1, (n+99)/100) }
 	perTarget := map[[2]string]int{}
 	accountsPerSet := map[string]map[string]bool{}
@@ -187,8 +189,22 @@ func fewestCalls(w *world.World) map[string]int {
 	for _, ps := range w.AWS.PermissionSets {
 		calls["sso-admin:ListAccountsForProvisionedPermissionSet"] += pages(len(accountsPerSet[ps.Name]))
 	}
-	for _, n := range perTarget {
-		calls["sso-admin:ListAccountAssignments"] += pages(n)
+	switch listing {
+	case preflight.ListPerPair:
+		for _, n := range perTarget {
+			calls["sso-admin:ListAccountAssignments"] += pages(n)
+		}
+	case preflight.ListPerPrincipal:
+		perPrincipal := map[string]int{}
+		for _, as := range w.AWS.Assignments {
+			perPrincipal[as.Group+"/"+as.User]++
+		}
+		for _, g := range w.AWS.Groups {
+			calls["sso-admin:ListAccountAssignmentsForPrincipal"] += pages(perPrincipal[g.DisplayName+"/"])
+		}
+		for _, u := range w.AWS.Users {
+			calls["sso-admin:ListAccountAssignmentsForPrincipal"] += pages(perPrincipal["/"+u.UserName])
+		}
 	}
 	for _, g := range w.AWS.Groups {
 		if groupsAssigned[g.DisplayName] {
@@ -230,23 +246,43 @@ func TestInventorySmallWorld(t *testing.T) {
 		Inventory: res.Inventory, InstanceARN: instanceARN,
 		Groups: 2, Users: 3, Assignments: 4, Accounts: 2, PermissionSets: 3,
 		APICalls: res.APICalls,
+		AssignmentListing: preflight.AssignmentListing{Strategy: preflight.ListPerPair, Pairs: 4, Principals: 8,
+			Reason: "4 provisioned (account, permission set) pairs take no more calls than 8 users and groups"},
 	}, res)
-	require.Equal(t, fewestCalls(w), countsByOperation(res.APICalls))
+	require.Equal(t, fewestCalls(w, preflight.ListPerPair), countsByOperation(res.APICalls))
 
-	// Progress was reported step by step, each step finished.
+	// Progress was reported step by step, each step finished; sso-admin's
+	// steps and identitystore's ran alongside each other.
 	last := map[string]Progress{}
-	var steps []string
-	for _, b := range reports {
-		if _, seen := last[b.Step]; !seen {
-			steps = append(steps, b.Step)
+	first := map[string]int{} // report in which each step first shows
+	together := map[[2]string]bool{}
+	for k, b := range reports {
+		steps := b.Steps()
+		if b.Step == "" {
+			continue // every step had ended
 		}
-		last[b.Step] = b
+		for _, p := range steps {
+			if _, seen := first[p.Step]; !seen {
+				first[p.Step] = k
+			}
+			last[p.Step] = p
+			for _, q := range steps {
+				together[[2]string{p.Step, q.Step}] = true
+			}
+		}
 	}
-	require.Equal(t, []string{"instance", "permission-sets", "accounts", "assignments", "groups", "users"}, steps)
+	require.ElementsMatch(t, []string{"instance", "permission-sets", "accounts", "groups", "users", "assignments", "members"}, slices.Collect(maps.Keys(first)))
+	require.Less(t, first["instance"], first["permission-sets"])
+	require.Less(t, first["instance"], first["users"])
+	require.Less(t, first["permission-sets"], first["accounts"])
+	require.Less(t, first["accounts"], first["assignments"])
+	require.Less(t, first["users"], first["assignments"])
+	require.True(t, together[[2]string{"assignments", "members"}], "the members are listed while the assignments are")
 	for step, p := range last {
 		require.Equal(t, p.Total, p.Done, "step %s", step)
 	}
-	require.Equal(t, 3, last["users"].Total)
+	require.Equal(t, 5, last["users"].Total, "every user is read")
+	require.Equal(t, 2, last["members"].Total, "the members of the two assigned groups")
 }
 
 func TestInventoryIsTheSameDocumentEveryTime(t *testing.T) {
@@ -272,7 +308,7 @@ func TestInventoryPagesPastOnePage(t *testing.T) {
 	require.Len(t, inv.Assignments, 105+19+110)
 
 	calls := countsByOperation(res.APICalls)
-	require.Equal(t, fewestCalls(w), calls)
+	require.Equal(t, fewestCalls(w, preflight.ListPerPair), calls)
 	require.Equal(t, 3, calls["identitystore:ListUsers"], "250 users at 100 per page")
 	require.Equal(t, 2+1+1+1, calls["sso-admin:ListAccountsForProvisionedPermissionSet"], "ReadOnlyAccess is in 105 accounts")
 }

@@ -2,6 +2,7 @@ package identitycenter
 
 import (
 	"github.com/platformguide/ssocutover/internal/apicalls"
+	"github.com/platformguide/ssocutover/internal/preflight"
 	"github.com/platformguide/ssocutover/internal/progress"
 	"github.com/platformguide/ssocutover/internal/store"
 )
@@ -28,6 +29,8 @@ type InventoryAWSResult struct {
 	Accounts       int                       `json:"accounts"`
 	PermissionSets int                       `json:"permissionSets"`
 	APICalls       []apicalls.OperationCount `json:"apiCalls"`
+	// AssignmentListing says how the assignments were listed and why.
+	AssignmentListing preflight.AssignmentListing `json:"assignmentListing"`
 	// UnresolvedPrincipals counts assignments whose group or user was not
 	// found in the identity store (deleted while the assignment stayed).
 	// They are in the inventory with an empty principal name: nothing can

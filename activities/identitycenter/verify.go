@@ -9,9 +9,9 @@ import (
 
 	"github.com/platformguide/ssocutover/internal/model"
 	"github.com/platformguide/ssocutover/internal/preflight"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	idtypes "github.com/aws/aws-sdk-go-v2/service/identitystore/types"
 	"github.com/aws/aws-sdk-go-v2/service/ssoadmin"
 	ssotypes "github.com/aws/aws-sdk-go-v2/service/ssoadmin/types"
 	"github.com/aws/smithy-go"
@@ -161,13 +161,13 @@ type verifyRun struct {
 	// is set once looked up.
 	r *inventoryRun
 
-	now    *directory
+	now    *instanceNow
 	report AssignmentReport
 	result model.AssignmentVerification
 }
 
-// directory is the instance as it is now, indexed by name.
-type directory struct {
+// instanceNow is the instance as it is now, indexed by name.
+type instanceNow struct {
 	groupsByName map[string][]string // folded display name -> group IDs
 	groupName    map[string]string   // group ID -> display name
 	usersByName  map[string][]string // folded userName -> user IDs
@@ -204,7 +204,7 @@ func (v *verifyRun) run(ctx context.Context) error {
 		MissingGroups: []MissingPrincipal{}, MissingUsers: []MissingPrincipal{}, MissingMemberships: []MissingMembership{}, Assignments: []AssignmentItem{},
 	}
 	v.result.IdentityStoreID = storeID
-	if v.now, err = v.readDirectory(ctx); err != nil {
+	if v.now, err = v.readInstance(ctx); err != nil {
 		return err
 	}
 	v.compareUsers()
@@ -217,7 +217,8 @@ func (v *verifyRun) run(ctx context.Context) error {
 // identityStoreNow looks up the identity store of the instance: switching
 // the identity source may have given it a new one.
 func (v *verifyRun) identityStoreNow(ctx context.Context) (string, error) {
-	v.r.progress.Start("instance", 1)
+	part := v.r.progress.Begin("instance", 1)
+	defer part.End()
 	instances, err := v.r.instances(ctx)
 	if err != nil {
 		return "", err
@@ -225,7 +226,7 @@ func (v *verifyRun) identityStoreNow(ctx context.Context) (string, error) {
 	var seen []string
 	for _, inst := range instances {
 		if aws.ToString(inst.InstanceArn) == v.in.InstanceARN {
-			v.r.progress.Add(1)
+			part.Add(1)
 			return aws.ToString(inst.IdentityStoreId), nil
 		}
 		seen = append(seen, fmt.Sprintf("%s (identity store %s)", aws.ToString(inst.InstanceArn), aws.ToString(inst.IdentityStoreId)))
@@ -236,56 +237,43 @@ func (v *verifyRun) identityStoreNow(ctx context.Context) (string, error) {
 		ErrInstanceNotFound, nil)
 }
 
-// readDirectory reads the instance now: its permission sets and
-// assignments, and every group and user of its identity store by name.
-func (v *verifyRun) readDirectory(ctx context.Context) (*directory, error) {
+// readInstance reads the instance now: its permission sets and
+// assignments, and every group and user of its identity store by name. The
+// assignments are listed the cheaper way, as the inventory lists them.
+func (v *verifyRun) readInstance(ctx context.Context) (*instanceNow, error) {
 	r := v.r
-	sets, err := r.permissionSets(ctx, v.in.InstanceARN)
-	if err != nil {
+	var (
+		pairs = provisioned{instanceARN: v.in.InstanceARN}
+		dir   directory
+	)
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() (err error) { pairs, err = r.provisioned(gctx, v.in.InstanceARN); return err })
+	g.Go(func() (err error) { dir, err = r.directory(gctx); return err })
+	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	targets, err := r.targets(ctx, v.in.InstanceARN, sets)
+	listing := chooseListing(len(pairs.targets), len(dir.groupIDs)+len(dir.userIDs), v.a.listing)
+	assignments, _, err := r.listAssignments(ctx, pairs, dir, listing, func(context.Context, string) error { return nil })
 	if err != nil {
 		return nil, err
-	}
-	assignments, err := r.assignments(ctx, v.in.InstanceARN, targets)
-	if err != nil {
-		return nil, err
-	}
-	d := &directory{
-		groupsByName: map[string][]string{}, groupName: map[string]string{},
-		usersByName: map[string][]string{}, userName: map[string]string{},
-		permissionSets: make(map[string]bool, len(sets)), present: make(map[assignmentKey]bool, len(assignments)),
-	}
-	for _, ps := range sets {
-		d.permissionSets[ps.ARN] = true
 	}
 
-	r.progress.Start("groups", 0)
-	err = r.eachGroupPage(ctx, func(page []idtypes.Group) {
-		for _, g := range page {
-			id, name := aws.ToString(g.GroupId), aws.ToString(g.DisplayName)
-			d.groupName[id] = name
-			d.groupsByName[fold(name)] = append(d.groupsByName[fold(name)], id)
-		}
-		r.progress.More(len(page))
-		r.progress.Add(len(page))
-	})
-	if err != nil {
-		return nil, err
+	d := &instanceNow{
+		groupsByName: map[string][]string{}, groupName: dir.groupNames,
+		usersByName: map[string][]string{}, userName: make(map[string]string, len(dir.users)),
+		permissionSets: make(map[string]bool, len(pairs.permissionSets)), present: make(map[assignmentKey]bool, len(assignments)),
 	}
-	r.progress.Start("users", 0)
-	err = r.eachUserPage(ctx, func(page []idtypes.User) {
-		for _, u := range page {
-			id, name := aws.ToString(u.UserId), aws.ToString(u.UserName)
-			d.userName[id] = name
-			d.usersByName[fold(name)] = append(d.usersByName[fold(name)], id)
-		}
-		r.progress.More(len(page))
-		r.progress.Add(len(page))
-	})
-	if err != nil {
-		return nil, err
+	for _, ps := range pairs.permissionSets {
+		d.permissionSets[ps.ARN] = true
+	}
+	for _, id := range dir.groupIDs {
+		name := dir.groupNames[id]
+		d.groupsByName[fold(name)] = append(d.groupsByName[fold(name)], id)
+	}
+	for _, id := range dir.userIDs {
+		name := dir.users[id].UserName
+		d.userName[id] = name
+		d.usersByName[fold(name)] = append(d.usersByName[fold(name)], id)
 	}
 
 	for _, as := range assignments {
@@ -348,11 +336,11 @@ func (v *verifyRun) compareGroups(ctx context.Context) error {
 		}
 	}
 
-	v.r.progress.Start("memberships", len(foundIDs))
-	members, listMembers := v.r.membersOf(foundIDs)
-	if err := listMembers(ctx); err != nil {
+	lister := newMemberLister(v.r, nil)
+	if err := lister.listEach(ctx, "memberships", foundIDs); err != nil {
 		return err
 	}
+	members := lister.members
 	for i, g := range found {
 		has := make(map[string]bool, len(members[foundIDs[i]]))
 		for _, id := range members[foundIDs[i]] {

@@ -107,3 +107,31 @@ type EntraUser struct {
 	DisplayName       string   `json:"displayName"`
 	OtherMails        []string `json:"otherMails,omitempty"`
 }
+
+// The two ways the AWS inventory can list account assignments.
+const (
+	// ListPerPair calls ListAccountAssignments for each provisioned
+	// (account, permission set) pair: cheaper on tall organisations (many
+	// principals, assignments on few pairs).
+	ListPerPair = "per-pair"
+	// ListPerPrincipal calls ListAccountAssignmentsForPrincipal for each
+	// user and group: cheaper on wide ones (many accounts and permission
+	// sets provisioned broadly, fewer principals).
+	ListPerPrincipal = "per-principal"
+)
+
+// AssignmentListing says how the AWS inventory listed the account
+// assignments and why. Both ways read the same assignments; each call
+// returns up to 100, so either costs one call per pair (or principal) and a
+// further call per 100 assignments beyond the first on one of them.
+type AssignmentListing struct {
+	// Strategy is ListPerPair or ListPerPrincipal.
+	Strategy string `json:"strategy"`
+	// Pairs is the number of provisioned (account, permission set) pairs,
+	// Principals the number of users and groups: the fewest calls each way
+	// can take, known before any assignment is listed.
+	Pairs      int `json:"pairs"`
+	Principals int `json:"principals"`
+	// Reason says why Strategy was chosen, for the preflight's report.
+	Reason string `json:"reason"`
+}

@@ -55,13 +55,21 @@ func (r *Reporter) Start(step string, total int) {
 
 // Add counts n units of the step Start began as done.
 func (r *Reporter) Add(n int) {
-	r.update(func() { r.steps[0].Done += n })
+	r.update(func() {
+		if len(r.steps) > 0 {
+			r.steps[0].Done += n
+		}
+	})
 }
 
 // More adds n units to the step Start began: work found while doing it
 // (the next page of a big group).
 func (r *Reporter) More(n int) {
-	r.update(func() { r.steps[0].Total += n })
+	r.update(func() {
+		if len(r.steps) > 0 {
+			r.steps[0].Total += n
+		}
+	})
 }
 
 // Begin starts a step of total units that runs alongside the others until
