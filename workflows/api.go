@@ -370,6 +370,9 @@ type PreflightResult struct {
 	AWSInventory   store.Ref                 `json:"awsInventory"`
 	EntraInventory store.Ref                 `json:"entraInventory"`
 	APICalls       []apicalls.OperationCount `json:"apiCalls"`
+	// AssignmentListing says how the AWS inventory listed the account
+	// assignments (per pair or per principal) and why.
+	AssignmentListing preflight.AssignmentListing `json:"assignmentListing,omitzero"`
 	// InstanceARN is the Identity Center instance the inventory read.
 	InstanceARN string `json:"instanceArn,omitempty"`
 	// FinishedAt is when this run's analysis was done.

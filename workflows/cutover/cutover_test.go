@@ -43,6 +43,7 @@ func TestApproveAfterACleanPreflight(t *testing.T) {
 		{Operation: "identitystore.ListUsers", Calls: 3},
 		{Operation: "sso-admin.ListInstances", Calls: 1},
 	}, res.Preflight.APICalls)
+	require.Equal(t, harnessListing, res.Preflight.AssignmentListing, "how the assignments were listed, for the status")
 
 	st := queryStatus(t, env)
 	require.Equal(t, workflows.PhaseRolledBack, st.Phase, "the harness's reject at the next gate ended it")

@@ -105,7 +105,8 @@ func (f *fakePreflight) install(env *testsuite.TestWorkflowEnvironment) {
 				Inventory:   runRef("aws-inventory", len(f.awsInputs)),
 				InstanceARN: "arn:aws:sso:::instance/ssoins-1234567890abcdef",
 				Groups:      3, Users: 10, Assignments: 5, Accounts: 2, PermissionSets: 2,
-				APICalls: []apicalls.OperationCount{{Operation: "identitystore.ListUsers", Calls: 1}, {Operation: "sso-admin.ListInstances", Calls: 1}},
+				APICalls:          []apicalls.OperationCount{{Operation: "identitystore.ListUsers", Calls: 1}, {Operation: "sso-admin.ListInstances", Calls: 1}},
+				AssignmentListing: harnessListing,
 			}, nil
 		})
 	env.OnActivity(entra.InventoryEntraName, mock.Anything, mock.Anything).Return(
@@ -297,3 +298,7 @@ func jsonSize(t *testing.T, v any) int {
 	require.NoError(t, err)
 	return len(data)
 }
+
+// harnessListing is how the harness's AWS inventory says it listed the
+// assignments.
+var harnessListing = preflight.AssignmentListing{Strategy: preflight.ListPerPrincipal, Pairs: 9, Principals: 8, Reason: "8 users and groups take fewer calls than 9 pairs"}

@@ -60,14 +60,15 @@ func (c *cutover) runPreflight(ctx workflow.Context) error {
 	}
 
 	c.status.Preflight = &workflows.PreflightResult{
-		Run:            run,
-		Summary:        analysed.Summary,
-		Report:         analysed.Report,
-		AWSInventory:   aws.Inventory,
-		EntraInventory: tenant.Inventory,
-		APICalls:       mergeAPICalls(aws.APICalls, tenant.APICalls),
-		InstanceARN:    aws.InstanceARN,
-		FinishedAt:     workflow.Now(ctx),
+		Run:               run,
+		Summary:           analysed.Summary,
+		Report:            analysed.Report,
+		AWSInventory:      aws.Inventory,
+		EntraInventory:    tenant.Inventory,
+		APICalls:          mergeAPICalls(aws.APICalls, tenant.APICalls),
+		AssignmentListing: aws.AssignmentListing,
+		InstanceARN:       aws.InstanceARN,
+		FinishedAt:        workflow.Now(ctx),
 	}
 	c.publish(ctx)
 	return nil

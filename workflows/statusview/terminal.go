@@ -124,6 +124,9 @@ func WriteCutover(w io.Writer, v Cutover, link string, now time.Time) {
 			}
 			fmt.Fprintf(w, "  API calls: %d (%s)\n", total, strings.Join(parts, ", "))
 		}
+		if l := p.AssignmentListing; l.Strategy != "" {
+			fmt.Fprintf(w, "  Account assignments listed %s: %s\n", l.Strategy, l.Reason)
+		}
 		if s.Gate == nil {
 			fmt.Fprintf(w, "  Every finding with the names it concerns: starter report --workflow-id %s\n", id)
 		}
