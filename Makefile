@@ -44,7 +44,7 @@ lint: $(STATICCHECK)
 	$(GO) vet ./...
 	$(STATICCHECK) ./...
 
-## bench: the preflight at 1,000, 10,000 and 100,000 users (see README, "Scale").
+## bench: the preflight on tall organisations of 1,000, 10,000 and 100,000 users and a wide one (see README, "Scale").
 bench: $(TEMPORAL)
 	$(GO) test -run '^$$' -bench BenchmarkPreflight -benchtime 1x -timeout 60m ./internal/e2e/
 

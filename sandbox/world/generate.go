@@ -44,6 +44,24 @@ func ScaledGenerateOptions(users int, seed int64) GenerateOptions {
 	}
 }
 
+// WideGenerateOptions are options for a "wide" organisation: few
+// principals and many accounts and permission sets provisioned broadly (2,000
+// users, 50 groups, 500 accounts, 20 permission sets, 200 assignments a
+// group), where listing assignments per principal is far cheaper than per
+// (account, permission set) pair, with 1% of problems.
+func WideGenerateOptions(seed int64) GenerateOptions {
+	return GenerateOptions{
+		Users:                 2_000,
+		Groups:                50,
+		Accounts:              500,
+		PermissionSets:        20,
+		AssignmentsPerGroup:   200,
+		DirectUserAssignments: 20,
+		ProblemRate:           0.01,
+		Seed:                  seed,
+	}
+}
+
 // Generate builds a world from opts, the same world for the same options.
 // The organisation is corp.example: user names are given.family@corp.example,
 // groups are named aws-<team>-<role>, group sizes have a long tail (a few

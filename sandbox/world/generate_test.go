@@ -185,3 +185,19 @@ func BenchmarkGenerate(b *testing.B) {
 		})
 	}
 }
+
+// TestGenerateAWideWorld: the wide shape has more provisioned pairs than
+// principals, so its inventory lists per principal.
+func TestGenerateAWideWorld(t *testing.T) {
+	w := world.Generate(world.WideGenerateOptions(1))
+	require.NoError(t, w.Validate())
+	require.Len(t, w.AWS.Users, 2_000)
+	require.Len(t, w.AWS.Groups, 50)
+	require.Len(t, w.AWS.Accounts, 500)
+	require.Len(t, w.AWS.Assignments, 50*200+20)
+	pairs := map[[2]string]bool{}
+	for _, a := range w.AWS.Assignments {
+		pairs[[2]string{a.Account, a.PermissionSet}] = true
+	}
+	require.Greater(t, len(pairs), 3*(2_000+50), "several times more pairs than principals")
+}
