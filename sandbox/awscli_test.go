@@ -1,0 +1,69 @@
+package sandbox_test
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// awsCLI runs the AWS CLI (an independent client: botocore's own models and
+// parsers) against the sandbox and decodes its JSON output into out.
+func awsCLI(t *testing.T, c awsClients, out any, args ...string) {
+	t.Helper()
+	path, err := exec.LookPath("aws")
+	require.NoError(t, err, "the AWS CLI is part of the development machine's image (see README, Development)")
+	cmd := exec.Command(path, append(args, "--endpoint-url", c.sb.AWSURL, "--region", awsTestRegion, "--output", "json")...)
+	dir := t.TempDir()
+	// Only the sandbox's credentials: nothing of the machine's AWS setup.
+	env := slices.DeleteFunc(os.Environ(), func(kv string) bool { return strings.HasPrefix(kv, "AWS_") })
+	cmd.Env = append(env,
+		"AWS_ACCESS_KEY_ID=AKIASANDBOXEXAMPLE", "AWS_SECRET_ACCESS_KEY=sandbox-secret-key",
+		"AWS_CONFIG_FILE="+filepath.Join(dir, "config"), "AWS_SHARED_CREDENTIALS_FILE="+filepath.Join(dir, "credentials"),
+		"AWS_PAGER=")
+	stdout, err := cmd.Output()
+	if exitErr := (*exec.ExitError)(nil); errors.As(err, &exitErr) {
+		require.NoError(t, err, string(exitErr.Stderr))
+	}
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(stdout, out), string(stdout))
+}
+
+// TestAWSCLIReadsAssignmentsBothWays: the AWS CLI lists the account
+// assignments the inventory reads, per pair and per principal, paging
+// through all of them (the CLI follows NextToken itself).
+func TestAWSCLIReadsAssignmentsBothWays(t *testing.T) {
+	c := startAWS(t, awsPagingWorld(), awsTestRegion, awsStaticCreds())
+
+	var byPrincipal struct {
+		AccountAssignments []struct{ AccountId, PermissionSetArn, PrincipalId, PrincipalType string }
+	}
+	awsCLI(t, c, &byPrincipal, "sso-admin", "list-account-assignments-for-principal",
+		"--instance-arn", awsTestInstanceARN, "--principal-id", awsGroupID("everyone"), "--principal-type", "GROUP", "--page-size", "50")
+	require.Len(t, byPrincipal.AccountAssignments, 130, "every account of group everyone, over three pages")
+	for _, a := range byPrincipal.AccountAssignments {
+		require.Equal(t, awsGroupID("everyone"), a.PrincipalId)
+		require.Equal(t, "GROUP", a.PrincipalType)
+	}
+
+	var byPair struct {
+		AccountAssignments []struct{ AccountId, PermissionSetArn, PrincipalId, PrincipalType string }
+	}
+	first := byPrincipal.AccountAssignments[0]
+	awsCLI(t, c, &byPair, "sso-admin", "list-account-assignments",
+		"--instance-arn", awsTestInstanceARN, "--account-id", first.AccountId, "--permission-set-arn", first.PermissionSetArn)
+	require.Contains(t, byPair.AccountAssignments, first)
+
+	var filtered struct {
+		AccountAssignments []struct{ AccountId string }
+	}
+	awsCLI(t, c, &filtered, "sso-admin", "list-account-assignments-for-principal",
+		"--instance-arn", awsTestInstanceARN, "--principal-id", awsGroupID("everyone"), "--principal-type", "GROUP", "--filter", "AccountId="+first.AccountId)
+	require.Equal(t, []struct{ AccountId string }{{first.AccountId}}, filtered.AccountAssignments)
+}
