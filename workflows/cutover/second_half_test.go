@@ -18,6 +18,7 @@ import (
 	"github.com/platformguide/ssocutover/internal/model"
 	"github.com/platformguide/ssocutover/internal/secretref"
 	"github.com/platformguide/ssocutover/workflows"
+	"github.com/platformguide/ssocutover/workflows/gate"
 	"github.com/platformguide/ssocutover/workflows/workflowtest"
 )
 
@@ -58,12 +59,12 @@ func TestAWholeCutoverWalksEveryGate(t *testing.T) {
 	// Each gate told the person what to do next.
 	require.Equal(t, workflows.GateAWSSPMetadata, atSPGate.Gate.Name)
 	require.Contains(t, atSPGate.Gate.Instructions, "Change identity source")
-	require.Contains(t, atSPGate.Gate.Instructions, "starter submit-sp-metadata --workflow-id "+testWorkflowID+" --file sp.xml")
+	require.Contains(t, gate.CommandsIn(atSPGate.Gate.Instructions), "starter submit-sp-metadata --workflow-id "+testWorkflowID+" --file sp.xml --by NAME")
 	require.Equal(t, workflows.GateSCIMCredentials, atSCIMGate.Gate.Name)
 	require.Contains(t, atSCIMGate.Gate.Instructions, "starter metadata --workflow-id "+testWorkflowID+" -o idp.xml")
 	require.Contains(t, atSCIMGate.Gate.Instructions, "Automatic provisioning")
 	require.Equal(t, workflows.GateConfirmSignIn, atSignInGate.Gate.Name)
-	require.Contains(t, atSignInGate.Gate.Instructions, "starter approve --workflow-id "+testWorkflowID+" --gate confirm-sign-in --by NAME\n")
+	require.Contains(t, gate.CommandsIn(atSignInGate.Gate.Instructions), "starter approve --workflow-id "+testWorkflowID+" --gate confirm-sign-in --by NAME")
 
 	// The steps got what the earlier steps and the person gave.
 	require.Equal(t, workflows.BreakGlassUserName(workflowtest.IdentityStoreID), f.breakGlass[0].UserName)

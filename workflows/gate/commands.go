@@ -31,7 +31,7 @@ func SignalCommand(workflowID, op string, d workflows.GateDecision) string {
 // command line may grow before it wraps.
 var commandWords = []string{"starter ", "temporal ", "aws "}
 
-const maxCommandWidth = 100
+const maxCommandWidth = 80
 
 // CommandsAsCode puts every command line of a gate's instructions in a
 // fenced code block, exactly as it must be typed. The Temporal UI renders
@@ -39,12 +39,19 @@ const maxCommandWidth = 100
 // turned into a dash and copies wrong; a person at a terminal or in chat
 // sees the same fences. A command longer than maxCommandWidth wraps at its
 // flags with "\" continuations, so it still copies as one command. Inside
-// a numbered step the block is indented as the step's text, so it stays in
-// the step.
+// a numbered step the block is indented by four spaces, so it stays in the
+// step.
 func CommandsAsCode(instructions string) string {
 	var out []string
-	inStep := false
+	inStep, inFence := false, false
 	for _, line := range strings.Split(instructions, "\n") {
+		if strings.HasPrefix(strings.TrimSpace(line), "```") {
+			inFence = !inFence // a block already fenced stays as it is
+		}
+		if inFence || strings.HasPrefix(strings.TrimSpace(line), "```") {
+			out = append(out, line)
+			continue
+		}
 		switch {
 		case isNumberedStep(line):
 			inStep = true
@@ -58,7 +65,10 @@ func CommandsAsCode(instructions string) string {
 		}
 		indent := ""
 		if inStep {
-			indent = "   "
+			// Four spaces keep the block in its step for the Temporal UI's
+			// Markdown renderer too, which ends the list at a block
+			// indented by three (CommonMark accepts either).
+			indent = "    "
 		}
 		out = append(out, indent+"```sh")
 		for _, l := range wrapCommand(command, maxCommandWidth) {
