@@ -12,7 +12,7 @@ TEST_FLAGS ?= -count=1 -timeout 30m
 
 export SSOCUTOVER_TEMPORAL_CLI := $(TEMPORAL)
 
-.PHONY: all build demo test test-short lint bench dev-server worker tools clean-data
+.PHONY: all build demo test test-short test-ui lint bench dev-server worker tools clean-data
 
 all: build
 
@@ -38,6 +38,14 @@ demo: $(TEMPORAL) build
 test: $(TEMPORAL)
 	$(GO) vet ./...
 	$(GO) test $(TEST_FLAGS) ./...
+
+## test-ui: the Temporal UI in headless Chromium at each gate of the demo (decrypted input, the
+## open gate in Current Details, every command in a code element and parsing). Installs Debian's
+## chromium when it is missing; a screenshot of each gate lands in .artifacts/ui.
+test-ui: $(TEMPORAL)
+	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
+	$(GO) vet -tags uitest ./sandbox/cmd/demo/
+	SSOCUTOVER_UI_ARTIFACTS=$(CURDIR)/.artifacts/ui $(GO) test -tags uitest -run TestTemporalUIAtEachGate -count=1 -v ./sandbox/cmd/demo/
 
 lint: $(STATICCHECK)
 	@test -z "$$(gofmt -l . | grep -v '^tools/')" || (gofmt -l . ; echo 'gofmt: the files above need formatting'; exit 1)

@@ -257,9 +257,11 @@ func TestGateCommandsAreWhatTheOpenGateTakes(t *testing.T) {
 		commands := gateCommands(g, "cutover-d-1234567890", " --address 127.0.0.1:7299")
 		var ops []string
 		for _, command := range commands {
-			args := shellWords(t, strings.TrimPrefix(command, "bin/starter "))
+			args, err := shellCommandWords(strings.TrimPrefix(command, "bin/"))
+			require.NoError(t, err, command)
+			require.NoError(t, checkStarter(args[1:]), command)
 			root := cli.NewRootCommand(&bytes.Buffer{}, &bytes.Buffer{}, func(string) string { return "" })
-			cmd, rest, err := root.Find(args)
+			cmd, rest, err := root.Find(args[1:])
 			require.NoError(t, err, command)
 			require.NoError(t, cmd.ParseFlags(rest), command)
 			if cmd.Name() == "report" {
@@ -275,20 +277,4 @@ func TestGateCommandsAreWhatTheOpenGateTakes(t *testing.T) {
 		}
 		require.Equal(t, g.Operations, ops, "gate %s", g.Name)
 	}
-}
-
-// shellWords splits a command line as a shell would, for the single quotes
-// the demo's hints use.
-func shellWords(t *testing.T, line string) []string {
-	t.Helper()
-	var words []string
-	for i, part := range strings.Split(line, "'") {
-		if i%2 == 1 {
-			words = append(words, part)
-			continue
-		}
-		words = append(words, strings.Fields(part)...)
-	}
-	require.Equal(t, 0, strings.Count(line, "'")%2, "unbalanced quotes in %q", line)
-	return words
 }
