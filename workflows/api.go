@@ -152,6 +152,11 @@ type CutoverRequest struct {
 	// Temporal Schedule that runs the SCIM token rotation daily (as
 	// `starter rotation schedule` does).
 	ScheduleTokenRotation bool `json:"scheduleTokenRotation,omitempty" yaml:"scheduleTokenRotation,omitempty"`
+	// DeleteThreshold is the provisioning job's accidental-deletion
+	// threshold: a cycle that would delete more users and groups than this
+	// in IAM Identity Center stops for a person to look
+	// (DefaultDeleteThreshold when 0). The token rotation saves it again.
+	DeleteThreshold int `json:"deleteThreshold,omitempty" yaml:"deleteThreshold,omitempty"`
 	// Sandbox marks a cutover of the local sandbox (the demo, the tests):
 	// SCIM endpoints on the loopback interface are accepted.
 	Sandbox bool `json:"sandbox,omitempty" yaml:"sandbox,omitempty"`
@@ -263,6 +268,9 @@ func (r CutoverRequest) Validate() error {
 		}
 	}
 	if _, _, err := r.VerifyTiming(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := checkDeleteThreshold(r.DeleteThreshold); err != nil {
 		errs = append(errs, err)
 	}
 	if _, err := r.GateTimeoutDuration(); err != nil {
@@ -607,3 +615,23 @@ const (
 // MaxSignatureAge is how long after signing a signed decision must reach
 // the workflow (README, Signed approvals).
 const MaxSignatureAge = 15 * time.Minute
+
+// DefaultDeleteThreshold is the accidental-deletion threshold a request
+// that names none gets: the example value of Microsoft's documentation of
+// accidental deletion prevention for provisioning.
+const DefaultDeleteThreshold = 500
+
+// DeleteThresholdOrDefault is threshold, or DefaultDeleteThreshold for 0.
+func DeleteThresholdOrDefault(threshold int) int {
+	if threshold == 0 {
+		return DefaultDeleteThreshold
+	}
+	return threshold
+}
+
+func checkDeleteThreshold(threshold int) error {
+	if threshold < 0 {
+		return fmt.Errorf("deleteThreshold %d: want a positive number of deletions (or leave it out for %d)", threshold, DefaultDeleteThreshold)
+	}
+	return nil
+}

@@ -79,6 +79,10 @@ type ScimTokenRotationRequest struct {
 	// NotificationEmail is saved again with the job's credentials, as the
 	// cutover saved it.
 	NotificationEmail string `json:"notificationEmail,omitempty" yaml:"notificationEmail,omitempty"`
+	// DeleteThreshold is saved again with the job's credentials, as the
+	// cutover saved it: Graph cannot read the saved value back, so the
+	// request is its source of truth (DefaultDeleteThreshold when 0).
+	DeleteThreshold int `json:"deleteThreshold,omitempty" yaml:"deleteThreshold,omitempty"`
 	// Sandbox accepts SCIM endpoints on the loopback interface.
 	Sandbox bool `json:"sandbox,omitempty" yaml:"sandbox,omitempty"`
 }
@@ -137,6 +141,9 @@ func (r ScimTokenRotationRequest) Validate() error {
 		errs = append(errs, errors.New("tokenExpiresAt and tokenVersionId go together: the date applies to that version of the token's secret"))
 	}
 	if _, err := r.Timing(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := checkDeleteThreshold(r.DeleteThreshold); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
@@ -217,6 +224,7 @@ func RotationRequestFromCutover(req CutoverRequest, res *Resources) (ScimTokenRo
 		JobID:           res.Provisioning.JobID,
 		SCIMEndpoint:    res.SCIM.Endpoint,
 		TokenSecret:     res.SCIM.Token.ARN,
+		DeleteThreshold: req.DeleteThreshold,
 		Sandbox:         req.Sandbox,
 	}, nil
 }

@@ -128,6 +128,9 @@ type ConfigureProvisioningInput struct {
 	SCIMToken    secretref.Ref       `json:"scimToken"`
 	// NotificationEmail, when set, gets Entra's provisioning failure emails.
 	NotificationEmail string `json:"notificationEmail,omitempty"`
+	// DeleteThreshold is the accidental-deletion threshold saved with the
+	// credentials (workflows.DefaultDeleteThreshold when 0).
+	DeleteThreshold int `json:"deleteThreshold,omitempty"`
 }
 
 // ConfigureProvisioningResult says the credentials were accepted.

@@ -27,6 +27,7 @@ import (
 	"github.com/platformguide/ssocutover/internal/model"
 	"github.com/platformguide/ssocutover/internal/secretref"
 	"github.com/platformguide/ssocutover/internal/secretstore"
+	"github.com/platformguide/ssocutover/workflows"
 )
 
 // Error types of the provisioning activities' non-retryable errors
@@ -214,19 +215,36 @@ func (a *Activities) saveCredentials(ctx context.Context, in ConfigureProvisioni
 		secretPair(models.SECRETTOKEN_SYNCHRONIZATIONSECRET, token.Reveal()),
 		secretPair(models.SYNCALL_SYNCHRONIZATIONSECRET, "false"),
 	}
-	if in.NotificationEmail != "" {
-		settings, err := json.Marshal(map[string]any{"Enabled": true, "Recipients": in.NotificationEmail, "DeleteThresholdEnabled": false})
-		if err != nil {
-			return err
-		}
-		secrets = append(secrets, secretPair(models.SYNCNOTIFICATIONSETTINGS_SYNCHRONIZATIONSECRET, string(settings)))
+	// Accidental deletion prevention stays on: a cycle that would delete
+	// more than the threshold stops for a person. Graph never returns the
+	// saved secrets, so an administrator's value set in the portal cannot
+	// be read and kept; the request's value is saved every time.
+	settings, err := json.Marshal(syncNotificationSettings{
+		Enabled:                in.NotificationEmail != "",
+		Recipients:             in.NotificationEmail,
+		DeleteThresholdEnabled: true,
+		DeleteThresholdValue:   workflows.DeleteThresholdOrDefault(in.DeleteThreshold),
+	})
+	if err != nil {
+		return err
 	}
+	secrets = append(secrets, secretPair(models.SYNCNOTIFICATIONSETTINGS_SYNCHRONIZATIONSECRET, string(settings)))
 	body := serviceprincipals.NewItemSynchronizationSecretsPutRequestBody()
 	body.SetValue(secrets)
 	if _, err := a.synchronization(in.App).Secrets().Put(ctx, body, nil); err != nil {
 		return provisioningCallError("save the provisioning credentials", in.App, in.JobID, err)
 	}
 	return nil
+}
+
+// syncNotificationSettings is the value of the SyncNotificationSettings
+// secret: failure e-mails and accidental deletion prevention
+// (https://learn.microsoft.com/graph/api/resources/synchronization-synchronizationsecretkeystringvaluepair).
+type syncNotificationSettings struct {
+	Enabled                bool   `json:"Enabled"`
+	Recipients             string `json:"Recipients"`
+	DeleteThresholdEnabled bool   `json:"DeleteThresholdEnabled"`
+	DeleteThresholdValue   int    `json:"DeleteThresholdValue"`
 }
 
 func secretPair(key models.SynchronizationSecret, value string) models.SynchronizationSecretKeyStringValuePairable {

@@ -6,6 +6,7 @@ package entra_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"testing"
@@ -19,6 +20,7 @@ import (
 	"github.com/platformguide/ssocutover/internal/secretref"
 	"github.com/platformguide/ssocutover/internal/secretstore"
 	"github.com/platformguide/ssocutover/sandbox"
+	"github.com/platformguide/ssocutover/workflows"
 )
 
 const (
@@ -187,4 +189,45 @@ func TestRotationActivitiesNeedTheirInputs(t *testing.T) {
 	requireApplicationError(t, f.run(t, entra.RestartProvisioningName, entra.RestartProvisioningInput{App: f.app}, &restarted), entra.ErrInvalidRequest)
 	err := f.run(t, entra.RestartProvisioningName, entra.RestartProvisioningInput{App: f.app, JobID: "aWSSingleSignon.none.none"}, &restarted)
 	requireApplicationError(t, err, entra.ErrProvisioningJobNotFound)
+}
+
+// savedNotificationSettings decodes the SyncNotificationSettings secret the
+// sandbox holds for the fixture's app.
+func (f *provFixture) savedNotificationSettings(t *testing.T) map[string]any {
+	t.Helper()
+	raw, ok := f.sb.SavedProvisioningSecrets(f.app.ServicePrincipalID)["SyncNotificationSettings"]
+	require.True(t, ok, "SyncNotificationSettings is saved")
+	var settings map[string]any
+	require.NoError(t, json.Unmarshal([]byte(raw), &settings), raw)
+	return settings
+}
+
+// TestAccidentalDeletionPreventionStaysOn: the credentials are saved with
+// the deletion threshold enabled, at the request's value (500 by default),
+// with or without a notification address, and the rotation saves it again.
+func TestAccidentalDeletionPreventionStaysOn(t *testing.T) {
+	f := newProvFixture(t)
+	job := f.ensureJob(t)
+
+	in := f.configureInput(job.JobID)
+	in.NotificationEmail = ""
+	var configured entra.ConfigureProvisioningResult
+	require.NoError(t, f.run(t, entra.ConfigureProvisioningName, in, &configured))
+	require.Equal(t, map[string]any{"Enabled": false, "Recipients": "", "DeleteThresholdEnabled": true, "DeleteThresholdValue": float64(workflows.DefaultDeleteThreshold)},
+		f.savedNotificationSettings(t), "no address: no e-mails, and the threshold still on at the default")
+
+	in = f.configureInput(job.JobID)
+	in.DeleteThreshold = 250
+	require.NoError(t, f.run(t, entra.ConfigureProvisioningName, in, &configured))
+	require.Equal(t, map[string]any{"Enabled": true, "Recipients": "platform@corp.example", "DeleteThresholdEnabled": true, "DeleteThresholdValue": float64(250)},
+		f.savedNotificationSettings(t))
+
+	fresh, err := f.sb.CreateSCIMToken()
+	require.NoError(t, err)
+	replace := f.replaceInput(job.JobID, f.storePending(t, fresh.Token))
+	replace.DeleteThreshold = 250
+	var replaced entra.ReplaceProvisioningTokenResult
+	require.NoError(t, f.run(t, entra.ReplaceProvisioningTokenName, replace, &replaced))
+	require.Equal(t, float64(250), f.savedNotificationSettings(t)["DeleteThresholdValue"], "the rotation keeps the threshold")
+	require.Equal(t, true, f.savedNotificationSettings(t)["DeleteThresholdEnabled"])
 }

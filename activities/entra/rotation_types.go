@@ -22,6 +22,7 @@ type ReplaceProvisioningTokenInput struct {
 	// SCIMToken is the new token's Secrets Manager version.
 	SCIMToken         secretref.Ref `json:"scimToken"`
 	NotificationEmail string        `json:"notificationEmail,omitempty"`
+	DeleteThreshold   int           `json:"deleteThreshold,omitempty"`
 }
 
 // ReplaceProvisioningTokenResult says the job now holds the new token.

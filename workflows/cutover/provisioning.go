@@ -141,7 +141,8 @@ func (c *cutover) connectSCIM(ctx workflow.Context, connection *workflows.SCIMCo
 	_, err = runStep(c, ctx, step.Options(ctx, "Provisioning credentials", 5*time.Minute, 0),
 		workflows.PhaseProvisioning, "saving the SCIM endpoint and token as the provisioning job's credentials and testing them",
 		entraID.ConfigureProvisioning,
-		entra.ConfigureProvisioningInput{App: *res.App, JobID: res.Provisioning.JobID, SCIMEndpoint: connection.Endpoint, SCIMToken: connection.Token},
+		entra.ConfigureProvisioningInput{App: *res.App, JobID: res.Provisioning.JobID, SCIMEndpoint: connection.Endpoint, SCIMToken: connection.Token,
+			DeleteThreshold: c.status.Request.DeleteThreshold},
 		refusals...)
 	if step.HasErrorType(err, refusals...) {
 		return err, nil

@@ -39,7 +39,9 @@ func TestAWholeCutoverWalksEveryGate(t *testing.T) {
 			return notify.NotifyGateOpenedResult{}, nil
 		})
 
-	env.ExecuteWorkflow(workflows.CutoverWorkflowName, testRequest())
+	req := testRequest()
+	req.DeleteThreshold = 250
+	env.ExecuteWorkflow(workflows.CutoverWorkflowName, req)
 
 	res := result(t, env)
 	require.Equal(t, workflows.PhaseCompleted, res.Outcome)
@@ -74,6 +76,7 @@ func TestAWholeCutoverWalksEveryGate(t *testing.T) {
 	require.Equal(t, workflowtest.App, f.saml[0].App)
 	require.Equal(t, workflowtest.SCIMEndpoint, f.configure[0].SCIMEndpoint)
 	require.Equal(t, testTokenRef, f.configure[0].SCIMToken)
+	require.Equal(t, 250, f.configure[0].DeleteThreshold, "the request's accidental-deletion threshold is saved with the credentials")
 	require.Equal(t, 2, f.count(identitycenter.VerifyAssignmentsName), "verified after the first finished cycle, and again until complete")
 	require.True(t, f.verify[0].Restore)
 	require.Equal(t, runRef("aws-inventory", 1), f.verify[0].Snapshot)

@@ -31,6 +31,7 @@ func testRotationRequest() workflows.ScimTokenRotationRequest {
 		App:             workflowtest.App,
 		JobID:           "AWSSCIM.0123456789abcdef.fedcba9876543210",
 		SCIMEndpoint:    workflowtest.SCIMEndpoint,
+		DeleteThreshold: 250,
 	}
 }
 
@@ -63,6 +64,8 @@ type fakeTokenWorld struct {
 	// entraRefuses: Entra's validateCredentials refuses the next token
 	// saved, although the SCIM endpoint accepts it.
 	entraRefuses bool
+	// deleteThresholds are the thresholds each ReplaceProvisioningToken saved.
+	deleteThresholds []int
 	// entryLevelErrors: cycles that reach AWS fail on some objects (a
 	// user without a surname), as real directories' often do.
 	entryLevelErrors bool
@@ -188,6 +191,7 @@ func (w *fakeTokenWorld) register(env *testsuite.TestWorkflowEnvironment) {
 		w.mu.Lock()
 		defer w.mu.Unlock()
 		w.calls[entra.ReplaceProvisioningTokenName]++
+		w.deleteThresholds = append(w.deleteThresholds, in.DeleteThreshold)
 		if w.entraRefuses || !w.works(in.SCIMToken.VersionID) {
 			w.entraRefuses = false
 			return entra.ReplaceProvisioningTokenResult{}, temporal.NewNonRetryableApplicationError("Entra could not use the token", entra.ErrSCIMCredentialsRejected, nil)

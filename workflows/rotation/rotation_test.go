@@ -71,6 +71,7 @@ func TestRotationOverAYear(t *testing.T) {
 	require.Equal(t, 335, rotatedOn)
 	require.Equal(t, []string{w.current}, w.aliveTokens(), "only the new token is left in the console")
 	require.Equal(t, w.current, w.jobToken, "the job runs on the new token")
+	require.Equal(t, []int{250}, w.deleteThresholds, "the new token was saved with the request's accidental-deletion threshold")
 	require.LessOrEqual(t, w.maxAlive, 2)
 	require.Zero(t, w.count(entra.RestartProvisioningName), "a healthy job is not restarted")
 	require.Empty(t, w.attentions, "a year of healthy runs raises no alarm")

@@ -97,6 +97,7 @@ func (r *rotation) replaceJobToken(ctx workflow.Context, token secretref.Ref, do
 	_, err = step.Run(step.Options(ctx, "Provisioning token", 5*time.Minute, 0),
 		entraID.ReplaceProvisioningToken, entra.ReplaceProvisioningTokenInput{
 			App: req.App, JobID: req.JobID, SCIMEndpoint: req.SCIMEndpoint, SCIMToken: token, NotificationEmail: req.NotificationEmail,
+			DeleteThreshold: req.DeleteThreshold,
 		})
 	if step.HasErrorType(err, entra.ErrSCIMCredentialsRejected, entra.ErrSCIMTokenNotFound, scim.ErrSecretUnreadable) {
 		return "Entra refused the token, so the job keeps the one it had: " + step.DescribeError(err), nil
