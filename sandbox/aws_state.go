@@ -24,10 +24,11 @@ import (
 type awsState struct {
 	mu sync.RWMutex
 
-	region          string
-	identityStoreID string // changes when a console switch is set to change it
-	instanceARN     string
-	instanceID      string // ssoins-..., the last part of instanceARN
+	region            string
+	additionalRegions []string
+	identityStoreID   string // changes when a console switch is set to change it
+	instanceARN       string
+	instanceID        string // ssoins-..., the last part of instanceARN
 
 	users       map[string]*awsUser // by user ID
 	userIDs     []string            // sorted
@@ -141,20 +142,21 @@ func newEmptyAWSState() *awsState {
 func newAWSState(w *world.World) *awsState {
 	a := w.AWS
 	s := &awsState{
-		region:          a.Region,
-		identityStoreID: a.IdentityStoreID,
-		instanceARN:     a.InstanceARN,
-		instanceID:      instanceIDOf(a.InstanceARN),
-		users:           map[string]*awsUser{},
-		userByName:      map[string]string{},
-		userByEmail:     map[string][]string{},
-		groups:          map[string]*awsGroup{},
-		groupByName:     map[string]string{},
-		members:         map[string][]string{},
-		memberOf:        map[string][]string{},
-		permissionSets:  map[string]*awsPermissionSet{},
-		byTarget:        map[assignmentTarget][]awsAssignment{},
-		byPrincipal:     map[string][]awsAssignment{},
+		region:            a.Region,
+		additionalRegions: a.AdditionalRegions,
+		identityStoreID:   a.IdentityStoreID,
+		instanceARN:       a.InstanceARN,
+		instanceID:        instanceIDOf(a.InstanceARN),
+		users:             map[string]*awsUser{},
+		userByName:        map[string]string{},
+		userByEmail:       map[string][]string{},
+		groups:            map[string]*awsGroup{},
+		groupByName:       map[string]string{},
+		members:           map[string][]string{},
+		memberOf:          map[string][]string{},
+		permissionSets:    map[string]*awsPermissionSet{},
+		byTarget:          map[assignmentTarget][]awsAssignment{},
+		byPrincipal:       map[string][]awsAssignment{},
 	}
 	for _, u := range a.Users {
 		id := world.StableID("aws-user", u.UserName)

@@ -207,7 +207,7 @@ func (c *console) switchToExternal() ([]byte, error) {
 	}
 	st := c.store
 	st.mu.RLock()
-	region, storeID, instanceARN := st.region, st.identityStoreID, st.instanceARN
+	region, additional, storeID, instanceARN := st.region, st.additionalRegions, st.identityStoreID, st.instanceARN
 	st.mu.RUnlock()
 	if c.source == IdentitySourceBuiltIn && c.opts.ChangeIdentityStoreID {
 		c.pendingStoreID = nextIdentityStoreID(storeID)
@@ -215,7 +215,7 @@ func (c *console) switchToExternal() ([]byte, error) {
 	if c.pendingStoreID != "" {
 		storeID = c.pendingStoreID
 	}
-	metadata, err := samlmeta.SPMetadata(region, storeID, scimTenantID(instanceARN))
+	metadata, err := samlmeta.SPMetadata(region, storeID, scimTenantID(instanceARN), additional...)
 	if err != nil {
 		return nil, fmt.Errorf("sandbox: the world's region or identity store ID cannot make SP metadata: %w", err)
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/platformguide/ssocutover/internal/samlmeta"
 	"github.com/platformguide/ssocutover/internal/samlmeta/samlmetatest"
 	"github.com/platformguide/ssocutover/sandbox"
+	"github.com/platformguide/ssocutover/sandbox/world"
 )
 
 // These tests play the person at the IAM Identity Center console, through
@@ -577,4 +578,24 @@ func TestSCIMWritesAndIdentityStoreReadsRunTogether(t *testing.T) {
 		}
 	}
 	require.Len(t, listAllUserNames(t, c, awsTestStoreID), 4+writers*perWriter)
+}
+
+// The sample world's instance is replicated to a second Region: the SP
+// metadata the console gives lists that Region's ACS URLs after the home
+// Region's.
+func TestConsoleMetadataListsTheAdditionalRegions(t *testing.T) {
+	w := world.Sample()
+	require.NotEmpty(t, w.AWS.AdditionalRegions, "the sample world has an additional Region")
+	sb, err := sandbox.Start(w, sandbox.Options{})
+	require.NoError(t, err)
+	t.Cleanup(sb.Close)
+	spXML, err := sb.SwitchIdentitySourceToExternal()
+	require.NoError(t, err)
+	sp, err := samlmeta.ParseSPMetadata(spXML, w.AWS.Region)
+	require.NoError(t, err)
+	for _, region := range w.AWS.AdditionalRegions {
+		require.Contains(t, sp.ACSURLs, "https://"+region+".signin.aws/platform/saml/acs/"+sp.ACSTenantID)
+		require.Contains(t, sp.ACSURLs, "https://"+region+".sso.signin.aws/platform/saml/acs/"+sp.ACSTenantID)
+	}
+	require.Contains(t, sp.ACSURL, w.AWS.Region, "the default ACS URL is the home Region's")
 }

@@ -48,8 +48,10 @@ func (a *Activities) ConfigureSAML(ctx context.Context, in ConfigureSAMLInput) (
 	if err := checkHTTPSURL("entityId", in.EntityID); err != nil {
 		return ConfigureSAMLResult{}, err
 	}
-	if err := checkHTTPSURL("acsUrl", in.ACSURL); err != nil {
-		return ConfigureSAMLResult{}, err
+	for _, acs := range append([]string{in.ACSURL}, in.ACSURLs...) {
+		if err := checkHTTPSURL("acsUrl", acs); err != nil {
+			return ConfigureSAMLResult{}, err
+		}
 	}
 	calls := apicalls.NewCounter()
 	ctx = apicalls.WithCounter(ctx, calls)
@@ -66,7 +68,7 @@ func (a *Activities) ConfigureSAML(ctx context.Context, in ConfigureSAMLInput) (
 			return ConfigureSAMLResult{}, err
 		}
 	}
-	if err := s.setServiceProvider(ctx, in.EntityID, in.ACSURL); err != nil {
+	if err := s.setServiceProvider(ctx, in.EntityID, in.replyURLs()); err != nil {
 		return ConfigureSAMLResult{}, err
 	}
 
@@ -116,8 +118,10 @@ func (s *samlSetup) patchServicePrincipal(ctx context.Context, what string, patc
 }
 
 // setServiceProvider makes the application's identifier URIs exactly
-// [entityID] and its reply URLs exactly [acsURL], unless they already are.
-func (s *samlSetup) setServiceProvider(ctx context.Context, entityID, acsURL string) error {
+// [entityID] and its reply URLs exactly acsURLs, unless they already are.
+// The default ACS URL is first: Entra sends a response that names no ACS
+// to the first reply URL.
+func (s *samlSetup) setServiceProvider(ctx context.Context, entityID string, acsURLs []string) error {
 	builder := s.graph.Client.Applications().ByApplicationId(s.app.ApplicationObjectID)
 	app, err := builder.Get(ctx, &applications.ApplicationItemRequestBuilderGetRequestConfiguration{
 		QueryParameters: &applications.ApplicationItemRequestBuilderGetQueryParameters{Select: []string{"id", "identifierUris", "web"}},
@@ -129,7 +133,7 @@ func (s *samlSetup) setServiceProvider(ctx context.Context, entityID, acsURL str
 	if app.GetWeb() != nil {
 		redirects = app.GetWeb().GetRedirectUris()
 	}
-	if slices.Equal(app.GetIdentifierUris(), []string{entityID}) && slices.Equal(redirects, []string{acsURL}) {
+	if slices.Equal(app.GetIdentifierUris(), []string{entityID}) && slices.Equal(redirects, acsURLs) {
 		return nil
 	}
 
@@ -142,7 +146,7 @@ func (s *samlSetup) setServiceProvider(ctx context.Context, entityID, acsURL str
 		web.SetLogoutUrl(old.GetLogoutUrl())
 		web.SetImplicitGrantSettings(old.GetImplicitGrantSettings())
 	}
-	web.SetRedirectUris([]string{acsURL})
+	web.SetRedirectUris(acsURLs)
 	patch.SetWeb(web)
 	_, err = builder.Patch(ctx, patch, nil)
 	if err == nil {
@@ -230,4 +234,14 @@ func checkHTTPSURL(field, value string) error {
 			"%s %q is not an https URL: take it from the AWS IAM Identity Center SAML metadata (the signal that submitted it)", field, value), ErrInvalidRequest, nil)
 	}
 	return nil
+}
+
+// replyURLs are the application's reply URLs: every ACS URL of the SP
+// metadata, the default first (with an input of an older cutover, which
+// carried only the default, that one).
+func (in ConfigureSAMLInput) replyURLs() []string {
+	if len(in.ACSURLs) == 0 || in.ACSURLs[0] != in.ACSURL {
+		return []string{in.ACSURL}
+	}
+	return in.ACSURLs
 }

@@ -3,6 +3,7 @@ package entra_test
 import (
 	"context"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -190,4 +191,29 @@ func TestFetchFederationMetadataRefusesAnOtherCertificateOrABadDocument(t *testi
 	f.proxy.answer("/federationmetadata.xml", http.StatusOK, `<html><body>Sign in</body></html>`)
 	err = execute(t, f.acts, entra.FetchFederationMetadataName, entra.FetchFederationMetadataInput{TenantID: tenantID, AppID: app.AppID}, &res)
 	requireAppError(t, err, entra.ErrInvalidMetadata, "not usable", "EntityDescriptor")
+}
+
+// Every ACS URL of the SP metadata becomes a reply URL, the default first,
+// so that signing in works at every sign-in host and Region; a second run
+// changes nothing.
+func TestConfigureSAMLSetsEveryACSURLAsAReplyURL(t *testing.T) {
+	f := newAppFixture(t, nil, sandbox.NoInstantiateDelay, time.Second)
+	app := ensureApp(t, f)
+	all := []string{acsURL,
+		"https://eu-west-1.signin.aws/platform/saml/acs/0123abcd-4567-89ab-cdef-0123456789ab",
+		"https://eu-west-1.sso.signin.aws/platform/saml/acs/0123abcd-4567-89ab-cdef-0123456789ab",
+		"https://eu-central-1.signin.aws/platform/saml/acs/0123abcd-4567-89ab-cdef-0123456789ab",
+		"https://eu-central-1.sso.signin.aws/platform/saml/acs/0123abcd-4567-89ab-cdef-0123456789ab",
+	}
+	in := samlInput(app)
+	in.ACSURLs = all
+	var res entra.ConfigureSAMLResult
+	require.NoError(t, execute(t, f.acts, entra.ConfigureSAMLName, in, &res))
+	require.Equal(t, all, requireOneApp(t, f, app).RedirectURIs)
+
+	require.NoError(t, execute(t, f.acts, entra.ConfigureSAMLName, in, &res))
+	for _, c := range res.APICalls {
+		require.True(t, strings.HasPrefix(c.Operation, "graph:GET"), "the second run only reads: %v", res.APICalls)
+	}
+	require.Equal(t, all, requireOneApp(t, f, app).RedirectURIs)
 }

@@ -54,6 +54,10 @@ type ConfigureSAMLInput struct {
 	App      model.EnterpriseApp `json:"app"`
 	EntityID string              `json:"entityId"`
 	ACSURL   string              `json:"acsUrl"`
+	// ACSURLs are every assertion consumer service of the SP metadata, the
+	// default (ACSURL) first: all become reply URLs, so signing in works at
+	// every sign-in host and Region of the instance. Empty means [ACSURL].
+	ACSURLs []string `json:"acsUrls,omitempty"`
 }
 
 // ConfigureSAMLResult describes the app's active signing certificate.

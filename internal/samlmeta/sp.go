@@ -265,16 +265,21 @@ func (sp SP) Validate(region string) error {
 // issuer URL with the identity store ID, and three HTTP-POST ACS endpoints
 // for the home Region (the signin.aws.amazon.com form as the default, as an
 // instance created before February 2026 shows it, then the IPv4 and
-// dual-stack signin.aws forms). The output always passes ParseSPMetadata for
-// region.
-func SPMetadata(region, identityStoreID, acsTenantID string) ([]byte, error) {
-	acs := func(host string) string {
+// dual-stack signin.aws forms), then the IPv4 and dual-stack ones of each
+// additional Region of a multi-Region instance, which signs people in there
+// too. The output always passes ParseSPMetadata for region.
+func SPMetadata(region, identityStoreID, acsTenantID string, additionalRegions ...string) ([]byte, error) {
+	acs := func(region, host string) string {
 		return "https://" + region + host + "/platform/saml/acs/" + acsTenantID
+	}
+	acsURLs := []string{acs(region, ".signin.aws.amazon.com"), acs(region, ".signin.aws"), acs(region, ".sso.signin.aws")}
+	for _, r := range additionalRegions {
+		acsURLs = append(acsURLs, acs(r, ".signin.aws"), acs(r, ".sso.signin.aws"))
 	}
 	sp := SP{
 		EntityID:        "https://" + region + ".signin.aws.amazon.com/platform/saml/" + identityStoreID,
-		ACSURL:          acs(".signin.aws.amazon.com"),
-		ACSURLs:         []string{acs(".signin.aws.amazon.com"), acs(".signin.aws"), acs(".sso.signin.aws")},
+		ACSURL:          acsURLs[0],
+		ACSURLs:         acsURLs,
 		Region:          region,
 		IdentityStoreID: identityStoreID,
 		ACSTenantID:     acsTenantID,

@@ -267,3 +267,20 @@ func TestSPValidateRefusesInconsistentFields(t *testing.T) {
 		})
 	}
 }
+
+// A multi-Region instance's metadata lists, after the home Region's three
+// forms, the IPv4 and dual-stack ACS of each additional Region; the default
+// stays the home Region's.
+func TestSPMetadataOfAMultiRegionInstance(t *testing.T) {
+	data, err := SPMetadata("eu-west-1", "d-1234567890", testACSTenantID, "eu-central-1", "us-east-1")
+	require.NoError(t, err)
+	sp, err := ParseSPMetadata(data, "eu-west-1")
+	require.NoError(t, err, string(data))
+	acs := func(host string) string { return "https://" + host + "/platform/saml/acs/" + testACSTenantID }
+	require.Equal(t, []string{
+		acs("eu-west-1.signin.aws.amazon.com"), acs("eu-west-1.signin.aws"), acs("eu-west-1.sso.signin.aws"),
+		acs("eu-central-1.signin.aws"), acs("eu-central-1.sso.signin.aws"),
+		acs("us-east-1.signin.aws"), acs("us-east-1.sso.signin.aws"),
+	}, sp.ACSURLs)
+	require.Equal(t, acs("eu-west-1.signin.aws.amazon.com"), sp.ACSURL)
+}

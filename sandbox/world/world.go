@@ -21,14 +21,18 @@ type World struct {
 
 // AWS is the Identity Center instance with its built-in directory.
 type AWS struct {
-	Region          string          `json:"region"`
-	IdentityStoreID string          `json:"identityStoreId"`
-	InstanceARN     string          `json:"instanceArn"`
-	Accounts        []Account       `json:"accounts"`
-	PermissionSets  []PermissionSet `json:"permissionSets"`
-	Users           []AWSUser       `json:"users"`
-	Groups          []AWSGroup      `json:"groups"`
-	Assignments     []Assignment    `json:"assignments"`
+	Region string `json:"region"`
+	// AdditionalRegions are the Regions a multi-Region Identity Center
+	// instance is replicated to: its service provider metadata lists an
+	// assertion consumer service in each.
+	AdditionalRegions []string        `json:"additionalRegions,omitempty"`
+	IdentityStoreID   string          `json:"identityStoreId"`
+	InstanceARN       string          `json:"instanceArn"`
+	Accounts          []Account       `json:"accounts"`
+	PermissionSets    []PermissionSet `json:"permissionSets"`
+	Users             []AWSUser       `json:"users"`
+	Groups            []AWSGroup      `json:"groups"`
+	Assignments       []Assignment    `json:"assignments"`
 }
 
 // Account is an AWS account of the organisation.

@@ -35,7 +35,7 @@ func (c *cutover) setUpEnterpriseApp(ctx workflow.Context) error {
 
 	saml, err := runStep(c, ctx, step.Options(ctx, "SAML single sign-on of "+name, 5*time.Minute, 0),
 		workflows.PhaseEnterpriseApp, fmt.Sprintf("setting up SAML single sign-on of %q for %s", name, res.ServiceProvider.EntityID),
-		entraID.ConfigureSAML, entra.ConfigureSAMLInput{App: app.App, EntityID: res.ServiceProvider.EntityID, ACSURL: res.ServiceProvider.ACSURL})
+		entraID.ConfigureSAML, entra.ConfigureSAMLInput{App: app.App, EntityID: res.ServiceProvider.EntityID, ACSURL: res.ServiceProvider.ACSURL, ACSURLs: res.ServiceProvider.ACSURLs})
 	if err != nil {
 		return err
 	}

@@ -74,6 +74,8 @@ func TestAWholeCutoverWalksEveryGate(t *testing.T) {
 	require.Equal(t, "https://eu-west-1.signin.aws.amazon.com/platform/saml/"+workflowtest.IdentityStoreID, f.saml[0].EntityID)
 	require.Equal(t, "https://eu-west-1.signin.aws.amazon.com/platform/saml/acs/"+workflowtest.ACSTenantID, f.saml[0].ACSURL)
 	require.Equal(t, workflowtest.App, f.saml[0].App)
+	require.Len(t, f.saml[0].ACSURLs, 3, "every ACS URL of the metadata goes to Entra as a reply URL")
+	require.Equal(t, f.saml[0].ACSURL, f.saml[0].ACSURLs[0], "the default first")
 	require.Equal(t, workflowtest.SCIMEndpoint, f.configure[0].SCIMEndpoint)
 	require.Equal(t, testTokenRef, f.configure[0].SCIMToken)
 	require.Equal(t, 250, f.configure[0].DeleteThreshold, "the request's accidental-deletion threshold is saved with the credentials")
