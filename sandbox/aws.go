@@ -84,6 +84,12 @@ func awsValidationError(format string, args ...any) *awsError {
 	return &awsError{Type: "ValidationException", Status: http.StatusBadRequest, Message: fmt.Sprintf(format, args...)}
 }
 
+// awsAccessDenied is AccessDeniedException, HTTP 400 as the sso-admin API
+// reference lists it.
+func awsAccessDenied(format string, args ...any) *awsError {
+	return &awsError{Type: "AccessDeniedException", Status: http.StatusBadRequest, Message: fmt.Sprintf(format, args...)}
+}
+
 func awsNotFoundError(resourceType, resourceID, format string, args ...any) *awsError {
 	return &awsError{
 		Type:    "ResourceNotFoundException",

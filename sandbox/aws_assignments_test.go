@@ -159,3 +159,33 @@ func TestAWSAssignmentWritesFailuresAndErrors(t *testing.T) {
 	})
 	require.ErrorAs(t, err, &notFound)
 }
+
+// From a delegated administrator account, AWS refuses assignments in the
+// management account and the per-principal listing, and allows the rest.
+func TestAWSDelegatedAdministratorIsRefusedTheManagementAccount(t *testing.T) {
+	w := awsSmallWorld()
+	w.AWS.DelegatedAdministrator = awsDevAccount
+	c := startAWS(t, w, awsTestRegion, awsStaticCreds())
+	ctx := context.Background()
+	admin := world.PermissionSetARN(awsTestInstanceARN, "AdministratorAccess")
+	create := func(account string) error {
+		_, err := c.ssoAdmin.CreateAccountAssignment(ctx, &ssoadmin.CreateAccountAssignmentInput{
+			InstanceArn: aws.String(awsTestInstanceARN), TargetId: aws.String(account), TargetType: ssotypes.TargetTypeAwsAccount,
+			PermissionSetArn: aws.String(admin), PrincipalType: ssotypes.PrincipalTypeGroup, PrincipalId: aws.String(awsGroupID("aws-readers")),
+		})
+		return err
+	}
+	var denied *ssotypes.AccessDeniedException
+	require.ErrorAs(t, create(w.AWS.Accounts[0].ID), &denied, "the management account")
+	require.Contains(t, denied.ErrorMessage(), "management account")
+	require.NoError(t, create(awsDevAccount), "a member account")
+
+	_, err := c.ssoAdmin.ListAccountAssignmentsForPrincipal(ctx, &ssoadmin.ListAccountAssignmentsForPrincipalInput{
+		InstanceArn: aws.String(awsTestInstanceARN), PrincipalId: aws.String(awsGroupID("aws-admins")), PrincipalType: ssotypes.PrincipalTypeGroup,
+	})
+	require.ErrorAs(t, err, &denied)
+	_, err = c.ssoAdmin.ListAccountAssignments(ctx, &ssoadmin.ListAccountAssignmentsInput{
+		InstanceArn: aws.String(awsTestInstanceARN), AccountId: aws.String(w.AWS.Accounts[0].ID), PermissionSetArn: aws.String(admin),
+	})
+	require.NoError(t, err, "listing per pair is allowed")
+}

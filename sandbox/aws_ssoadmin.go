@@ -230,6 +230,12 @@ func (s *awsServer) listAccountAssignmentsForPrincipal(call *awsCall) (any, erro
 	if req.PrincipalID == "" {
 		return nil, awsValidationError("1 validation error detected: Value at 'principalId' failed to satisfy constraint: Member must not be null")
 	}
+	if st.delegatedAdmin != "" {
+		// "This action must be called from the management account containing
+		// your organization instance of IAM Identity Center" (the API
+		// reference of ListAccountAssignmentsForPrincipal).
+		return nil, awsAccessDenied("ListAccountAssignmentsForPrincipal must be called from the management account %s, not from delegated administrator account %s", st.managementAccount, st.delegatedAdmin)
+	}
 	var assignments []awsAssignment
 	for _, a := range st.byPrincipal[req.PrincipalID] {
 		if a.PrincipalType == req.PrincipalType && (req.Filter == nil || req.Filter.AccountID == "" || a.AccountID == req.Filter.AccountID) {

@@ -127,6 +127,13 @@ func (st *awsState) checkAssignmentWrite(call *awsCall, req *assignmentWriteRequ
 	if _, err := st.checkPermissionSet(req.PermissionSetARN); err != nil {
 		return awsAssignment{}, err
 	}
+	if st.delegatedAdmin != "" && req.TargetID == st.managementAccount {
+		// "The delegated administrator can't ... manage permission sets
+		// provisioned in the management account", as the Identity Center
+		// user guide on delegated administration says; the error's words
+		// are not documented.
+		return awsAssignment{}, awsAccessDenied("User is not authorized to manage account assignments in the management account %s from delegated administrator account %s", st.managementAccount, st.delegatedAdmin)
+	}
 	return awsAssignment{
 		assignmentTarget: assignmentTarget{AccountID: req.TargetID, PermissionSetARN: req.PermissionSetARN},
 		PrincipalType:    req.PrincipalType,

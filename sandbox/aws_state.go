@@ -26,6 +26,10 @@ type awsState struct {
 
 	region            string
 	additionalRegions []string
+	// managementAccount holds the instance; delegatedAdmin, when set, is
+	// the member account the caller administers it from.
+	managementAccount string
+	delegatedAdmin    string
 	identityStoreID   string // changes when a console switch is set to change it
 	instanceARN       string
 	instanceID        string // ssoins-..., the last part of instanceARN
@@ -144,6 +148,8 @@ func newAWSState(w *world.World) *awsState {
 	s := &awsState{
 		region:            a.Region,
 		additionalRegions: a.AdditionalRegions,
+		managementAccount: managementAccountID(w),
+		delegatedAdmin:    a.DelegatedAdministrator,
 		identityStoreID:   a.IdentityStoreID,
 		instanceARN:       a.InstanceARN,
 		instanceID:        instanceIDOf(a.InstanceARN),

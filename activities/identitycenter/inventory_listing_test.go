@@ -1,13 +1,9 @@
 package identitycenter
 
 import (
-	"context"
 	"fmt"
 	"testing"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/ssoadmin"
-	ssotypes "github.com/aws/aws-sdk-go-v2/service/ssoadmin/types"
 	"github.com/stretchr/testify/require"
 
 	"github.com/platformguide/ssocutover/internal/preflight"
@@ -100,34 +96,24 @@ func TestInventoryChoosesTheCheaperListing(t *testing.T) {
 	}
 }
 
-// refusingPerPrincipal is the sandbox's sso-admin client, except that
-// ListAccountAssignmentsForPrincipal is refused as AWS refuses it to a
-// delegated administrator account.
-type refusingPerPrincipal struct {
-	*ssoadmin.Client
-	calls int
-}
-
-func (r *refusingPerPrincipal) ListAccountAssignmentsForPrincipal(context.Context, *ssoadmin.ListAccountAssignmentsForPrincipalInput, ...func(*ssoadmin.Options)) (*ssoadmin.ListAccountAssignmentsForPrincipalOutput, error) {
-	r.calls++
-	return nil, &ssotypes.AccessDeniedException{Message: aws.String("ListAccountAssignmentsForPrincipal must be called from the management account")}
-}
-
-// TestInventoryFallsBackToPerPairWhenPerPrincipalIsRefused: the wide world
-// is listed per pair after one refused call, and the result says why.
+// TestInventoryFallsBackToPerPairWhenPerPrincipalIsRefused: from a
+// delegated administrator account AWS refuses the per-principal listing;
+// the wide world is listed per pair after that one refused call, and the
+// result says why.
 func TestInventoryFallsBackToPerPairWhenPerPrincipalIsRefused(t *testing.T) {
 	w := wideWorld()
-	a := setup(t, w, sandbox.Faults{}, region)
-	want, _, err := execute(t, a, InventoryAWSInput{IdentityStoreID: storeID})
+	want, _, err := execute(t, setup(t, w, sandbox.Faults{}, region), InventoryAWSInput{IdentityStoreID: storeID})
 	require.NoError(t, err)
+	require.Equal(t, preflight.ListPerPrincipal, want.AssignmentListing.Strategy)
 
-	refusing := &refusingPerPrincipal{Client: a.SSOAdmin.(*ssoadmin.Client)}
-	a.SSOAdmin = refusing
-	got, _, err := execute(t, a, InventoryAWSInput{IdentityStoreID: storeID})
+	w.AWS.DelegatedAdministrator = w.AWS.Accounts[1].ID
+	got, _, err := execute(t, setup(t, w, sandbox.Faults{}, region), InventoryAWSInput{IdentityStoreID: storeID})
 	require.NoError(t, err)
-	require.Equal(t, 1, refusing.calls, "refused once, not tried for every principal")
 	require.Equal(t, preflight.ListPerPair, got.AssignmentListing.Strategy)
 	require.Contains(t, got.AssignmentListing.Reason, "management account")
 	require.Equal(t, want.Inventory, got.Inventory)
-	require.Equal(t, fewestCalls(w, preflight.ListPerPair), countsByOperation(got.APICalls))
+	calls := countsByOperation(got.APICalls)
+	require.Equal(t, 1, calls["sso-admin:ListAccountAssignmentsForPrincipal"], "refused once, not tried for every principal")
+	delete(calls, "sso-admin:ListAccountAssignmentsForPrincipal")
+	require.Equal(t, fewestCalls(w, preflight.ListPerPair), calls)
 }

@@ -77,6 +77,10 @@ const (
 	OutcomePrincipalAmbiguous   AssignmentOutcome = "principal-ambiguous"
 	OutcomePermissionSetMissing AssignmentOutcome = "permission-set-missing"
 	OutcomeFailed               AssignmentOutcome = "failed"
+	// OutcomeRefused: AWS refused the creation to the worker's account,
+	// as it refuses a delegated administrator every assignment in the
+	// management account. Command creates it from the management account.
+	OutcomeRefused AssignmentOutcome = "refused"
 )
 
 // AssignmentItem is a snapshot assignment that was missing.
@@ -92,6 +96,9 @@ type AssignmentItem struct {
 	Reason      string            `json:"reason"`
 	// RequestID is the CreateAccountAssignment request, when one was made.
 	RequestID string `json:"requestId,omitempty"`
+	// Command is the AWS CLI command that creates the assignment, for a
+	// person to run where the worker was refused (OutcomeRefused).
+	Command string `json:"command,omitempty"`
 }
 
 // restoreIAMActions are what restoring assignments needs beyond the
@@ -398,9 +405,15 @@ func (v *verifyRun) compareAssignments(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := v.refusedEverywhere(restorable); err != nil {
+		return err
+	}
 	for _, item := range v.report.Assignments {
-		if item.Outcome == OutcomeRestored {
+		switch item.Outcome {
+		case OutcomeRestored:
 			v.result.AssignmentsRestored++
+		case OutcomeRefused:
+			v.result.AssignmentsRefused = append(v.result.AssignmentsRefused, item.Command)
 		}
 	}
 	v.result.AssignmentsMissing = v.result.AssignmentsExpected - v.result.AssignmentsPresent - v.result.AssignmentsRestored
@@ -449,6 +462,15 @@ func (v *verifyRun) restore(ctx context.Context, item *AssignmentItem) error {
 		PrincipalType:    ssotypes.PrincipalType(item.PrincipalType),
 		PrincipalId:      aws.String(item.PrincipalID),
 	})
+	if isAccessDenied(err) {
+		// One refusal does not stop the others: from a delegated
+		// administrator account AWS refuses every assignment in the
+		// management account, and only there.
+		item.Outcome = OutcomeRefused
+		item.Reason = fmt.Sprintf("AWS refused the creation to the worker's account (%s). A delegated administrator may not assign permission sets in the organisation's management account: run the command with the management account's credentials, then verify again", errorMessage(err))
+		item.Command = createAssignmentCommand(v.in.InstanceARN, *item)
+		return nil
+	}
 	if err != nil {
 		return v.restoreError(err, what)
 	}
@@ -509,4 +531,42 @@ func (v *verifyRun) restoreError(err error, what string) error {
 			ErrAccessDenied, err)
 	}
 	return v.r.callError(err, what, false)
+}
+
+// refusedEverywhere is the restore's error when AWS refused every creation
+// it tried, in more than one account: then the worker lacks the permission
+// to create assignments at all, which no command per assignment fixes.
+func (v *verifyRun) refusedEverywhere(restorable []int) error {
+	accounts := map[string]bool{}
+	for _, i := range restorable {
+		item := v.report.Assignments[i]
+		if item.Outcome != OutcomeRefused {
+			return nil
+		}
+		accounts[item.AccountID] = true
+	}
+	if len(accounts) < 2 {
+		return nil
+	}
+	return temporal.NewNonRetryableApplicationError(
+		fmt.Sprintf("AWS refused every assignment this verification tried to restore, in %d accounts: restoring assignments needs %s, and what AWS needs to provision a permission set in an account (the AWS managed policy AWSSSOMasterAccountAdministrator has all of it); or verify without restore and assign by hand",
+			len(accounts), strings.Join(restoreIAMActions, ", ")),
+		ErrAccessDenied, nil)
+}
+
+// createAssignmentCommand is the AWS CLI command that creates item's
+// assignment (sso-admin create-account-assignment).
+func createAssignmentCommand(instanceARN string, item AssignmentItem) string {
+	return fmt.Sprintf("aws sso-admin create-account-assignment --instance-arn %s --target-id %s --target-type AWS_ACCOUNT --permission-set-arn %s --principal-type %s --principal-id %s",
+		instanceARN, item.AccountID, item.PermissionSetARN, item.PrincipalType, item.PrincipalID)
+}
+
+// errorMessage is an AWS error's code and message, without the SDK's
+// request details.
+func errorMessage(err error) string {
+	var apiErr smithy.APIError
+	if errors.As(err, &apiErr) {
+		return apiErr.ErrorCode() + ": " + apiErr.ErrorMessage()
+	}
+	return err.Error()
 }

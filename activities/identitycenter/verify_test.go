@@ -329,3 +329,49 @@ func requireAbout(t *testing.T, want, got int, what string) {
 	require.GreaterOrEqual(t, got, want, what)
 	require.LessOrEqual(t, got, want+3, what)
 }
+
+// TestVerifyFromADelegatedAdministrator: after the switch dropped every
+// assignment, a worker in the delegated administrator account restores
+// all but those in the management account, which AWS refuses it; each of
+// those is reported with the command that creates it there, and counts as
+// missing. The inventory, refused the per-principal listing, lists per
+// pair.
+func TestVerifyFromADelegatedAdministrator(t *testing.T) {
+	sample := world.Sample()
+	management := sample.AWS.Accounts[0].ID
+	sample.AWS.DelegatedAdministrator = sample.AWS.Accounts[1].ID
+	w := startAWS(t, sample, 0)
+	w.a.listing = preflight.ListPerPrincipal
+	ref, snap := snapshotOf(t, w, sample)
+	inManagement := 0
+	for _, as := range snap.Assignments {
+		if as.AccountID == management {
+			inManagement++
+		}
+	}
+	require.Positive(t, inManagement, "the sample assigns permission sets in its management account")
+
+	_, err := w.sb.SwitchIdentitySourceToExternal()
+	require.NoError(t, err)
+	require.NoError(t, w.sb.UploadIdPMetadata(samlmetatest.EntraMetadata(t, sample.Entra.TenantID)))
+	require.Empty(t, w.sb.AccountAssignments(), "the switch dropped them")
+
+	res, report, err := verify(t, w, VerifyAssignmentsInput{InstanceARN: snap.InstanceARN, Snapshot: ref, Restore: true})
+	require.NoError(t, err, "one account's refusals do not fail the restore")
+	require.Equal(t, len(snap.Assignments)-inManagement, res.AssignmentsRestored)
+	require.Equal(t, inManagement, res.AssignmentsMissing)
+	require.Len(t, res.AssignmentsRefused, inManagement)
+	for _, item := range report.Assignments {
+		if item.AccountID != management {
+			require.Equal(t, OutcomeRestored, item.Outcome, "%+v", item)
+			continue
+		}
+		require.Equal(t, OutcomeRefused, item.Outcome, "%+v", item)
+		require.Contains(t, item.Reason, "management account")
+		require.Equal(t, "aws sso-admin create-account-assignment --instance-arn "+snap.InstanceARN+" --target-id "+management+
+			" --target-type AWS_ACCOUNT --permission-set-arn "+item.PermissionSetARN+" --principal-type "+string(item.PrincipalType)+" --principal-id "+item.PrincipalID,
+			item.Command)
+		require.Contains(t, res.AssignmentsRefused, item.Command)
+	}
+	require.Len(t, w.sb.AccountAssignments(), len(snap.Assignments)-inManagement)
+}

@@ -90,6 +90,11 @@ type AssignmentVerification struct {
 	// AssignmentsMissing are still missing: their principal does not exist
 	// (yet), or Restore was false, or creating them failed.
 	AssignmentsMissing int `json:"assignmentsMissing"`
+	// AssignmentsRefused are the commands that create the missing
+	// assignments AWS refused to the worker's account (a delegated
+	// administrator's, in the management account), to run with the
+	// management account's credentials. They count as missing.
+	AssignmentsRefused []string `json:"assignmentsRefused,omitempty"`
 
 	Report   store.Ref                 `json:"report"`
 	APICalls []apicalls.OperationCount `json:"apiCalls"`

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 )
 
@@ -25,14 +26,21 @@ type AWS struct {
 	// AdditionalRegions are the Regions a multi-Region Identity Center
 	// instance is replicated to: its service provider metadata lists an
 	// assertion consumer service in each.
-	AdditionalRegions []string        `json:"additionalRegions,omitempty"`
-	IdentityStoreID   string          `json:"identityStoreId"`
-	InstanceARN       string          `json:"instanceArn"`
-	Accounts          []Account       `json:"accounts"`
-	PermissionSets    []PermissionSet `json:"permissionSets"`
-	Users             []AWSUser       `json:"users"`
-	Groups            []AWSGroup      `json:"groups"`
-	Assignments       []Assignment    `json:"assignments"`
+	AdditionalRegions []string `json:"additionalRegions,omitempty"`
+	// DelegatedAdministrator, when set, is the member account from which
+	// the worker administers Identity Center (registered as its delegated
+	// administrator) instead of the management account, the first of
+	// Accounts. AWS then refuses it what only the management account may
+	// do: assignments in the management account, and listing assignments
+	// per principal.
+	DelegatedAdministrator string          `json:"delegatedAdministrator,omitempty"`
+	IdentityStoreID        string          `json:"identityStoreId"`
+	InstanceARN            string          `json:"instanceArn"`
+	Accounts               []Account       `json:"accounts"`
+	PermissionSets         []PermissionSet `json:"permissionSets"`
+	Users                  []AWSUser       `json:"users"`
+	Groups                 []AWSGroup      `json:"groups"`
+	Assignments            []Assignment    `json:"assignments"`
 }
 
 // Account is an AWS account of the organisation.
@@ -132,6 +140,11 @@ func Parse(data []byte) (*World, error) {
 // attributes, ambiguous Entra groups) are allowed: worlds exist to show them.
 func (w *World) Validate() error {
 	var errs []error
+	if d := w.AWS.DelegatedAdministrator; d != "" {
+		if len(w.AWS.Accounts) == 0 || d == w.AWS.Accounts[0].ID || !slices.ContainsFunc(w.AWS.Accounts, func(a Account) bool { return a.ID == d }) {
+			errs = append(errs, fmt.Errorf("aws.delegatedAdministrator %q: name one of aws.accounts other than the first (the management account)", d))
+		}
+	}
 	if w.AWS.Region == "" || w.AWS.IdentityStoreID == "" || w.AWS.InstanceARN == "" {
 		errs = append(errs, errors.New("aws.region, aws.identityStoreId and aws.instanceArn are required"))
 	}

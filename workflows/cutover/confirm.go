@@ -37,6 +37,13 @@ func confirmInstructions(workflowID string, res *workflows.Resources) string {
 	fmt.Fprintf(&b, "Provisioning verified: %s.\n", workflows.VerificationLine(res))
 	if res != nil && res.Verification != nil {
 		fmt.Fprintf(&b, "Every difference is listed in the report `%s`.\n", res.Verification.Report.Key)
+		if refused := res.Verification.AssignmentsRefused; len(refused) > 0 {
+			fmt.Fprintf(&b, "\nAWS refused %d of the assignments to restore to the worker's account (a delegated administrator may not assign in the management account). "+
+				"Create them with the management account's credentials before you confirm:\n\n", len(refused))
+			for _, command := range refused {
+				fmt.Fprintf(&b, "    %s\n\n", command)
+			}
+		}
 	}
 	b.WriteString("\nCheck that signing in works before calling the cutover done:\n\n" +
 		"1. In a private browser window, open the AWS access portal URL (IAM Identity Center > Settings > Identity source).\n" +
