@@ -18,6 +18,7 @@ import (
 	"github.com/platformguide/ssocutover/sandbox"
 	"github.com/platformguide/ssocutover/sandbox/world"
 	"github.com/platformguide/ssocutover/workflows"
+	"github.com/platformguide/ssocutover/workflows/gate"
 )
 
 // A cutover that schedules its token's rotation, then a year and a day:
@@ -64,7 +65,7 @@ func TestTokenRotationEndToEnd(t *testing.T) {
 	rst := e.waitForRotation(t, runID, func(s rotationJSON) bool { return s.Gate != nil })
 	require.Equal(t, workflows.GateNewSCIMToken, rst.Gate.Name)
 	require.Contains(t, rst.Due, "quarantine")
-	require.Contains(t, rst.Gate.Instructions, "starter submit-scim --workflow-id "+runID)
+	require.Contains(t, gate.CommandsIn(rst.Gate.Instructions), "starter submit-scim --workflow-id "+runID+" --token-file FILE --by NAME")
 
 	// The person creates a token in the console (the expired one is the
 	// only other) and submits it; the starter waits for the healthy cycle.
