@@ -111,7 +111,7 @@ type graphServer struct {
 func newGraphServer(w *world.World, opts GraphOptions) *graphServer {
 	s := &graphServer{state: newGraphState(w), opts: opts}
 	s.forbidden.set(opts.ForbiddenPaths)
-	s.apps = newAppState(s, w.Entra.TenantID)
+	s.apps = newAppState(s, w)
 	s.sync = newSyncState(s)
 	return s
 }
@@ -162,6 +162,11 @@ func (s *graphServer) route(w http.ResponseWriter, r *http.Request) {
 	switch segments[0] {
 	case "applicationTemplates", "applications", "servicePrincipals":
 		s.apps.serve(w, r, segments)
+		return
+	case "policies":
+		if err := s.apps.servePolicy(w, r, segments); err != nil {
+			writeGraphError(w, err)
+		}
 		return
 	}
 	if r.Method != http.MethodGet {

@@ -31,6 +31,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/platformguide/ssocutover/sandbox/world"
 )
 
 // appState holds the tenant's enterprise applications: applications,
@@ -44,10 +46,13 @@ type appState struct {
 	mu sync.Mutex
 	// applications are in creation order; deleted ones are removed.
 	applications []*entraApplication
+	// policy is the tenant's default app management policy (graph_policy.go).
+	policy appManagementPolicy
 }
 
-func newAppState(g *graphServer, tenantID string) *appState {
-	return &appState{graph: g, tenantID: strings.ToLower(tenantID), delay: g.opts.instantiateDelay()}
+func newAppState(g *graphServer, w *world.World) *appState {
+	return &appState{graph: g, tenantID: strings.ToLower(w.Entra.TenantID), delay: g.opts.instantiateDelay(),
+		policy: appManagementPolicy{restrictIdentifierURIs: w.Entra.RestrictIdentifierURIs}}
 }
 
 // entraApplication is an application object and, through SP, its service
@@ -351,6 +356,9 @@ func (a *appState) checkIdentifierURIs(app *entraApplication, uris []string) *gr
 	for _, u := range uris {
 		if !strings.Contains(u, "://") && !strings.HasPrefix(u, "urn:") {
 			return graphBadRequest("Invalid value specified for property 'identifierUris' of resource 'Application': '%s' is not an absolute URI.", u)
+		}
+		if a.policy.blocksIdentifierURI(app, u) {
+			return identifierURIBlocked(u)
 		}
 		for _, other := range a.applications {
 			if other != app && slices.ContainsFunc(other.IdentifierURIs, func(x string) bool { return strings.EqualFold(x, u) }) {

@@ -50,6 +50,10 @@ const (
 	// that name from another template, an app without service principal, an
 	// identifier URI another app already has.
 	ErrAppConflict = "AppConflict"
+	// ErrIdentifierURIBlocked: the tenant's app management policy refuses
+	// AWS's entity ID as the app's identifier URI; an administrator must
+	// exempt SAML apps from the restriction.
+	ErrIdentifierURIBlocked = "IdentifierURIBlocked"
 	// ErrAppNotFound: the enterprise app was deleted, or never appeared.
 	ErrAppNotFound = "AppNotFound"
 	// ErrWrongTemplate: the template ID is not the AWS IAM Identity Center

@@ -152,6 +152,9 @@ func (s *samlSetup) setServiceProvider(ctx context.Context, entityID string, acs
 	if err == nil {
 		return nil
 	}
+	if code, message := graphErrorCode(err); statusOf(err) == 400 && code == "HostNameNotOnVerifiedDomain" {
+		return temporal.NewNonRetryableApplicationError(identifierURIBlockedMessage(entityID, s.app.DisplayName, message), ErrIdentifierURIBlocked, err)
+	}
 	if _, message := graphErrorCode(err); statusOf(err) == 400 && strings.Contains(message, "identifierUris already exists") {
 		return temporal.NewNonRetryableApplicationError(fmt.Sprintf(
 			"another application in the tenant already has the identifier %s (Entra keeps identifiers unique), probably an earlier AWS IAM Identity Center app for this instance. "+
@@ -244,4 +247,20 @@ func (in ConfigureSAMLInput) replyURLs() []string {
 		return []string{in.ACSURL}
 	}
 	return in.ACSURLs
+}
+
+// identifierURIBlockedMessage says what an administrator does when Entra
+// refuses AWS's entity ID as the app's identifier URI. A gallery SAML app
+// needs the identifier AWS gives, which is never on the tenant's verified
+// domains; a tenant whose app management policy restricts identifier URIs
+// (applicationRestrictions.identifierUris: nonDefaultUriAddition or
+// uriAdditionWithoutUniqueTenantIdentifier,
+// https://learn.microsoft.com/graph/api/resources/identifierurirestriction)
+// must exempt SAML apps (excludeSaml), or this app, for the step to work.
+func identifierURIBlockedMessage(entityID, appName, graphMessage string) string {
+	return fmt.Sprintf("Entra refused AWS's entity ID %s as the identifier URI of %q (%s). The tenant's app management policy restricts identifier URIs, and the entity ID that IAM Identity Center requires is not on one of the tenant's verified domains. "+
+		"An administrator (Application Administrator or higher, with Policy.ReadWrite.ApplicationConfiguration) exempts SAML apps from the restriction that is enabled: in Graph, PATCH /v1.0/policies/defaultAppManagementPolicy with "+
+		"`{\"applicationRestrictions\":{\"identifierUris\":{\"nonDefaultUriAddition\":{\"state\":\"enabled\",\"excludeSaml\":true}}}}` "+
+		"(the same for uriAdditionWithoutUniqueTenantIdentifier if that one is enabled), or assigns this app a custom app management policy without the restriction. Then retry this step",
+		entityID, appName, graphMessage)
 }

@@ -217,3 +217,35 @@ func TestConfigureSAMLSetsEveryACSURLAsAReplyURL(t *testing.T) {
 	}
 	require.Equal(t, all, requireOneApp(t, f, app).RedirectURIs)
 }
+
+// A tenant whose app management policy restricts identifier URIs refuses
+// AWS's entity ID: the step fails with what the administrator must exempt,
+// and once SAML apps are exempted the retry sets it.
+func TestConfigureSAMLWhereThePolicyRestrictsIdentifierURIs(t *testing.T) {
+	w := handMadeWorld()
+	w.Entra.RestrictIdentifierURIs = true
+	f := newAppFixture(t, w, sandbox.NoInstantiateDelay, time.Second)
+	app := ensureApp(t, f)
+
+	var res entra.ConfigureSAMLResult
+	err := execute(t, f.acts, entra.ConfigureSAMLName, samlInput(app), &res)
+	appErr := requireApplicationError(t, err, entra.ErrIdentifierURIBlocked)
+	require.Contains(t, appErr.Error(), entityID)
+	require.Contains(t, appErr.Error(), "excludeSaml")
+	require.Contains(t, appErr.Error(), "defaultAppManagementPolicy")
+	require.Empty(t, requireOneApp(t, f, app).IdentifierURIs, "nothing was set")
+
+	// The administrator's exemption, as the message gives it.
+	body := strings.NewReader(`{"applicationRestrictions":{"identifierUris":{"nonDefaultUriAddition":{"state":"enabled","excludeSaml":true}}}}`)
+	req, err := http.NewRequest(http.MethodPatch, f.sb.GraphURL+"/v1.0/policies/defaultAppManagementPolicy", body)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer admin")
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusNoContent, resp.StatusCode)
+
+	require.NoError(t, execute(t, f.acts, entra.ConfigureSAMLName, samlInput(app), &res))
+	require.Equal(t, []string{entityID}, requireOneApp(t, f, app).IdentifierURIs)
+}

@@ -81,9 +81,14 @@ type Assignment struct {
 
 // Entra is the Microsoft Entra ID tenant.
 type Entra struct {
-	TenantID string       `json:"tenantId"`
-	Users    []EntraUser  `json:"users"`
-	Groups   []EntraGroup `json:"groups"`
+	TenantID string `json:"tenantId"`
+	// RestrictIdentifierURIs turns on the tenant's app management policy
+	// restriction of identifier URIs (nonDefaultUriAddition, SAML apps
+	// not excluded): setting the AWS entity ID on the app is refused until
+	// an administrator exempts SAML apps.
+	RestrictIdentifierURIs bool         `json:"restrictIdentifierUris,omitempty"`
+	Users                  []EntraUser  `json:"users"`
+	Groups                 []EntraGroup `json:"groups"`
 }
 
 // EntraUser is a user of the tenant.

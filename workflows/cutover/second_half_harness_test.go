@@ -86,6 +86,8 @@ var (
 // given as lists are used in order, the last one repeating.
 type fakeSecondHalf struct {
 	appErr error
+	// samlErrs are what the ConfigureSAML calls return, in turn.
+	samlErrs []error
 	// deleteAppErrs fail DeleteEnterpriseApp's first calls.
 	deleteAppErrs []error
 	scimErrs      []error
@@ -163,8 +165,11 @@ func (f *fakeSecondHalf) install(env *testsuite.TestWorkflowEnvironment) {
 		func(_ context.Context, in entra.ConfigureSAMLInput) (entra.ConfigureSAMLResult, error) {
 			f.mu.Lock()
 			defer f.mu.Unlock()
-			f.called(entra.ConfigureSAMLName)
+			n := f.called(entra.ConfigureSAMLName)
 			f.saml = append(f.saml, in)
+			if n <= len(f.samlErrs) && f.samlErrs[n-1] != nil {
+				return entra.ConfigureSAMLResult{}, f.samlErrs[n-1]
+			}
 			return entra.ConfigureSAMLResult{CertificateThumbprint: "ABCDEF0123456789ABCDEF0123456789ABCDEF01", CertificateExpires: time.Date(2029, 11, 27, 0, 0, 0, 0, time.UTC)}, nil
 		})
 	env.OnActivity(entra.FetchFederationMetadataName, mock.Anything, mock.Anything).Return(

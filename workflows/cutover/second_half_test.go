@@ -536,3 +536,29 @@ func TestACompletedCutoverSchedulesTheTokenRotation(t *testing.T) {
 		}
 	}
 }
+
+// A tenant policy that refuses AWS's entity ID stops the SAML step at a
+// gate that says which exemption to make; after it, retry goes on.
+func TestAnIdentifierURIThePolicyBlocksAsksForTheExemption(t *testing.T) {
+	env, f := newCutoverEnv(t)
+	f.samlErrs = []error{temporal.NewNonRetryableApplicationError(
+		"Entra refused AWS's entity ID ... exempts SAML apps ... excludeSaml ... Then retry this step", entra.ErrIdentifierURIBlocked, nil)}
+	var failed workflows.CutoverStatus
+	at(env, time.Minute, func() { approvePreflight(env) })
+	at(env, 2*time.Minute, func() { submitSPMetadata(env, testSPMetadata(t)) })
+	at(env, 3*time.Minute, func() {
+		failed = queryStatus(t, env)
+		env.SignalWorkflow(workflows.OpRetry, workflows.GateDecision{Gate: workflows.GateStepFailed, By: "alice"})
+	})
+	at(env, 4*time.Minute, func() {
+		env.SignalWorkflow(workflows.OpReject, workflows.GateDecision{Gate: workflows.GateSCIMCredentials, By: "alice", Reason: "test ends here"})
+	})
+	at(env, 5*time.Minute, func() { confirmGate(env, workflows.GateRevertIdentitySource) })
+
+	env.ExecuteWorkflow(workflows.CutoverWorkflowName, testRequest())
+
+	require.Equal(t, workflows.GateStepFailed, failed.Gate.Name)
+	require.Contains(t, failed.Gate.Instructions, "excludeSaml")
+	require.Contains(t, failed.Gate.Instructions, "starter retry")
+	require.Equal(t, 2, f.count(entra.ConfigureSAMLName), "the retry ran the step again")
+}
