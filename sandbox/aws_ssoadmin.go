@@ -20,6 +20,12 @@ func (s *awsServer) ssoAdminOperations() map[string]awsOperation {
 		"DeleteAccountAssignment":                 s.deleteAccountAssignment,
 		"DescribeAccountAssignmentCreationStatus": s.describeAccountAssignmentCreationStatus,
 		"DescribeAccountAssignmentDeletionStatus": s.describeAccountAssignmentDeletionStatus,
+		"ListApplications":                        s.listApplications,
+		"DescribeApplication":                     s.describeApplication,
+		"GetApplicationAssignmentConfiguration":   s.getApplicationAssignmentConfiguration,
+		"ListApplicationAssignments":              s.listApplicationAssignments,
+		"CreateApplicationAssignment":             s.createApplicationAssignment,
+		"DeleteApplicationAssignment":             s.deleteApplicationAssignment,
 	}
 }
 

@@ -26,6 +26,10 @@ type awsState struct {
 
 	region            string
 	additionalRegions []string
+	// applications are the instance's applications by ARN
+	// (aws_ssoadmin_applications.go); applicationARNs sorted.
+	applications    map[string]*awsApplication
+	applicationARNs []string
 	// managementAccount holds the instance; delegatedAdmin, when set, is
 	// the member account the caller administers it from.
 	managementAccount string
@@ -162,6 +166,7 @@ func newAWSState(w *world.World) *awsState {
 		memberOf:          map[string][]string{},
 		permissionSets:    map[string]*awsPermissionSet{},
 		byTarget:          map[assignmentTarget][]awsAssignment{},
+		applications:      map[string]*awsApplication{},
 		byPrincipal:       map[string][]awsAssignment{},
 	}
 	for _, u := range a.Users {
@@ -205,6 +210,9 @@ func newAWSState(w *world.World) *awsState {
 	}
 	for _, ids := range s.memberOf {
 		slices.Sort(ids)
+	}
+	for _, app := range a.Applications {
+		s.addApplication(app)
 	}
 	for _, as := range a.Assignments {
 		assignment := awsAssignment{assignmentTarget: assignmentTarget{AccountID: as.Account, PermissionSetARN: world.PermissionSetARN(a.InstanceARN, as.PermissionSet)}}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/platformguide/ssocutover/sandbox/world"
 	"github.com/stretchr/testify/require"
 )
 
@@ -17,9 +18,15 @@ import (
 // parsers) against the sandbox and decodes its JSON output into out.
 func awsCLI(t *testing.T, c awsClients, out any, args ...string) {
 	t.Helper()
+	awsCLIRegion(t, c, awsTestRegion, out, args...)
+}
+
+// awsCLIRegion is awsCLI in region.
+func awsCLIRegion(t *testing.T, c awsClients, region string, out any, args ...string) {
+	t.Helper()
 	path, err := exec.LookPath("aws")
 	require.NoError(t, err, "the AWS CLI is part of the development machine's image (see README, Development)")
-	cmd := exec.Command(path, append(args, "--endpoint-url", c.sb.AWSURL, "--region", awsTestRegion, "--output", "json")...)
+	cmd := exec.Command(path, append(args, "--endpoint-url", c.sb.AWSURL, "--region", region, "--output", "json")...)
 	dir := t.TempDir()
 	// Only the sandbox's credentials: nothing of the machine's AWS setup.
 	env := slices.DeleteFunc(os.Environ(), func(kv string) bool { return strings.HasPrefix(kv, "AWS_") })
@@ -66,4 +73,39 @@ func TestAWSCLIReadsAssignmentsBothWays(t *testing.T) {
 	awsCLI(t, c, &filtered, "sso-admin", "list-account-assignments-for-principal",
 		"--instance-arn", awsTestInstanceARN, "--principal-id", awsGroupID("everyone"), "--principal-type", "GROUP", "--filter", "AccountId="+first.AccountId)
 	require.Equal(t, []struct{ AccountId string }{{first.AccountId}}, filtered.AccountAssignments)
+}
+
+// TestAWSCLIReadsApplications: the AWS CLI lists the sample's applications
+// and their assignments, and reads an application's assignment
+// configuration.
+func TestAWSCLIReadsApplications(t *testing.T) {
+	w := world.Sample()
+	c := startAWS(t, w, w.AWS.Region, awsStaticCreds())
+	awsCLIIn := func(out any, args ...string) {
+		t.Helper()
+		awsCLIRegion(t, c, w.AWS.Region, out, args...)
+	}
+
+	var apps struct {
+		Applications []struct{ ApplicationArn, Name, Status, ApplicationProviderArn string }
+	}
+	awsCLIIn(&apps, "sso-admin", "list-applications", "--instance-arn", w.AWS.InstanceARN)
+	require.Len(t, apps.Applications, 1)
+	app := apps.Applications[0]
+	require.Equal(t, "Grafana", app.Name)
+	require.Equal(t, "ENABLED", app.Status)
+	require.Equal(t, world.ApplicationARN(w.AWS.InstanceARN, w.AWS.Accounts[0].ID, "Grafana"), app.ApplicationArn)
+
+	var assignments struct {
+		ApplicationAssignments []struct{ ApplicationArn, PrincipalId, PrincipalType string }
+	}
+	awsCLIIn(&assignments, "sso-admin", "list-application-assignments", "--application-arn", app.ApplicationArn)
+	require.ElementsMatch(t, []struct{ ApplicationArn, PrincipalId, PrincipalType string }{
+		{app.ApplicationArn, world.StableID("aws-group", "aws-developers"), "GROUP"},
+		{app.ApplicationArn, world.StableID("aws-user", "dana.okafor@corp.example"), "USER"},
+	}, assignments.ApplicationAssignments)
+
+	var config struct{ AssignmentRequired bool }
+	awsCLIIn(&config, "sso-admin", "get-application-assignment-configuration", "--application-arn", app.ApplicationArn)
+	require.True(t, config.AssignmentRequired)
 }

@@ -339,5 +339,10 @@ func (st *awsState) dropAssignments(principalTypes ...string) int {
 	for _, a := range doomed {
 		st.removeAssignment(a)
 	}
+	// Application assignments go the same way: they too name the
+	// principals of the identity store the switch replaces.
+	for _, app := range st.applications {
+		app.assignments = slices.DeleteFunc(app.assignments, func(a awsAppAssignment) bool { return slices.Contains(principalTypes, a.PrincipalType) })
+	}
 	return len(doomed)
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/identitystore/document"
 	idtypes "github.com/aws/aws-sdk-go-v2/service/identitystore/types"
 	"github.com/aws/aws-sdk-go-v2/service/ssoadmin"
+	ssotypes "github.com/aws/aws-sdk-go-v2/service/ssoadmin/types"
 	"github.com/stretchr/testify/require"
 
 	"github.com/platformguide/ssocutover/internal/samlmeta"
@@ -598,4 +599,39 @@ func TestConsoleMetadataListsTheAdditionalRegions(t *testing.T) {
 		require.Contains(t, sp.ACSURLs, "https://"+region+".sso.signin.aws/platform/saml/acs/"+sp.ACSTenantID)
 	}
 	require.Contains(t, sp.ACSURL, w.AWS.Region, "the default ACS URL is the home Region's")
+}
+
+// The switch to an external identity provider drops the application
+// assignments with the account assignments; they can be created again,
+// once, for principals of the identity store only.
+func TestConsoleSwitchDropsApplicationAssignments(t *testing.T) {
+	w := world.Sample()
+	c := startAWS(t, w, w.AWS.Region, awsStaticCreds())
+	ctx := context.Background()
+	require.Len(t, c.sb.ApplicationAssignments(), 2)
+
+	_, err := c.sb.SwitchIdentitySourceToExternal()
+	require.NoError(t, err)
+	require.NoError(t, c.sb.UploadIdPMetadata(samlmetatest.EntraMetadata(t, w.Entra.TenantID)))
+	require.Empty(t, c.sb.ApplicationAssignments(), "the switch dropped them")
+
+	app := world.ApplicationARN(w.AWS.InstanceARN, w.AWS.Accounts[0].ID, "Grafana")
+	create := func(principalType ssotypes.PrincipalType, id string) error {
+		_, err := c.ssoAdmin.CreateApplicationAssignment(ctx, &ssoadmin.CreateApplicationAssignmentInput{
+			ApplicationArn: aws.String(app), PrincipalType: principalType, PrincipalId: aws.String(id)})
+		return err
+	}
+	for range 2 {
+		require.NoError(t, create(ssotypes.PrincipalTypeGroup, world.StableID("aws-group", "aws-developers")))
+	}
+	require.Equal(t, []sandbox.ApplicationAssignment{{Application: "Grafana", PrincipalType: "GROUP", PrincipalName: "aws-developers"}},
+		c.sb.ApplicationAssignments(), "a second create keeps one")
+	var notFound *ssotypes.ResourceNotFoundException
+	require.ErrorAs(t, create(ssotypes.PrincipalTypeUser, "no-such-user"), &notFound)
+
+	out, err := c.ssoAdmin.ListApplicationAssignments(ctx, &ssoadmin.ListApplicationAssignmentsInput{ApplicationArn: aws.String(app)})
+	require.NoError(t, err)
+	require.Len(t, out.ApplicationAssignments, 1)
+	_, err = c.ssoAdmin.ListApplicationAssignments(ctx, &ssoadmin.ListApplicationAssignmentsInput{ApplicationArn: aws.String(app + "0")})
+	require.ErrorAs(t, err, &notFound)
 }

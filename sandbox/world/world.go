@@ -41,6 +41,10 @@ type AWS struct {
 	Users                  []AWSUser       `json:"users"`
 	Groups                 []AWSGroup      `json:"groups"`
 	Assignments            []Assignment    `json:"assignments"`
+	// Applications are the instance's applications (customer managed SAML
+	// apps, AWS managed ones such as Amazon Q) with their user and group
+	// assignments.
+	Applications []Application `json:"applications,omitempty"`
 }
 
 // Account is an AWS account of the organisation.
@@ -77,6 +81,27 @@ type Assignment struct {
 	User          string `json:"user,omitempty"`
 	Account       string `json:"account"`
 	PermissionSet string `json:"permissionSet"`
+}
+
+// Application is an application of the Identity Center instance.
+type Application struct {
+	Name string `json:"name"`
+	// Provider is "custom" (a customer managed SAML 2.0 application, the
+	// default) or the name of an AWS managed application's provider
+	// ("qbusiness", "quicksight").
+	Provider string `json:"provider,omitempty"`
+	// AssignmentNotRequired: every user may use the application, assigned
+	// or not (GetApplicationAssignmentConfiguration's AssignmentRequired
+	// false). Applications require assignments by default.
+	AssignmentNotRequired bool                    `json:"assignmentNotRequired,omitempty"`
+	Assignments           []ApplicationAssignment `json:"assignments"`
+}
+
+// ApplicationAssignment gives a group or a user (exactly one) access to an
+// application.
+type ApplicationAssignment struct {
+	Group string `json:"group,omitempty"`
+	User  string `json:"user,omitempty"`
 }
 
 // Entra is the Microsoft Entra ID tenant.
@@ -201,6 +226,23 @@ func (w *World) Validate() error {
 			assignments[a] = i
 		}
 	}
+	applications := map[string]bool{}
+	for _, app := range w.AWS.Applications {
+		if app.Name == "" || applications[app.Name] {
+			errs = append(errs, fmt.Errorf("aws application %q: a name, once per instance, is required", app.Name))
+		}
+		applications[app.Name] = true
+		for i, a := range app.Assignments {
+			switch {
+			case (a.Group == "") == (a.User == ""):
+				errs = append(errs, fmt.Errorf("aws application %q, assignment %d: set exactly one of group and user", app.Name, i))
+			case a.Group != "" && !awsGroups[a.Group]:
+				errs = append(errs, fmt.Errorf("aws application %q, assignment %d: group %q does not exist", app.Name, i, a.Group))
+			case a.User != "" && !awsUsers[a.User]:
+				errs = append(errs, fmt.Errorf("aws application %q, assignment %d: user %q does not exist", app.Name, i, a.User))
+			}
+		}
+	}
 	entraUsers := map[string]bool{}
 	for _, u := range w.Entra.Users {
 		key := strings.ToLower(u.UserPrincipalName)
@@ -243,6 +285,16 @@ func StableID(kind, name string) string {
 	sum := sha1.Sum([]byte(kind + "\x00" + name))
 	h := hex.EncodeToString(sum[:16])
 	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+}
+
+// ApplicationARN derives the ARN of an application from the instance ARN,
+// the account that holds the instance and the application's name, in the
+// shape AWS uses (arn:aws:sso::<account>:application/<instance id>/apl-<16
+// hex digits>).
+func ApplicationARN(instanceARN, account, name string) string {
+	instanceID := instanceARN[strings.LastIndex(instanceARN, "/")+1:]
+	sum := sha1.Sum([]byte("application\x00" + name))
+	return "arn:aws:sso::" + account + ":application/" + instanceID + "/apl-" + hex.EncodeToString(sum[:])[:16]
 }
 
 // PermissionSetARN derives the ARN of a permission set from the instance ARN
