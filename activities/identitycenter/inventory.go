@@ -340,5 +340,26 @@ func (r *inventoryRun) snapshot(pairs provisioned, dir directory, listed listedA
 	slices.SortFunc(inv.Users, func(x, y preflight.AWSUser) int {
 		return cmp.Or(cmp.Compare(x.UserName, y.UserName), cmp.Compare(x.ID, y.ID))
 	})
+
+	for _, app := range listed.applications {
+		out := preflight.Application{ARN: app.arn, Name: app.name, AssignmentRequired: app.assignmentRequired, Assignments: []preflight.ApplicationAssignment{}}
+		for _, as := range app.assignments {
+			a := preflight.ApplicationAssignment{PrincipalType: preflight.PrincipalType(as.PrincipalType), PrincipalID: aws.ToString(as.PrincipalId)}
+			if a.PrincipalType == preflight.PrincipalGroup {
+				a.PrincipalName = groupNames[a.PrincipalID]
+			} else {
+				a.PrincipalName = users[a.PrincipalID].UserName
+			}
+			if a.PrincipalName == "" {
+				unresolved++
+			}
+			out.Assignments = append(out.Assignments, a)
+		}
+		slices.SortFunc(out.Assignments, preflight.CompareApplicationAssignments)
+		inv.Applications = append(inv.Applications, out)
+	}
+	slices.SortFunc(inv.Applications, func(x, y preflight.Application) int {
+		return cmp.Or(cmp.Compare(x.Name, y.Name), cmp.Compare(x.ARN, y.ARN))
+	})
 	return inv, unresolved
 }

@@ -54,8 +54,9 @@ func chooseListing(pairs, principals int, forced string) preflight.AssignmentLis
 // listedAssignments is what the assignment listing found: the assignments,
 // the members of each assigned group, and the listing used.
 type listedAssignments struct {
-	listing     preflight.AssignmentListing
-	assignments []ssotypes.AccountAssignment
+	listing      preflight.AssignmentListing
+	assignments  []ssotypes.AccountAssignment
+	applications []listedApplication
 	members     map[string][]string // member user IDs by assigned group ID
 }
 
@@ -83,6 +84,13 @@ func (l listedAssignments) holders(users map[string]preflight.AWSUser) map[strin
 			hold(aws.ToString(as.PrincipalId))
 		}
 	}
+	for _, app := range l.applications {
+		for _, as := range app.assignments {
+			if as.PrincipalType == ssotypes.PrincipalTypeUser {
+				hold(aws.ToString(as.PrincipalId))
+			}
+		}
+	}
 	for _, ids := range l.members {
 		for _, id := range ids {
 			hold(id)
@@ -97,30 +105,36 @@ func (l listedAssignments) holders(users map[string]preflight.AWSUser) map[strin
 func (r *inventoryRun) assignmentsAndMembers(ctx context.Context, pairs provisioned, dir directory, listing preflight.AssignmentListing) (listedAssignments, error) {
 	members := newMemberLister(r, dir.users)
 	found := make(chan string)
-	var assignments []ssotypes.AccountAssignment
-
+	foundGroup := func(ctx context.Context, id string) error {
+		if !members.firstSight(id) {
+			return nil
+		}
+		select {
+		case found <- id:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	var (
+		assignments []ssotypes.AccountAssignment
+		apps        []listedApplication
+	)
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
 		defer close(found)
 		var err error
-		assignments, listing, err = r.listAssignments(gctx, pairs, dir, listing, func(ctx context.Context, id string) error {
-			if !members.firstSight(id) {
-				return nil
-			}
-			select {
-			case found <- id:
-				return nil
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-		})
+		if assignments, listing, err = r.listAssignments(gctx, pairs, dir, listing, foundGroup); err != nil {
+			return err
+		}
+		apps, err = r.applications(gctx, pairs.instanceARN, foundGroup)
 		return err
 	})
 	g.Go(func() error { return members.listAsFound(gctx, found) })
 	if err := g.Wait(); err != nil {
 		return listedAssignments{}, err
 	}
-	return listedAssignments{listing: listing, assignments: assignments, members: members.members}, nil
+	return listedAssignments{listing: listing, assignments: assignments, applications: apps, members: members.members}, nil
 }
 
 // listAssignments lists every account assignment as listing says, hands

@@ -181,6 +181,7 @@ func fewestCalls(w *world.World, listing string) map[string]int {
 	}
 	calls := map[string]int{
 		"sso-admin:ListInstances":         1,
+		"sso-admin:ListApplications":      pages(len(w.AWS.Applications)),
 		"sso-admin:ListPermissionSets":    pages(len(w.AWS.PermissionSets)),
 		"sso-admin:DescribePermissionSet": len(w.AWS.PermissionSets),
 		"identitystore:ListGroups":        pages(len(w.AWS.Groups)),
@@ -204,6 +205,15 @@ func fewestCalls(w *world.World, listing string) map[string]int {
 		}
 		for _, u := range w.AWS.Users {
 			calls["sso-admin:ListAccountAssignmentsForPrincipal"] += pages(perPrincipal["/"+u.UserName])
+		}
+	}
+	for _, app := range w.AWS.Applications {
+		calls["sso-admin:GetApplicationAssignmentConfiguration"]++
+		calls["sso-admin:ListApplicationAssignments"] += pages(len(app.Assignments))
+		for _, a := range app.Assignments {
+			if a.Group != "" {
+				groupsAssigned[a.Group] = true
+			}
 		}
 	}
 	for _, g := range w.AWS.Groups {
@@ -271,7 +281,7 @@ func TestInventorySmallWorld(t *testing.T) {
 			}
 		}
 	}
-	require.ElementsMatch(t, []string{"instance", "permission-sets", "accounts", "groups", "users", "assignments", "members"}, slices.Collect(maps.Keys(first)))
+	require.ElementsMatch(t, []string{"instance", "permission-sets", "accounts", "groups", "users", "assignments", "applications", "members"}, slices.Collect(maps.Keys(first)))
 	require.Less(t, first["instance"], first["permission-sets"])
 	require.Less(t, first["instance"], first["users"])
 	require.Less(t, first["permission-sets"], first["accounts"])

@@ -85,12 +85,21 @@ func startMoto(t *testing.T, region string) *awsWorld {
 		cfg: cfg, logCore: core, logs: logs,
 		a: &Activities{
 			IdentityStore: identitystore.NewFromConfig(cfg),
-			SSOAdmin:      ssoadmin.NewFromConfig(cfg),
+			SSOAdmin:      motoSSOAdmin{ssoadmin.NewFromConfig(cfg)},
 			IAM:           iam.NewFromConfig(cfg),
 			Secrets:       secretsmanager.NewFromConfig(cfg),
 			Store:         store.Dir{Path: t.TempDir()},
 		},
 	}
+}
+
+// motoSSOAdmin is moto's sso-admin, which does not serve the applications
+// API (moto 5.2 answers ListApplications with a server error): it has no
+// applications, and says so as AWS would for an instance without any.
+type motoSSOAdmin struct{ *ssoadmin.Client }
+
+func (motoSSOAdmin) ListApplications(context.Context, *ssoadmin.ListApplicationsInput, ...func(*ssoadmin.Options)) (*ssoadmin.ListApplicationsOutput, error) {
+	return &ssoadmin.ListApplicationsOutput{}, nil
 }
 
 // seedMoto creates w's organisation in moto's default instance through
@@ -99,7 +108,7 @@ func startMoto(t *testing.T, region string) *awsWorld {
 func seedMoto(t *testing.T, m *awsWorld, w *world.World) (instanceARN, storeID string) {
 	t.Helper()
 	ctx := context.Background()
-	ids, sso := m.a.IdentityStore.(*identitystore.Client), m.a.SSOAdmin.(*ssoadmin.Client)
+	ids, sso := m.a.IdentityStore.(*identitystore.Client), m.a.SSOAdmin.(motoSSOAdmin).Client
 	instances, err := sso.ListInstances(ctx, &ssoadmin.ListInstancesInput{})
 	require.NoError(t, err)
 	require.Len(t, instances.Instances, 1, "moto has one instance")
@@ -238,7 +247,7 @@ func TestTheAWSActivitiesAgreeWithMoto(t *testing.T) {
 	// The restore: two assignments dropped, both created again.
 	inv := load(t, m.a, snapshot.Inventory)
 	for _, as := range inv.Assignments[:2] {
-		_, err := m.a.SSOAdmin.(*ssoadmin.Client).DeleteAccountAssignment(context.Background(), &ssoadmin.DeleteAccountAssignmentInput{
+		_, err := m.a.SSOAdmin.(motoSSOAdmin).Client.DeleteAccountAssignment(context.Background(), &ssoadmin.DeleteAccountAssignmentInput{
 			InstanceArn: aws.String(instanceARN), TargetId: aws.String(as.AccountID), TargetType: ssotypes.TargetTypeAwsAccount,
 			PermissionSetArn: aws.String(as.PermissionSetARN), PrincipalType: ssotypes.PrincipalType(as.PrincipalType), PrincipalId: aws.String(as.PrincipalID),
 		})

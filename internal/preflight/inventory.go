@@ -1,5 +1,7 @@
 package preflight
 
+import "cmp"
+
 // The inventories: what the preflight reads from both sides before the
 // cutover, the AWS snapshot (kept by group display name so it survives a
 // change of identity store) and what Entra ID holds for the same groups and
@@ -30,6 +32,29 @@ type AWS struct {
 	// Users are the users that hold access: members of Groups and users
 	// with a direct assignment.
 	Users []AWSUser `json:"users"`
+	// Applications are the instance's applications (customer managed SAML
+	// apps, AWS managed ones) with their assignments; the groups and users
+	// assigned to one are among Groups and Users.
+	Applications []Application `json:"applications,omitempty"`
+}
+
+// Application is an application of the Identity Center instance.
+type Application struct {
+	ARN  string `json:"arn"`
+	Name string `json:"name"`
+	// AssignmentRequired: only assigned users and groups may use it
+	// (GetApplicationAssignmentConfiguration).
+	AssignmentRequired bool                    `json:"assignmentRequired"`
+	Assignments        []ApplicationAssignment `json:"assignments"`
+}
+
+// ApplicationAssignment gives a group or a user access to an application;
+// PrincipalName is, as in Assignment, the key it is verified and restored
+// by after the switch.
+type ApplicationAssignment struct {
+	PrincipalType PrincipalType `json:"principalType"`
+	PrincipalID   string        `json:"principalId"`
+	PrincipalName string        `json:"principalName"`
 }
 
 // PermissionSet is a permission set of the instance.
@@ -134,4 +159,10 @@ type AssignmentListing struct {
 	Principals int `json:"principals"`
 	// Reason says why Strategy was chosen, for the preflight's report.
 	Reason string `json:"reason"`
+}
+
+// CompareApplicationAssignments orders an application's assignments in a
+// snapshot: by principal type, name and ID.
+func CompareApplicationAssignments(a, b ApplicationAssignment) int {
+	return cmp.Or(cmp.Compare(a.PrincipalType, b.PrincipalType), cmp.Compare(a.PrincipalName, b.PrincipalName), cmp.Compare(a.PrincipalID, b.PrincipalID))
 }

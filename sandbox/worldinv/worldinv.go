@@ -96,6 +96,8 @@ func AWS(w *world.World) preflight.AWS {
 	}
 	slices.Sort(inv.Accounts)
 
+	inv.Applications = applications(w, assignedGroups, holders)
+
 	for _, g := range w.AWS.Groups {
 		if !assignedGroups[g.DisplayName] {
 			continue
@@ -127,6 +129,44 @@ func AWS(w *world.World) preflight.AWS {
 	}
 	slices.SortFunc(inv.Users, func(a, b preflight.AWSUser) int { return cmp.Compare(a.UserName, b.UserName) })
 	return inv
+}
+
+// applications are w's applications with their assignments, sorted by
+// name; their groups join assignedGroups and their users holders.
+func applications(w *world.World, assignedGroups, holders map[string]bool) []preflight.Application {
+	var apps []preflight.Application
+	management := "123456789012"
+	if len(w.AWS.Accounts) > 0 {
+		management = w.AWS.Accounts[0].ID
+	}
+	for _, app := range w.AWS.Applications {
+		out := preflight.Application{
+			ARN:                world.ApplicationARN(w.AWS.InstanceARN, management, app.Name),
+			Name:               app.Name,
+			AssignmentRequired: !app.AssignmentNotRequired,
+			Assignments:        []preflight.ApplicationAssignment{},
+		}
+		seen := map[world.ApplicationAssignment]bool{}
+		for _, a := range app.Assignments {
+			if seen[a] {
+				continue
+			}
+			seen[a] = true
+			if a.Group != "" {
+				assignedGroups[a.Group] = true
+				out.Assignments = append(out.Assignments, preflight.ApplicationAssignment{
+					PrincipalType: preflight.PrincipalGroup, PrincipalID: world.StableID("aws-group", a.Group), PrincipalName: a.Group})
+			} else {
+				holders[a.User] = true
+				out.Assignments = append(out.Assignments, preflight.ApplicationAssignment{
+					PrincipalType: preflight.PrincipalUser, PrincipalID: world.StableID("aws-user", a.User), PrincipalName: a.User})
+			}
+		}
+		slices.SortFunc(out.Assignments, preflight.CompareApplicationAssignments)
+		apps = append(apps, out)
+	}
+	slices.SortFunc(apps, func(a, b preflight.Application) int { return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.ARN, b.ARN)) })
+	return apps
 }
 
 func compareAssignments(a, b preflight.Assignment) int {
