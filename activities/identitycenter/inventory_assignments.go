@@ -57,7 +57,7 @@ type listedAssignments struct {
 	listing      preflight.AssignmentListing
 	assignments  []ssotypes.AccountAssignment
 	applications []listedApplication
-	members     map[string][]string // member user IDs by assigned group ID
+	members      map[string][]string // member user IDs by assigned group ID
 }
 
 // groupIDs are the assigned groups, sorted.

@@ -165,7 +165,9 @@ func applications(w *world.World, assignedGroups, holders map[string]bool) []pre
 		slices.SortFunc(out.Assignments, preflight.CompareApplicationAssignments)
 		apps = append(apps, out)
 	}
-	slices.SortFunc(apps, func(a, b preflight.Application) int { return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.ARN, b.ARN)) })
+	slices.SortFunc(apps, func(a, b preflight.Application) int {
+		return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.ARN, b.ARN))
+	})
 	return apps
 }
 
