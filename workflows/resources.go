@@ -154,7 +154,12 @@ func VerificationLine(res *Resources) string {
 	v := res.Verification
 	// AssignmentsRestored adds up every check's restorations (see
 	// verifyAssignments); the rest is the latest check.
-	return fmt.Sprintf("groups %d of %d present, users %d of %d, memberships missing %d, account assignments %d of %d present (%d restored by the cutover)",
+	line := fmt.Sprintf("groups %d of %d present, users %d of %d, memberships missing %d, account assignments %d of %d present (%d restored by the cutover)",
 		v.GroupsPresent, v.GroupsExpected, v.UsersPresent, v.UsersExpected, v.MembersMissing,
 		v.AssignmentsExpected-v.AssignmentsMissing, v.AssignmentsExpected, v.AssignmentsRestored)
+	if v.ApplicationAssignmentsExpected > 0 {
+		line += fmt.Sprintf(", application assignments %d of %d present (%d restored by the cutover)",
+			v.ApplicationAssignmentsExpected-v.ApplicationAssignmentsMissing, v.ApplicationAssignmentsExpected, v.ApplicationAssignmentsRestored)
+	}
+	return line
 }

@@ -108,6 +108,13 @@ func largeWorld() *world.World {
 // through the environment.
 func setup(t *testing.T, w *world.World, faults sandbox.Faults, clientRegion string) *Activities {
 	t.Helper()
+	return setupAttempts(t, w, faults, clientRegion, 0)
+}
+
+// setupAttempts is setup with maxAttempts per call (0: the worker's
+// default).
+func setupAttempts(t *testing.T, w *world.World, faults sandbox.Faults, clientRegion string, maxAttempts int) *Activities {
+	t.Helper()
 	sb, err := sandbox.Start(w, sandbox.Options{Faults: faults})
 	require.NoError(t, err)
 	t.Cleanup(sb.Close)
@@ -118,7 +125,7 @@ func setup(t *testing.T, w *world.World, faults sandbox.Faults, clientRegion str
 	t.Setenv("AWS_PROFILE", "")
 	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
 	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
-	cfg, err := awsclient.Load(context.Background(), awsclient.Options{RequestsPerSecond: -1})
+	cfg, err := awsclient.Load(context.Background(), awsclient.Options{RequestsPerSecond: -1, MaxAttempts: maxAttempts})
 	require.NoError(t, err)
 	return &Activities{
 		IdentityStore: identitystore.NewFromConfig(cfg),
@@ -331,7 +338,9 @@ func TestInventoryUnderFaults(t *testing.T) {
 	want, _, err := execute(t, clean, InventoryAWSInput{IdentityStoreID: storeID})
 	require.NoError(t, err)
 
-	faulty := setup(t, w, sandbox.Faults{ThrottleRate: 0.2, ServerErrorRate: 0.1, RetryAfter: 10 * time.Millisecond, Seed: 42}, region)
+	// Enough attempts that no call meets a fault on every one (at 30%,
+	// eight in a row happened in a few runs in a hundred).
+	faulty := setupAttempts(t, w, sandbox.Faults{ThrottleRate: 0.2, ServerErrorRate: 0.1, RetryAfter: 10 * time.Millisecond, Seed: 42}, region, 20)
 	got, _, err := execute(t, faulty, InventoryAWSInput{IdentityStoreID: storeID})
 	require.NoError(t, err)
 

@@ -43,6 +43,9 @@ type AssignmentReport struct {
 	// Assignments are the snapshot's assignments that were missing, each
 	// with what became of it.
 	Assignments []AssignmentItem `json:"assignments"`
+	// ApplicationAssignments are the snapshot's application assignments
+	// that were missing, each with what became of it.
+	ApplicationAssignments []ApplicationAssignmentItem `json:"applicationAssignments"`
 	// Unverifiable are snapshot assignments whose principal had no name
 	// already in the snapshot (deleted, the assignment left behind): no
 	// name, nothing to match, nothing to restore.
@@ -83,6 +86,18 @@ const (
 	OutcomeRefused AssignmentOutcome = "refused"
 )
 
+// ApplicationAssignmentItem is a snapshot application assignment that was
+// missing, with what became of it.
+type ApplicationAssignmentItem struct {
+	Application    string                  `json:"application"`
+	ApplicationARN string                  `json:"applicationArn"`
+	PrincipalType  preflight.PrincipalType `json:"principalType"`
+	PrincipalName  string                  `json:"principalName"`
+	PrincipalID    string                  `json:"principalId,omitempty"`
+	Outcome        AssignmentOutcome       `json:"outcome"`
+	Reason         string                  `json:"reason"`
+}
+
 // AssignmentItem is a snapshot assignment that was missing.
 type AssignmentItem struct {
 	AccountID         string                  `json:"accountId"`
@@ -103,7 +118,7 @@ type AssignmentItem struct {
 
 // restoreIAMActions are what restoring assignments needs beyond the
 // inventory's read actions.
-var restoreIAMActions = []string{"sso:CreateAccountAssignment", "sso:DescribeAccountAssignmentCreationStatus"}
+var restoreIAMActions = []string{"sso:CreateAccountAssignment", "sso:DescribeAccountAssignmentCreationStatus", "sso:CreateApplicationAssignment"}
 
 // Polling of an assignment creation: AWS creates it asynchronously, usually
 // within seconds.
@@ -184,6 +199,16 @@ type instanceNow struct {
 	// present are the assignments by name; an assignment of a principal
 	// that no longer exists is not among them.
 	present map[assignmentKey]bool
+	// applications are the application assignments by name, by
+	// application ARN.
+	applications map[string]map[appAssignmentKey]bool
+}
+
+// appAssignmentKey identifies an application assignment of one
+// application by its principal's name.
+type appAssignmentKey struct {
+	principalType preflight.PrincipalType
+	principalName string // folded
 }
 
 // assignmentKey identifies an assignment by its principal's name.
@@ -208,7 +233,7 @@ func (v *verifyRun) run(ctx context.Context) error {
 	v.r.in.IdentityStoreID = storeID
 	v.report = AssignmentReport{
 		InstanceARN: v.in.InstanceARN, IdentityStoreID: storeID, SnapshotIdentityStoreID: v.snap.IdentityStoreID, Restore: v.in.Restore,
-		MissingGroups: []MissingPrincipal{}, MissingUsers: []MissingPrincipal{}, MissingMemberships: []MissingMembership{}, Assignments: []AssignmentItem{},
+		MissingGroups: []MissingPrincipal{}, MissingUsers: []MissingPrincipal{}, MissingMemberships: []MissingMembership{}, Assignments: []AssignmentItem{}, ApplicationAssignments: []ApplicationAssignmentItem{},
 	}
 	v.result.IdentityStoreID = storeID
 	if v.now, err = v.readInstance(ctx); err != nil {
@@ -218,7 +243,10 @@ func (v *verifyRun) run(ctx context.Context) error {
 	if err := v.compareGroups(ctx); err != nil {
 		return err
 	}
-	return v.compareAssignments(ctx)
+	if err := v.compareAssignments(ctx); err != nil {
+		return err
+	}
+	return v.compareApplicationAssignments(ctx)
 }
 
 // identityStoreNow looks up the identity store of the instance: switching
@@ -260,12 +288,18 @@ func (v *verifyRun) readInstance(ctx context.Context) (*instanceNow, error) {
 		return nil, err
 	}
 	listing := chooseListing(len(pairs.targets), len(dir.groupIDs)+len(dir.userIDs), v.a.listing)
-	assignments, _, err := r.listAssignments(ctx, pairs, dir, listing, func(context.Context, string) error { return nil })
+	ignore := func(context.Context, string) error { return nil }
+	assignments, _, err := r.listAssignments(ctx, pairs, dir, listing, ignore)
+	if err != nil {
+		return nil, err
+	}
+	apps, err := r.applications(ctx, pairs.instanceARN, ignore)
 	if err != nil {
 		return nil, err
 	}
 
 	d := &instanceNow{
+		applications: make(map[string]map[appAssignmentKey]bool, len(apps)),
 		groupsByName: map[string][]string{}, groupName: dir.groupNames,
 		usersByName: map[string][]string{}, userName: make(map[string]string, len(dir.users)),
 		permissionSets: make(map[string]bool, len(pairs.permissionSets)), present: make(map[assignmentKey]bool, len(assignments)),
@@ -296,6 +330,24 @@ func (v *verifyRun) readInstance(ctx context.Context) (*instanceNow, error) {
 			key.principalName = fold(name)
 			d.present[key] = true
 		}
+	}
+	for _, app := range apps {
+		present := make(map[appAssignmentKey]bool, len(app.assignments))
+		for _, as := range app.assignments {
+			key := appAssignmentKey{principalType: preflight.PrincipalType(as.PrincipalType)}
+			var name string
+			var ok bool
+			if key.principalType == preflight.PrincipalGroup {
+				name, ok = d.groupName[aws.ToString(as.PrincipalId)]
+			} else {
+				name, ok = d.userName[aws.ToString(as.PrincipalId)]
+			}
+			if ok {
+				key.principalName = fold(name)
+				present[key] = true
+			}
+		}
+		d.applications[app.arn] = present
 	}
 	return d, nil
 }
@@ -569,4 +621,80 @@ func errorMessage(err error) string {
 		return apiErr.ErrorCode() + ": " + apiErr.ErrorMessage()
 	}
 	return err.Error()
+}
+
+// compareApplicationAssignments finds the snapshot's application
+// assignments by name and, with Restore, creates the missing ones whose
+// principal exists (CreateApplicationAssignment is synchronous).
+func (v *verifyRun) compareApplicationAssignments(ctx context.Context) error {
+	for _, app := range v.snap.Applications {
+		present, appExists := v.now.applications[app.ARN]
+		for _, as := range app.Assignments {
+			if as.PrincipalName == "" {
+				continue // deleted principal: nothing to match (counted unresolved by the inventory)
+			}
+			v.result.ApplicationAssignmentsExpected++
+			key := appAssignmentKey{principalType: as.PrincipalType, principalName: fold(as.PrincipalName)}
+			if present[key] {
+				v.result.ApplicationAssignmentsPresent++
+				continue
+			}
+			item := ApplicationAssignmentItem{Application: app.Name, ApplicationARN: app.ARN, PrincipalType: as.PrincipalType, PrincipalName: as.PrincipalName}
+			v.resolveApplicationAssignment(&item, appExists)
+			if item.Outcome == OutcomeNotRequested && v.in.Restore {
+				if err := v.restoreApplicationAssignment(ctx, &item); err != nil {
+					return err
+				}
+			}
+			if item.Outcome == OutcomeRestored {
+				v.result.ApplicationAssignmentsRestored++
+			}
+			v.report.ApplicationAssignments = append(v.report.ApplicationAssignments, item)
+		}
+	}
+	v.result.ApplicationAssignmentsMissing = v.result.ApplicationAssignmentsExpected - v.result.ApplicationAssignmentsPresent - v.result.ApplicationAssignmentsRestored
+	return nil
+}
+
+// resolveApplicationAssignment says whether a missing application
+// assignment can be restored: the application and exactly one principal
+// of its name exist.
+func (v *verifyRun) resolveApplicationAssignment(item *ApplicationAssignmentItem, appExists bool) {
+	kind, ids := "group", v.now.groupsByName[fold(item.PrincipalName)]
+	if item.PrincipalType == preflight.PrincipalUser {
+		kind, ids = "user", v.now.usersByName[fold(item.PrincipalName)]
+	}
+	switch {
+	case !appExists:
+		item.Outcome = OutcomeFailed
+		item.Reason = fmt.Sprintf("application %s (%s) no longer exists in the instance: recreate it and assign it by hand, or accept the loss", item.Application, item.ApplicationARN)
+	case len(ids) == 0:
+		item.Outcome = OutcomePrincipalMissing
+		item.Reason = fmt.Sprintf("the %s %q does not exist in identity store %s yet: once provisioning has created it, verify again to restore this assignment", kind, item.PrincipalName, v.report.IdentityStoreID)
+	case len(ids) > 1:
+		item.Outcome = OutcomePrincipalAmbiguous
+		item.Reason = ambiguous(kind+"s", ids)
+	default:
+		item.PrincipalID = ids[0]
+		item.Outcome = OutcomeNotRequested
+		item.Reason = "the principal exists; verify with restore to create the assignment"
+	}
+}
+
+// restoreApplicationAssignment creates one application assignment.
+func (v *verifyRun) restoreApplicationAssignment(ctx context.Context, item *ApplicationAssignmentItem) error {
+	_, err := v.a.SSOAdmin.CreateApplicationAssignment(ctx, &ssoadmin.CreateApplicationAssignmentInput{
+		ApplicationArn: aws.String(item.ApplicationARN), PrincipalType: ssotypes.PrincipalType(item.PrincipalType), PrincipalId: aws.String(item.PrincipalID),
+	})
+	if isAccessDenied(err) {
+		item.Outcome = OutcomeRefused
+		item.Reason = fmt.Sprintf("AWS refused the creation to the worker's account (%s): the worker needs sso:CreateApplicationAssignment, or assign it in the IAM Identity Center console", errorMessage(err))
+		return nil
+	}
+	if err != nil {
+		return v.r.callError(err, fmt.Sprintf("assign %s %q to application %s", strings.ToLower(string(item.PrincipalType)), item.PrincipalName, item.Application), false)
+	}
+	item.Outcome = OutcomeRestored
+	item.Reason = "created by this verification"
+	return nil
 }

@@ -86,6 +86,7 @@ func TestVerifyRestoresDeletedAssignments(t *testing.T) {
 		IdentityStoreID: sample.AWS.IdentityStoreID,
 		GroupsExpected:  6, GroupsPresent: 6, MembersExpected: 18, UsersExpected: len(snap.Users), UsersPresent: len(snap.Users),
 		AssignmentsExpected: 20, AssignmentsPresent: 16, AssignmentsMissing: 4,
+		ApplicationAssignmentsExpected: 2, ApplicationAssignmentsPresent: 2,
 		Report: res.Report, APICalls: res.APICalls,
 	}, res)
 	require.False(t, res.Complete())
@@ -141,18 +142,38 @@ func TestVerifyAfterTheConsoleSwitch(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, w.sb.UploadIdPMetadata(samlmetatest.EntraMetadata(t, sample.Entra.TenantID)))
 	require.Empty(t, w.sb.AccountAssignments(), "the switch dropped them")
+	require.Empty(t, w.sb.ApplicationAssignments(), "application assignments too")
+
+	// Without restore, the missing application assignments keep the
+	// verification from being complete.
+	res, _, err := verify(t, w, VerifyAssignmentsInput{InstanceARN: snap.InstanceARN, Snapshot: ref})
+	require.NoError(t, err)
+	require.Equal(t, 2, res.ApplicationAssignmentsMissing)
+	require.False(t, res.Complete())
 
 	res, report, err := verify(t, w, VerifyAssignmentsInput{InstanceARN: snap.InstanceARN, Snapshot: ref, Restore: true})
 	require.NoError(t, err)
 	require.NotEqual(t, sample.AWS.IdentityStoreID, res.IdentityStoreID)
 	require.Equal(t, w.sb.IdentitySource().IdentityStoreID, res.IdentityStoreID)
 	require.Equal(t, 20, res.AssignmentsRestored)
+	require.Equal(t, 2, res.ApplicationAssignmentsRestored)
+	require.Zero(t, res.ApplicationAssignmentsMissing)
 	require.True(t, res.Complete(), "%+v", report)
 	require.Len(t, w.sb.AccountAssignments(), 20)
+	require.Equal(t, []sandbox.ApplicationAssignment{
+		{Application: "Grafana", PrincipalType: "GROUP", PrincipalName: "aws-developers"},
+		{Application: "Grafana", PrincipalType: "USER", PrincipalName: "dana.okafor@corp.example"},
+	}, w.sb.ApplicationAssignments())
+	require.Len(t, report.ApplicationAssignments, 2)
+	for _, item := range report.ApplicationAssignments {
+		require.Equal(t, OutcomeRestored, item.Outcome, "%+v", item)
+	}
 
 	res, _, err = verify(t, w, VerifyAssignmentsInput{InstanceARN: snap.InstanceARN, Snapshot: ref, Restore: true})
 	require.NoError(t, err)
 	require.Zero(t, res.AssignmentsRestored)
+	require.Zero(t, res.ApplicationAssignmentsRestored)
+	require.Equal(t, 2, res.ApplicationAssignmentsPresent)
 	require.Equal(t, 20, res.AssignmentsPresent)
 }
 

@@ -96,6 +96,12 @@ type AssignmentVerification struct {
 	// management account's credentials. They count as missing.
 	AssignmentsRefused []string `json:"assignmentsRefused,omitempty"`
 
+	// The same for the assignments of users and groups to applications.
+	ApplicationAssignmentsExpected int `json:"applicationAssignmentsExpected,omitempty"`
+	ApplicationAssignmentsPresent  int `json:"applicationAssignmentsPresent,omitempty"`
+	ApplicationAssignmentsRestored int `json:"applicationAssignmentsRestored,omitempty"`
+	ApplicationAssignmentsMissing  int `json:"applicationAssignmentsMissing,omitempty"`
+
 	Report   store.Ref                 `json:"report"`
 	APICalls []apicalls.OperationCount `json:"apiCalls"`
 }
@@ -103,7 +109,7 @@ type AssignmentVerification struct {
 // Complete reports whether everything in the snapshot is present.
 func (r AssignmentVerification) Complete() bool {
 	return r.GroupsPresent == r.GroupsExpected && r.UsersPresent == r.UsersExpected &&
-		r.MembersMissing == 0 && r.AssignmentsMissing == 0
+		r.MembersMissing == 0 && r.AssignmentsMissing == 0 && r.ApplicationAssignmentsMissing == 0
 }
 
 // BreakGlassUser is the IAM user that opens the console if single sign-on

@@ -240,6 +240,7 @@ func (c *cutover) verifyAssignments(ctx workflow.Context) (bool, error) {
 	if res.Verification != nil {
 		// Restored counts add up over the checks.
 		verified.AssignmentsRestored += res.Verification.AssignmentsRestored
+		verified.ApplicationAssignmentsRestored += res.Verification.ApplicationAssignmentsRestored
 	}
 	res.Verification = &verified
 	c.publish(ctx)
