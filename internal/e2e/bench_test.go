@@ -192,6 +192,7 @@ func fewestCalls(w *world.World, listing string) map[string]int {
 	}
 	fewest := map[string]int{
 		"sso-admin:ListInstances":         1,
+		"sso-admin:ListApplications":      pages(len(inv.Applications)),
 		"sso-admin:ListPermissionSets":    pages(len(inv.PermissionSets)),
 		"sso-admin:DescribePermissionSet": len(inv.PermissionSets),
 		"identitystore:ListGroups":        pages(len(w.AWS.Groups)),
@@ -205,6 +206,10 @@ func fewestCalls(w *world.World, listing string) map[string]int {
 		fewest["sso-admin:ListAccountAssignmentsForPrincipal"] = perPrincipal
 	} else {
 		fewest["sso-admin:ListAccountAssignments"] = perPair
+	}
+	for _, app := range inv.Applications {
+		fewest["sso-admin:GetApplicationAssignmentConfiguration"]++
+		fewest["sso-admin:ListApplicationAssignments"] += pages(len(app.Assignments))
 	}
 	for _, g := range inv.Groups {
 		fewest["identitystore:ListGroupMemberships"] += pages(len(g.MemberUserNames))

@@ -80,6 +80,9 @@ func TestDemoRunsAWholeCutover(t *testing.T) {
 	require.NotNil(t, v)
 	require.Zero(t, v.AssignmentsMissing)
 	require.Positive(t, v.AssignmentsRestored, "the sandbox's switch drops assignments and the cutover restores them")
+	require.Equal(t, 2, v.ApplicationAssignmentsRestored, "the sample's application assignments too (Grafana: a group and a user)")
+	require.Zero(t, v.ApplicationAssignmentsMissing)
+	require.Contains(t, stdout.String(), "application assignments 2 of 2 present (2 restored by the cutover)", "the report says so")
 	// Each of the person's steps is printed.
 	for _, step := range []string{"[person] approves the preflight", "Change identity source", "uploads idp.xml", "Automatic provisioning > Enable", "approves gate confirm-sign-in"} {
 		require.Contains(t, progress.String(), step)
