@@ -119,8 +119,8 @@ type awsServer struct {
 func newAWSServer(w *world.World, clock func() time.Time) *awsServer {
 	s := &awsServer{
 		state:              newAWSState(w),
-		iam:                newIAMState(managementAccountID(w)),
-		secrets:            newSecretsState(managementAccountID(w), clock),
+		iam:                newIAMState(callerAccountID(w)),
+		secrets:            newSecretsState(callerAccountID(w), clock),
 		assignmentRequests: newAssignmentRequests(),
 	}
 	s.operations = map[string]awsOperation{}
@@ -146,6 +146,16 @@ func managementAccountID(w *world.World) string {
 		return w.AWS.Accounts[0].ID
 	}
 	return "123456789012"
+}
+
+// callerAccountID is the account the sandbox's credentials belong to: the
+// delegated administrator when the world names one, else the management
+// account. IAM users and secrets are created there.
+func callerAccountID(w *world.World) string {
+	if w.AWS.DelegatedAdministrator != "" {
+		return w.AWS.DelegatedAdministrator
+	}
+	return managementAccountID(w)
 }
 
 func (s *awsServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {

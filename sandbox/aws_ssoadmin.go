@@ -37,6 +37,7 @@ const awsCreatedEpoch = 1704067200
 type awsInstanceDoc struct {
 	InstanceARN     string `json:"InstanceArn"`
 	IdentityStoreID string `json:"IdentityStoreId"`
+	OwnerAccountID  string `json:"OwnerAccountId"`
 	Name            string `json:"Name"`
 	Status          string `json:"Status"`
 	CreatedDate     int64  `json:"CreatedDate"`
@@ -68,7 +69,7 @@ func (s *awsServer) listInstances(call *awsCall) (any, error) {
 		arns = []string{st.instanceARN}
 	}
 	instances, next, err := awsPageDocs(arns, awsStringKey, req.awsPageRequest, "ListInstances", func(arn string) awsInstanceDoc {
-		return awsInstanceDoc{InstanceARN: arn, IdentityStoreID: st.identityStoreID, Name: "sandbox", Status: "ACTIVE", CreatedDate: awsCreatedEpoch}
+		return awsInstanceDoc{InstanceARN: arn, IdentityStoreID: st.identityStoreID, OwnerAccountID: st.managementAccount, Name: "sandbox", Status: "ACTIVE", CreatedDate: awsCreatedEpoch}
 	})
 	if err != nil {
 		return nil, err

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"github.com/aws/aws-sdk-go-v2/service/ssoadmin"
 	"github.com/aws/smithy-go"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/log"
@@ -115,12 +116,18 @@ func (a *Activities) EnsureBreakGlassUser(ctx context.Context, in EnsureBreakGla
 	created := userCreated || secretCreated || profileCreated || attached > 0
 	logger.Info("Break-glass IAM user ready", "UserName", in.UserName, "PasswordSecret", ref.String(),
 		"UserCreated", userCreated, "SecretCreated", secretCreated, "LoginProfileSet", profileCreated, "PoliciesAttached", attached)
+	owner, err := run.instanceOwner(ctx)
+	if err != nil {
+		return EnsureBreakGlassUserResult{}, err
+	}
 	return EnsureBreakGlassUserResult{
 		BreakGlassUser: model.BreakGlassUser{
-			UserName:   aws.ToString(user.UserName),
-			UserARN:    aws.ToString(user.Arn),
-			PolicyARNs: policies,
-			Password:   ref,
+			UserName:             aws.ToString(user.UserName),
+			UserARN:              aws.ToString(user.Arn),
+			PolicyARNs:           policies,
+			Password:             ref,
+			Account:              accountOfARN(aws.ToString(user.Arn)),
+			InstanceOwnerAccount: owner,
 		},
 		Created:  created,
 		APICalls: counter.Counts(),
@@ -409,4 +416,36 @@ func activityLogger(ctx context.Context) log.Logger {
 		return activity.GetLogger(ctx)
 	}
 	return log.NewStructuredLogger(slog.New(slog.DiscardHandler))
+}
+
+// instanceOwner is the account that owns the instance in.InstanceARN
+// (ListInstances' OwnerAccountId), or "" without an instance ARN. The
+// user is created in the worker's own account: from a delegated
+// administrator account that is not the owner, and the result says so.
+func (r *breakGlassRun) instanceOwner(ctx context.Context) (string, error) {
+	if r.in.InstanceARN == "" {
+		return "", nil
+	}
+	pages := ssoadmin.NewListInstancesPaginator(r.a.SSOAdmin, &ssoadmin.ListInstancesInput{})
+	for pages.HasMorePages() {
+		out, err := pages.NextPage(ctx)
+		if err != nil {
+			return "", fmt.Errorf("list the Identity Center instances to find the owner of %s: %w", r.in.InstanceARN, err)
+		}
+		for _, inst := range out.Instances {
+			if aws.ToString(inst.InstanceArn) == r.in.InstanceARN {
+				return aws.ToString(inst.OwnerAccountId), nil
+			}
+		}
+	}
+	return "", nil
+}
+
+// accountOfARN is the account ID of an IAM ARN (arn:aws:iam::ACCOUNT:...).
+func accountOfARN(arn string) string {
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) < 5 {
+		return ""
+	}
+	return parts[4]
 }

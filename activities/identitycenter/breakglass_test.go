@@ -398,3 +398,29 @@ func TestGeneratedPasswordsAreStrongAndDiffer(t *testing.T) {
 		seen[p] = true
 	}
 }
+
+// The break-glass user is in the worker's account; the result says so
+// beside the account that owns the instance, which differs when the worker
+// runs in a delegated administrator account.
+func TestBreakGlassSaysWhichAccountItIsIn(t *testing.T) {
+	for _, delegated := range []bool{false, true} {
+		t.Run(fmt.Sprintf("delegated=%v", delegated), func(t *testing.T) {
+			sample := world.Sample()
+			management := sample.AWS.Accounts[0].ID
+			want := management
+			if delegated {
+				sample.AWS.DelegatedAdministrator = sample.AWS.Accounts[1].ID
+				want = sample.AWS.DelegatedAdministrator
+			}
+			w := startAWS(t, sample, 0)
+			in := breakGlassInput()
+			in.InstanceARN = sample.AWS.InstanceARN
+			res, err := ensureBreakGlass(t, w, in)
+			require.NoError(t, err)
+			require.Equal(t, want, res.Account)
+			require.Equal(t, management, res.InstanceOwnerAccount)
+			require.Equal(t, delegated, res.InDelegatedAdministrator())
+			require.Contains(t, res.UserARN, ":"+want+":user/")
+		})
+	}
+}

@@ -30,6 +30,9 @@ type EnsureBreakGlassUserInput struct {
 	SecretName string `json:"secretName"`
 	// PolicyARNs are attached to the user; empty means DefaultBreakGlassPolicyARN.
 	PolicyARNs []string `json:"policyArns,omitempty"`
+	// InstanceARN, when set, is the Identity Center instance: the result
+	// says which account owns it, beside the account the user is in.
+	InstanceARN string `json:"instanceArn,omitempty"`
 }
 
 // EnsureBreakGlassUserResult names what exists after the activity, created

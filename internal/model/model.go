@@ -119,6 +119,18 @@ type BreakGlassUser struct {
 	UserARN    string        `json:"userArn"`
 	PolicyARNs []string      `json:"policyArns"`
 	Password   secretref.Ref `json:"password"`
+	// Account is the AWS account the user is in: the worker's, which
+	// administers Identity Center. InstanceOwnerAccount is the account that
+	// owns the instance (the organisation's management account); they
+	// differ when the worker runs in a delegated administrator account.
+	Account              string `json:"account,omitempty"`
+	InstanceOwnerAccount string `json:"instanceOwnerAccount,omitempty"`
+}
+
+// InDelegatedAdministrator reports whether the user is in another account
+// than the one that owns the instance.
+func (u BreakGlassUser) InDelegatedAdministrator() bool {
+	return u.Account != "" && u.InstanceOwnerAccount != "" && u.Account != u.InstanceOwnerAccount
 }
 
 // GroupAssignments counts the Entra groups assigned to the app's User role.

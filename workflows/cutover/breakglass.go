@@ -24,6 +24,9 @@ func (c *cutover) ensureBreakGlassUser(ctx workflow.Context) error {
 		SecretName: workflows.BreakGlassSecretName(req.IdentityStoreID),
 		PolicyARNs: req.BreakGlassPolicyARNs,
 	}
+	if c.status.Preflight != nil {
+		input.InstanceARN = c.status.Preflight.InstanceARN
+	}
 	result, err := runStep(c, ctx, step.Options(ctx, "Break-glass IAM user "+input.UserName, 5*time.Minute, 0),
 		workflows.PhaseBreakGlass, fmt.Sprintf("creating the break-glass IAM user %s (its password goes to Secrets Manager only)", input.UserName),
 		identityCenter.EnsureBreakGlassUser, input)

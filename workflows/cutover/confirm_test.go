@@ -5,6 +5,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/platformguide/ssocutover/internal/model"
 	"github.com/platformguide/ssocutover/workflows"
 	"github.com/platformguide/ssocutover/workflows/gate"
 )
@@ -24,4 +25,16 @@ func TestConfirmInstructionsListTheRefusedAssignments(t *testing.T) {
 
 	none := completeVerification
 	require.NotContains(t, confirmInstructions(testWorkflowID, &workflows.Resources{Verification: &none}), "AWS refused")
+}
+
+// The aws-sp-metadata gate says which account the break-glass user is in
+// when that is not the instance's owner (a delegated administrator's).
+func TestSPMetadataInstructionsSayWhereTheBreakGlassUserIs(t *testing.T) {
+	bg := &model.BreakGlassUser{UserName: "ssocutover-breakglass-d-1234567890", Account: "321098765432", InstanceOwnerAccount: "210987654321"}
+	got := spMetadataInstructions(testWorkflowID, &workflows.Resources{BreakGlass: bg})
+	require.Contains(t, got, "It is in account 321098765432, the delegated administrator account")
+	require.Contains(t, got, "management account 210987654321")
+
+	bg.Account = bg.InstanceOwnerAccount
+	require.NotContains(t, spMetadataInstructions(testWorkflowID, &workflows.Resources{BreakGlass: bg}), "delegated administrator")
 }

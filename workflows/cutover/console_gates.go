@@ -82,6 +82,10 @@ func spMetadataInstructions(workflowID string, res *workflows.Resources) string 
 	if res != nil && res.BreakGlass != nil {
 		fmt.Fprintf(&b, "The break-glass IAM user %s exists; its console password is in Secrets Manager (%s). "+
 			"It opens the console if signing in through Entra does not work later.\n\n", res.BreakGlass.UserName, res.BreakGlass.Password.ARN)
+		if bg := res.BreakGlass; bg.InDelegatedAdministrator() {
+			fmt.Fprintf(&b, "It is in account %s, the delegated administrator account the worker administers Identity Center from; the instance belongs to the management account %s. "+
+				"Check that it can sign in to the console of %s and open IAM Identity Center there before you change the identity source.\n\n", bg.Account, bg.InstanceOwnerAccount, bg.Account)
+		}
 	}
 	b.WriteString("In the AWS console, in the Identity Center instance's home Region:\n\n" +
 		"1. IAM Identity Center > Settings > Identity source > Actions > Change identity source.\n" +
