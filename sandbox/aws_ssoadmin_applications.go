@@ -127,7 +127,9 @@ func (s *awsServer) listApplications(call *awsCall) (any, error) {
 	}{docs, next}, nil
 }
 
-func (s *awsServer) describeApplication(call *awsCall) (any, error) {
+// readApplication answers an operation whose input is one ApplicationArn
+// with what answer makes of the application, under the read lock.
+func (s *awsServer) readApplication(call *awsCall, answer func(*awsState, *awsApplication) any) (any, error) {
 	var req struct {
 		ApplicationARN string `json:"ApplicationArn"`
 	}
@@ -141,26 +143,19 @@ func (s *awsServer) describeApplication(call *awsCall) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return st.applicationDoc(app), nil
+	return answer(st, app), nil
+}
+
+func (s *awsServer) describeApplication(call *awsCall) (any, error) {
+	return s.readApplication(call, func(st *awsState, app *awsApplication) any { return st.applicationDoc(app) })
 }
 
 func (s *awsServer) getApplicationAssignmentConfiguration(call *awsCall) (any, error) {
-	var req struct {
-		ApplicationARN string `json:"ApplicationArn"`
-	}
-	if err := call.decode(&req); err != nil {
-		return nil, err
-	}
-	st := s.state
-	st.mu.RLock()
-	defer st.mu.RUnlock()
-	app, err := st.application(req.ApplicationARN)
-	if err != nil {
-		return nil, err
-	}
-	return struct {
-		AssignmentRequired bool `json:"AssignmentRequired"`
-	}{app.AssignmentRequired}, nil
+	return s.readApplication(call, func(_ *awsState, app *awsApplication) any {
+		return struct {
+			AssignmentRequired bool `json:"AssignmentRequired"`
+		}{app.AssignmentRequired}
+	})
 }
 
 type awsAppAssignmentDoc struct {

@@ -283,7 +283,19 @@ func (r *inventoryRun) snapshot(pairs provisioned, dir directory, listed listedA
 		Groups:          []preflight.AWSGroup{},
 		Users:           make([]preflight.AWSUser, 0, len(users)),
 	}
+	// nameOf is a principal's name, counting those the identity store no
+	// longer has.
 	unresolved := 0
+	nameOf := func(principalType preflight.PrincipalType, id string) string {
+		name := users[id].UserName
+		if principalType == preflight.PrincipalGroup {
+			name = groupNames[id]
+		}
+		if name == "" {
+			unresolved++
+		}
+		return name
+	}
 	for _, as := range assignments {
 		a := preflight.Assignment{
 			AccountID:         aws.ToString(as.AccountId),
@@ -292,14 +304,7 @@ func (r *inventoryRun) snapshot(pairs provisioned, dir directory, listed listedA
 			PrincipalType:     preflight.PrincipalType(as.PrincipalType),
 			PrincipalID:       aws.ToString(as.PrincipalId),
 		}
-		if a.PrincipalType == preflight.PrincipalGroup {
-			a.PrincipalName = groupNames[a.PrincipalID]
-		} else {
-			a.PrincipalName = users[a.PrincipalID].UserName
-		}
-		if a.PrincipalName == "" {
-			unresolved++
-		}
+		a.PrincipalName = nameOf(a.PrincipalType, a.PrincipalID)
 		inv.Assignments = append(inv.Assignments, a)
 		inv.Accounts = append(inv.Accounts, a.AccountID)
 	}
@@ -345,14 +350,7 @@ func (r *inventoryRun) snapshot(pairs provisioned, dir directory, listed listedA
 		out := preflight.Application{ARN: app.arn, Name: app.name, AssignmentRequired: app.assignmentRequired, Assignments: []preflight.ApplicationAssignment{}}
 		for _, as := range app.assignments {
 			a := preflight.ApplicationAssignment{PrincipalType: preflight.PrincipalType(as.PrincipalType), PrincipalID: aws.ToString(as.PrincipalId)}
-			if a.PrincipalType == preflight.PrincipalGroup {
-				a.PrincipalName = groupNames[a.PrincipalID]
-			} else {
-				a.PrincipalName = users[a.PrincipalID].UserName
-			}
-			if a.PrincipalName == "" {
-				unresolved++
-			}
+			a.PrincipalName = nameOf(a.PrincipalType, a.PrincipalID)
 			out.Assignments = append(out.Assignments, a)
 		}
 		slices.SortFunc(out.Assignments, preflight.CompareApplicationAssignments)

@@ -481,24 +481,11 @@ func (v *verifyRun) missingAssignment(as preflight.Assignment) AssignmentItem {
 		AccountID: as.AccountID, PermissionSetARN: as.PermissionSetARN, PermissionSetName: as.PermissionSetName,
 		PrincipalType: as.PrincipalType, PrincipalName: as.PrincipalName,
 	}
-	kind, ids := "group", v.now.groupsByName[fold(as.PrincipalName)]
-	if as.PrincipalType == preflight.PrincipalUser {
-		kind, ids = "user", v.now.usersByName[fold(as.PrincipalName)]
-	}
-	switch {
-	case !v.now.permissionSets[as.PermissionSetARN]:
+	if !v.now.permissionSets[as.PermissionSetARN] {
 		item.Outcome = OutcomePermissionSetMissing
 		item.Reason = fmt.Sprintf("permission set %s (%s) no longer exists in the instance: recreate it (a new one has a new ARN, so assign it by hand), or accept the loss", as.PermissionSetName, as.PermissionSetARN)
-	case len(ids) == 0:
-		item.Outcome = OutcomePrincipalMissing
-		item.Reason = fmt.Sprintf("the %s %q does not exist in identity store %s yet: once provisioning has created it, verify again to restore this assignment", kind, as.PrincipalName, v.report.IdentityStoreID)
-	case len(ids) > 1:
-		item.Outcome = OutcomePrincipalAmbiguous
-		item.Reason = ambiguous(kind+"s", ids)
-	default:
-		item.PrincipalID = ids[0]
-		item.Outcome = OutcomeNotRequested
-		item.Reason = "the principal exists; verify with restore to create the assignment"
+	} else {
+		item.PrincipalID, item.Outcome, item.Reason = v.principalNow(as.PrincipalType, as.PrincipalName)
 	}
 	return item
 }
@@ -660,24 +647,29 @@ func (v *verifyRun) compareApplicationAssignments(ctx context.Context) error {
 // assignment can be restored: the application and exactly one principal
 // of its name exist.
 func (v *verifyRun) resolveApplicationAssignment(item *ApplicationAssignmentItem, appExists bool) {
-	kind, ids := "group", v.now.groupsByName[fold(item.PrincipalName)]
-	if item.PrincipalType == preflight.PrincipalUser {
-		kind, ids = "user", v.now.usersByName[fold(item.PrincipalName)]
-	}
-	switch {
-	case !appExists:
+	if !appExists {
 		item.Outcome = OutcomeFailed
 		item.Reason = fmt.Sprintf("application %s (%s) no longer exists in the instance: recreate it and assign it by hand, or accept the loss", item.Application, item.ApplicationARN)
-	case len(ids) == 0:
-		item.Outcome = OutcomePrincipalMissing
-		item.Reason = fmt.Sprintf("the %s %q does not exist in identity store %s yet: once provisioning has created it, verify again to restore this assignment", kind, item.PrincipalName, v.report.IdentityStoreID)
-	case len(ids) > 1:
-		item.Outcome = OutcomePrincipalAmbiguous
-		item.Reason = ambiguous(kind+"s", ids)
+		return
+	}
+	item.PrincipalID, item.Outcome, item.Reason = v.principalNow(item.PrincipalType, item.PrincipalName)
+}
+
+// principalNow finds the group or user named name in the identity store
+// now: its ID when exactly one has the name (OutcomeNotRequested: it can
+// be restored), or why not.
+func (v *verifyRun) principalNow(principalType preflight.PrincipalType, name string) (id string, outcome AssignmentOutcome, reason string) {
+	kind, ids := "group", v.now.groupsByName[fold(name)]
+	if principalType == preflight.PrincipalUser {
+		kind, ids = "user", v.now.usersByName[fold(name)]
+	}
+	switch len(ids) {
+	case 0:
+		return "", OutcomePrincipalMissing, fmt.Sprintf("the %s %q does not exist in identity store %s yet: once provisioning has created it, verify again to restore this assignment", kind, name, v.report.IdentityStoreID)
+	case 1:
+		return ids[0], OutcomeNotRequested, "the principal exists; verify with restore to create the assignment"
 	default:
-		item.PrincipalID = ids[0]
-		item.Outcome = OutcomeNotRequested
-		item.Reason = "the principal exists; verify with restore to create the assignment"
+		return "", OutcomePrincipalAmbiguous, ambiguous(kind+"s", ids)
 	}
 }
 
