@@ -27,8 +27,9 @@ const inventoryKind = "aws-inventory"
 
 // InventoryAWS snapshots the Identity Center instance of the identity store
 // in.IdentityStoreID: every account assignment with the name of its
-// principal (group display name or userName), the groups that hold one with
-// their members, and the users who hold access. The snapshot is stored
+// principal (group display name or userName), every application with its
+// assignments likewise, the groups that hold one with their members, and
+// the users who hold access. The snapshot is stored
 // (Store.Put); the result carries its reference, counts, the API calls made
 // and how the assignments were listed.
 //
@@ -40,8 +41,10 @@ const inventoryKind = "aws-inventory"
 // Describe call per principal: at 100,000 users that is 1,000 calls instead
 // of up to 100,000. The assignments are then listed the cheaper way for the
 // organisation's shape (chooseListing): ListAccountAssignments per pair, or
-// ListAccountAssignmentsForPrincipal per user and group.
-// ListGroupMemberships is read for each assigned group only.
+// ListAccountAssignmentsForPrincipal per user and group. ListApplications,
+// GetApplicationAssignmentConfiguration and ListApplicationAssignments give
+// the applications (inventory_applications.go). ListGroupMemberships is
+// read for each assigned group only.
 //
 // sso-admin and identitystore are paced each at its own rate
 // (apicalls.Pacer), so each is read while the other is: the pairs while the
