@@ -204,6 +204,17 @@ type instanceNow struct {
 	applications map[string]map[appAssignmentKey]bool
 }
 
+// nameOf is the name of the group or user id now; ok is false for a
+// principal that no longer exists (an assignment left behind).
+func (d *instanceNow) nameOf(principalType preflight.PrincipalType, id string) (name string, ok bool) {
+	if principalType == preflight.PrincipalGroup {
+		name, ok = d.groupName[id]
+	} else {
+		name, ok = d.userName[id]
+	}
+	return name, ok
+}
+
 // appAssignmentKey identifies an application assignment of one
 // application by its principal's name.
 type appAssignmentKey struct {
@@ -319,14 +330,7 @@ func (v *verifyRun) readInstance(ctx context.Context) (*instanceNow, error) {
 
 	for _, as := range assignments {
 		key := assignmentKey{accountID: aws.ToString(as.AccountId), permissionSetARN: aws.ToString(as.PermissionSetArn), principalType: preflight.PrincipalType(as.PrincipalType)}
-		var name string
-		var ok bool
-		if key.principalType == preflight.PrincipalGroup {
-			name, ok = d.groupName[aws.ToString(as.PrincipalId)]
-		} else {
-			name, ok = d.userName[aws.ToString(as.PrincipalId)]
-		}
-		if ok {
+		if name, ok := d.nameOf(key.principalType, aws.ToString(as.PrincipalId)); ok {
 			key.principalName = fold(name)
 			d.present[key] = true
 		}
@@ -335,14 +339,7 @@ func (v *verifyRun) readInstance(ctx context.Context) (*instanceNow, error) {
 		present := make(map[appAssignmentKey]bool, len(app.assignments))
 		for _, as := range app.assignments {
 			key := appAssignmentKey{principalType: preflight.PrincipalType(as.PrincipalType)}
-			var name string
-			var ok bool
-			if key.principalType == preflight.PrincipalGroup {
-				name, ok = d.groupName[aws.ToString(as.PrincipalId)]
-			} else {
-				name, ok = d.userName[aws.ToString(as.PrincipalId)]
-			}
-			if ok {
+			if name, ok := d.nameOf(key.principalType, aws.ToString(as.PrincipalId)); ok {
 				key.principalName = fold(name)
 				present[key] = true
 			}
