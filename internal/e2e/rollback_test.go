@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/platformguide/ssocutover/internal/leakscan"
 	"github.com/platformguide/ssocutover/sandbox"
 	"github.com/platformguide/ssocutover/sandbox/world"
 	"github.com/platformguide/ssocutover/workflows"
@@ -39,6 +40,12 @@ func TestRejectAtSCIMCredentialsRollsBack(t *testing.T) {
 	require.Equal(t, workflows.TriggerReject, st.Rollback.Trigger)
 	e.assertBackToTheStart(t, st)
 	e.recordHistory(t, id, "cutover-rolled-back.json")
+
+	// Nothing of the break-glass password, in any form, on the way back
+	// either (the worker crashed in the middle of it).
+	places := e.placesToSearch(t, id, e.startCodecServer(t))
+	places["the starter's output"] = e.starterOutput.String()
+	require.Empty(t, leakscan.Find(places, map[string]string{"the break-glass password": e.secretValue(t, st.Resources.BreakGlass.Password.ARN)}))
 }
 
 func TestCancelDuringProvisioningRollsBack(t *testing.T) {

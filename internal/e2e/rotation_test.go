@@ -15,6 +15,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/platformguide/ssocutover/internal/leakscan"
 	"github.com/platformguide/ssocutover/sandbox"
 	"github.com/platformguide/ssocutover/sandbox/world"
 	"github.com/platformguide/ssocutover/workflows"
@@ -117,7 +118,7 @@ func TestTokenRotationEndToEnd(t *testing.T) {
 		"worker log": e.workerLog.String(), "starter output": e.starterOutput.String(), "webhook messages": hook.all(),
 	}
 	require.Contains(t, places["rotation history"], st.Resources.SCIM.Token.ARN, "the history is searched decoded")
-	require.Empty(t, findSecrets(places, map[string]string{
+	require.Empty(t, leakscan.Find(places, map[string]string{
 		"old SCIM token": readFile(t, oldToken), "new SCIM token": readFile(t, newToken), "webhook URL path": webhookSecretPath,
 		"payload key": e2eCodecKeys[strings.Index(e2eCodecKeys, ":")+1:],
 	}))
