@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/moby/patternmatcher"
+	"github.com/moby/patternmatcher/ignorefile"
 	"github.com/stretchr/testify/require"
 	"gopkg.in/yaml.v3"
 )
@@ -45,4 +47,35 @@ func TestDockerfileBuildsTheWorker(t *testing.T) {
 	require.NoError(t, err)
 	require.Contains(t, string(data), "go build -trimpath -o /out/worker ./worker")
 	require.NotRegexp(t, `(?m)^FROM \S+:latest`, string(data))
+}
+
+// The Dockerfile copies the whole directory into the build stage: the
+// .dockerignore keeps secrets and data out of that context, as Docker reads
+// it (its own pattern matcher, github.com/moby/patternmatcher).
+func TestDockerBuildContextHoldsNoSecrets(t *testing.T) {
+	patterns, err := ignorefile.ReadAll(mustOpen(t, "../../.dockerignore"))
+	require.NoError(t, err)
+	matcher, err := patternmatcher.New(patterns)
+	require.NoError(t, err)
+	for _, path := range []string{
+		".env", ".env.local", "worker/.env", ".data/codec-keys", ".data/store/aws-inventory-abc", ".data/temporal.db",
+		"bin/worker", ".artifacts/ui/preflight.png", ".git/config", "tls/worker.key", "deploy/codec-keys",
+	} {
+		excluded, err := matcher.MatchesOrParentMatches(path)
+		require.NoError(t, err)
+		require.True(t, excluded, "%s must stay out of the Docker build context", path)
+	}
+	for _, path := range []string{"go.mod", "go.sum", "worker/main.go", "internal/store/store.go", "Dockerfile"} {
+		excluded, err := matcher.MatchesOrParentMatches(path)
+		require.NoError(t, err)
+		require.False(t, excluded, "%s is needed to build the worker", path)
+	}
+}
+
+func mustOpen(t *testing.T, path string) *os.File {
+	t.Helper()
+	f, err := os.Open(path)
+	require.NoError(t, err)
+	t.Cleanup(func() { f.Close() })
+	return f
 }
