@@ -3,6 +3,7 @@ package codec
 import (
 	"context"
 	"crypto/subtle"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -38,6 +39,8 @@ type ServerOptions struct {
 	// BearerToken, when set, must come as "Authorization: Bearer <token>"
 	// with every encode and decode (temporal --codec-auth 'Bearer <token>').
 	BearerToken string
+	// TLSCertFile and TLSKeyFile, when set, make the server speak HTTPS.
+	TLSCertFile, TLSKeyFile string
 }
 
 // NewHandler returns the codec server's HTTP handler.
@@ -114,7 +117,7 @@ func (h *Handler) authorized(r *http.Request) bool {
 
 // Server is a running codec server.
 type Server struct {
-	// URL is its base URL, http://host:port.
+	// URL is its base URL, http://host:port (https with TLS).
 	URL     string
 	Handler *Handler
 	http    *http.Server
@@ -126,19 +129,58 @@ func Listen(addr string, opts ServerOptions) (*Server, error) {
 	if opts.Codec == nil {
 		return nil, errors.New("the codec server needs a codec")
 	}
+	withTLS := opts.TLSCertFile != "" || opts.TLSKeyFile != ""
+	if withTLS && (opts.TLSCertFile == "" || opts.TLSKeyFile == "") {
+		return nil, errors.New("the codec server needs both a TLS certificate and its key (--tls-cert and --tls-key)")
+	}
+	// It decrypts every payload for whoever asks: beyond this machine only
+	// with a token, over TLS.
+	if !loopbackAddress(addr) && (opts.BearerToken == "" || !withTLS) {
+		return nil, fmt.Errorf("the codec server would decrypt every payload for anyone who reaches %s: an address other than loopback needs a bearer token (%s) and TLS (--tls-cert, --tls-key); or listen on 127.0.0.1", addr, envServerToken)
+	}
+	var cert tls.Certificate
+	if withTLS {
+		var err error
+		if cert, err = tls.LoadX509KeyPair(opts.TLSCertFile, opts.TLSKeyFile); err != nil {
+			return nil, fmt.Errorf("the codec server cannot load its TLS certificate: %w", err)
+		}
+	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("the codec server cannot listen on %s: %w (pick another with --listen)", addr, err)
 	}
+	scheme := "http://"
+	if withTLS {
+		ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
+		scheme = "https://"
+	}
 	h := NewHandler(opts)
 	s := &Server{
-		URL:     "http://" + ln.Addr().String(),
+		URL:     scheme + ln.Addr().String(),
 		Handler: h,
 		http:    &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second},
 		done:    make(chan error, 1),
 	}
 	go func() { s.done <- s.http.Serve(ln) }()
 	return s, nil
+}
+
+// envServerToken names the token's environment variable in errors; the
+// starter reads it (cli.EnvCodecServerToken).
+const envServerToken = "SSOCUTOVER_CODEC_SERVER_TOKEN"
+
+// loopbackAddress reports whether addr (host:port) listens on this machine
+// only: a loopback IP or localhost. An empty host listens everywhere.
+func loopbackAddress(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil || host == "" {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // Close stops the server, letting requests in flight finish for a moment.

@@ -2,11 +2,22 @@ package codec
 
 import (
 	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
+	"encoding/pem"
 	"io"
+	"math/big"
+	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	commonpb "go.temporal.io/api/common/v1"
@@ -194,4 +205,54 @@ func TestServerAnswerShape(t *testing.T) {
 	require.Len(t, doc.Payloads, 1)
 	require.Equal(t, "anNvbi9wbGFpbg==", doc.Payloads[0].Metadata["encoding"])
 	require.True(t, strings.HasPrefix(doc.Payloads[0].Data, "Ing"))
+}
+
+// Beyond this machine the server decrypts only for a token, over TLS.
+func TestServerRefusesToListenOpenly(t *testing.T) {
+	c := testCodec(t, testKeyLine(t))
+	for _, tc := range []struct {
+		name string
+		addr string
+		opts ServerOptions
+	}{
+		{"all interfaces, nothing", "0.0.0.0:0", ServerOptions{Codec: c}},
+		{"empty host, nothing", ":0", ServerOptions{Codec: c}},
+		{"all interfaces, a token but no TLS", "0.0.0.0:0", ServerOptions{Codec: c, BearerToken: "t0ken"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Listen(tc.addr, tc.opts)
+			require.ErrorContains(t, err, "decrypt every payload for anyone")
+		})
+	}
+
+	cert, key := selfSignedCert(t)
+	_, err := Listen("0.0.0.0:0", ServerOptions{Codec: c, TLSCertFile: cert})
+	require.ErrorContains(t, err, "both a TLS certificate and its key")
+
+	srv, err := Listen("0.0.0.0:0", ServerOptions{Codec: c, BearerToken: "t0ken", TLSCertFile: cert, TLSKeyFile: key})
+	require.NoError(t, err, "a token and TLS")
+	t.Cleanup(func() { srv.Close() })
+	require.True(t, strings.HasPrefix(srv.URL, "https://"), srv.URL)
+
+	local, err := Listen("127.0.0.1:0", ServerOptions{Codec: c})
+	require.NoError(t, err, "loopback stays open to this machine")
+	local.Close()
+}
+
+// selfSignedCert writes a throwaway certificate and key for 127.0.0.1.
+func selfSignedCert(t *testing.T) (certFile, keyFile string) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "codec"}, IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	require.NoError(t, err)
+	keyDER, err := x509.MarshalECPrivateKey(key)
+	require.NoError(t, err)
+	dir := t.TempDir()
+	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	require.NoError(t, os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600))
+	require.NoError(t, os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), 0o600))
+	return certFile, keyFile
 }

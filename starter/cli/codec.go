@@ -49,7 +49,7 @@ kept.`,
 }
 
 func (c *cli) codecServerCommand() *cobra.Command {
-	var listen string
+	var listen, tlsCert, tlsKey string
 	var origins []string
 	cmd := &cobra.Command{
 		Use:   "codec-server",
@@ -63,7 +63,9 @@ under /{namespace}/), with the keys of the worker (` + codec.EnvKeys + ` or
 running the UI calls it, so it must be reachable from there. Requests from a
 browser are accepted from the --ui-origin origins only (default: the dev
 server's UI). Set ` + EnvCodecServerToken + ` to demand
-"Authorization: Bearer <token>" on every request.
+"Authorization: Bearer <token>" on every request. It decrypts every payload
+for whoever reaches it, so an address other than loopback is refused without
+both a token and TLS (--tls-cert, --tls-key).
 
 Then, in the UI: Workflows, "Configure Codec Server" (top right), endpoint
 http://127.0.0.1:8081 (or start the dev server with --ui-codec-endpoint); on
@@ -83,7 +85,7 @@ Stop it with Ctrl-C.`,
 				origins = []string{cmp.Or(c.uiBase(), "http://127.0.0.1:8233")}
 			}
 			token := c.getenv(EnvCodecServerToken)
-			srv, err := codec.Listen(listen, codec.ServerOptions{Codec: payloads, AllowedOrigins: origins, BearerToken: token})
+			srv, err := codec.Listen(listen, codec.ServerOptions{Codec: payloads, AllowedOrigins: origins, BearerToken: token, TLSCertFile: tlsCert, TLSKeyFile: tlsKey})
 			if err != nil {
 				return err
 			}
@@ -94,7 +96,9 @@ Stop it with Ctrl-C.`,
 			return srv.Close()
 		},
 	}
-	cmd.Flags().StringVar(&listen, "listen", DefaultCodecListen, "host:port to listen on")
+	cmd.Flags().StringVar(&listen, "listen", DefaultCodecListen, "host:port to listen on; an address other than loopback needs "+EnvCodecServerToken+" and --tls-cert/--tls-key")
+	cmd.Flags().StringVar(&tlsCert, "tls-cert", "", "PEM certificate file: serve HTTPS")
+	cmd.Flags().StringVar(&tlsKey, "tls-key", "", "PEM private key file of --tls-cert")
 	cmd.Flags().StringSliceVar(&origins, "ui-origin", nil, "origin of a Temporal UI allowed to call from a browser, scheme://host:port; repeatable (default: the dev server's UI, from --ui-url or --address)")
 	return cmd
 }
