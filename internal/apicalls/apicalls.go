@@ -84,11 +84,17 @@ type Transport struct {
 
 // RoundTrip implements http.RoundTripper.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
-	if err := t.Pacer.Wait(req); err != nil {
-		return nil, err
-	}
-	if c := FromContext(req.Context()); c != nil {
-		c.Add(Operation(req))
+	// The operation is named once per request: pacing and counting both
+	// need it, and naming a Graph path runs a regular expression.
+	counter := FromContext(req.Context())
+	if t.Pacer != nil || counter != nil {
+		op := Operation(req)
+		if err := t.Pacer.Wait(req.Context(), op); err != nil {
+			return nil, err
+		}
+		if counter != nil {
+			counter.Add(op)
+		}
 	}
 	base := t.Base
 	if base == nil {

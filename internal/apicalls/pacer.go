@@ -1,8 +1,8 @@
 package apicalls
 
 import (
+	"context"
 	"math"
-	"net/http"
 	"slices"
 	"strings"
 	"sync"
@@ -38,13 +38,13 @@ func NewPacer(requestsPerSecond float64) *Pacer {
 	}
 }
 
-// Wait blocks until req's service may make another call, or req's context
-// ends. A nil pacer never waits.
-func (p *Pacer) Wait(req *http.Request) error {
+// Wait blocks until the service of operation (as Operation names it) may
+// make another call, or ctx ends. A nil pacer never waits.
+func (p *Pacer) Wait(ctx context.Context, operation string) error {
 	if p == nil {
 		return nil
 	}
-	return p.limiter(Service(Operation(req))).Wait(req.Context())
+	return p.limiter(Service(operation)).Wait(ctx)
 }
 
 func (p *Pacer) limiter(service string) *rate.Limiter {

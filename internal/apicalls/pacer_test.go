@@ -24,10 +24,10 @@ func TestPacerPacesEachServiceOnItsOwn(t *testing.T) {
 	p := NewPacer(0.01) // one call, then one every 100 s
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	require.NoError(t, p.Wait(targetRequest(t, ctx, "SWBExternalService.ListAccountAssignments")))
-	require.Error(t, p.Wait(targetRequest(t, ctx, "SWBExternalService.ListAccountAssignments")), "sso-admin has used its burst")
-	require.NoError(t, p.Wait(targetRequest(t, ctx, "AWSIdentityStore.ListUsers")), "identitystore has a burst of its own")
-	require.Error(t, p.Wait(targetRequest(t, ctx, "AWSIdentityStore.ListUsers")))
+	require.NoError(t, p.Wait(ctx, Operation(targetRequest(t, ctx, "SWBExternalService.ListAccountAssignments"))))
+	require.Error(t, p.Wait(ctx, Operation(targetRequest(t, ctx, "SWBExternalService.ListAccountAssignments"))), "sso-admin has used its burst")
+	require.NoError(t, p.Wait(ctx, Operation(targetRequest(t, ctx, "AWSIdentityStore.ListUsers"))), "identitystore has a burst of its own")
+	require.Error(t, p.Wait(ctx, Operation(targetRequest(t, ctx, "AWSIdentityStore.ListUsers"))))
 	require.Equal(t, []string{"identitystore", "sso-admin"}, p.services())
 }
 
@@ -38,7 +38,7 @@ func TestNoPacerWhenTheRateIsNotPositive(t *testing.T) {
 	var p *Pacer
 	done, cancel := context.WithCancel(context.Background())
 	cancel()
-	require.NoError(t, p.Wait(targetRequest(t, done, "SWBExternalService.ListInstances")), "a nil pacer never waits")
+	require.NoError(t, p.Wait(done, Operation(targetRequest(t, done, "SWBExternalService.ListInstances"))), "a nil pacer never waits")
 }
 
 func TestServiceIsThePartBeforeTheColon(t *testing.T) {
