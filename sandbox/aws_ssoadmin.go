@@ -231,11 +231,8 @@ func (s *awsServer) listAccountAssignmentsForPrincipal(call *awsCall) (any, erro
 	if err := st.checkInstance(call, req.InstanceARN); err != nil {
 		return nil, err
 	}
-	if req.PrincipalType != "USER" && req.PrincipalType != "GROUP" {
-		return nil, awsValidationError("1 validation error detected: Value '%s' at 'principalType' failed to satisfy constraint: Member must satisfy enum value set: [USER, GROUP]", req.PrincipalType)
-	}
-	if req.PrincipalID == "" {
-		return nil, awsValidationError("1 validation error detected: Value at 'principalId' failed to satisfy constraint: Member must not be null")
+	if err := checkPrincipal(req.PrincipalType, req.PrincipalID); err != nil {
+		return nil, err
 	}
 	if st.delegatedAdmin != "" {
 		// "This action must be called from the management account containing

@@ -200,18 +200,28 @@ type appAssignmentRequest struct {
 	PrincipalType  string `json:"PrincipalType"`
 }
 
-func (st *awsState) checkAppAssignment(req appAssignmentRequest) (*awsApplication, awsAppAssignment, error) {
+// writeAppAssignment decodes and checks the input of a write to an
+// application's assignments and applies it under the write lock; the
+// operation answers with an empty structure.
+func (s *awsServer) writeAppAssignment(call *awsCall, apply func(*awsState, *awsApplication, awsAppAssignment) error) (any, error) {
+	var req appAssignmentRequest
+	if err := call.decode(&req); err != nil {
+		return nil, err
+	}
+	st := s.state
+	st.mu.Lock()
+	defer st.mu.Unlock()
 	app, err := st.application(req.ApplicationARN)
 	if err != nil {
-		return nil, awsAppAssignment{}, err
+		return nil, err
 	}
-	if req.PrincipalType != "USER" && req.PrincipalType != "GROUP" {
-		return nil, awsAppAssignment{}, awsValidationError("1 validation error detected: Value '%s' at 'principalType' failed to satisfy constraint: Member must satisfy enum value set: [USER, GROUP]", req.PrincipalType)
+	if err := checkPrincipal(req.PrincipalType, req.PrincipalID); err != nil {
+		return nil, err
 	}
-	if req.PrincipalID == "" {
-		return nil, awsAppAssignment{}, awsValidationError("1 validation error detected: Value at 'principalId' failed to satisfy constraint: Member must not be null")
+	if err := apply(st, app, awsAppAssignment{PrincipalType: req.PrincipalType, PrincipalID: req.PrincipalID}); err != nil {
+		return nil, err
 	}
-	return app, awsAppAssignment{PrincipalType: req.PrincipalType, PrincipalID: req.PrincipalID}, nil
+	return struct{}{}, nil
 }
 
 // createApplicationAssignment grants a principal of the identity store
@@ -219,40 +229,22 @@ func (st *awsState) checkAppAssignment(req appAssignmentRequest) (*awsApplicatio
 // second create of an existing assignment answers; the sandbox answers
 // success and keeps one, as AWS does for account assignments.
 func (s *awsServer) createApplicationAssignment(call *awsCall) (any, error) {
-	var req appAssignmentRequest
-	if err := call.decode(&req); err != nil {
-		return nil, err
-	}
-	st := s.state
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	app, a, err := st.checkAppAssignment(req)
-	if err != nil {
-		return nil, err
-	}
-	if a.PrincipalType == "USER" && st.users[a.PrincipalID] == nil || a.PrincipalType == "GROUP" && st.groups[a.PrincipalID] == nil {
-		return nil, awsNotFoundError(a.PrincipalType, a.PrincipalID, "The %s %s does not exist in identity store %s.", strings.ToLower(a.PrincipalType), a.PrincipalID, st.identityStoreID)
-	}
-	app.add(a)
-	return struct{}{}, nil
+	return s.writeAppAssignment(call, func(st *awsState, app *awsApplication, a awsAppAssignment) error {
+		if a.PrincipalType == "USER" && st.users[a.PrincipalID] == nil || a.PrincipalType == "GROUP" && st.groups[a.PrincipalID] == nil {
+			return awsNotFoundError(a.PrincipalType, a.PrincipalID, "The %s %s does not exist in identity store %s.", strings.ToLower(a.PrincipalType), a.PrincipalID, st.identityStoreID)
+		}
+		app.add(a)
+		return nil
+	})
 }
 
 // deleteApplicationAssignment revokes an assignment; one that does not
 // exist is gone already, so it succeeds.
 func (s *awsServer) deleteApplicationAssignment(call *awsCall) (any, error) {
-	var req appAssignmentRequest
-	if err := call.decode(&req); err != nil {
-		return nil, err
-	}
-	st := s.state
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	app, a, err := st.checkAppAssignment(req)
-	if err != nil {
-		return nil, err
-	}
-	app.assignments = slices.DeleteFunc(app.assignments, func(x awsAppAssignment) bool { return x == a })
-	return struct{}{}, nil
+	return s.writeAppAssignment(call, func(_ *awsState, app *awsApplication, a awsAppAssignment) error {
+		app.assignments = slices.DeleteFunc(app.assignments, func(x awsAppAssignment) bool { return x == a })
+		return nil
+	})
 }
 
 // ApplicationAssignment is an application assignment, for tests.

@@ -118,11 +118,8 @@ func (st *awsState) checkAssignmentWrite(call *awsCall, req *assignmentWriteRequ
 	if !accountIDPattern.MatchString(req.TargetID) {
 		return awsAssignment{}, awsValidationError("1 validation error detected: Value '%s' at 'targetId' failed to satisfy constraint: Member must satisfy regular expression pattern: \\d{12}", req.TargetID)
 	}
-	if req.PrincipalType != "USER" && req.PrincipalType != "GROUP" {
-		return awsAssignment{}, awsValidationError("1 validation error detected: Value '%s' at 'principalType' failed to satisfy constraint: Member must satisfy enum value set: [USER, GROUP]", req.PrincipalType)
-	}
-	if req.PrincipalID == "" {
-		return awsAssignment{}, awsValidationError("1 validation error detected: Value at 'principalId' failed to satisfy constraint: Member must not be null")
+	if err := checkPrincipal(req.PrincipalType, req.PrincipalID); err != nil {
+		return awsAssignment{}, err
 	}
 	if _, err := st.checkPermissionSet(req.PermissionSetARN); err != nil {
 		return awsAssignment{}, err
@@ -283,4 +280,17 @@ func (s *awsServer) describeAssignmentRequest(call *awsCall, instanceARN, reques
 	}
 	req.described = true
 	return req.doc(), nil
+}
+
+// checkPrincipal refuses a principal type other than USER and GROUP, and a
+// missing principal ID, as sso-admin's input validation does for every
+// operation that names a principal.
+func checkPrincipal(principalType, principalID string) error {
+	if principalType != "USER" && principalType != "GROUP" {
+		return awsValidationError("1 validation error detected: Value '%s' at 'principalType' failed to satisfy constraint: Member must satisfy enum value set: [USER, GROUP]", principalType)
+	}
+	if principalID == "" {
+		return awsValidationError("1 validation error detected: Value at 'principalId' failed to satisfy constraint: Member must not be null")
+	}
+	return nil
 }
