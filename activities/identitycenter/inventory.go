@@ -96,7 +96,7 @@ func (r *inventoryRun) run(ctx context.Context) (*preflight.AWS, preflight.Assig
 		return nil, preflight.AssignmentListing{}, 0, err
 	}
 	var (
-		pairs = provisioned{instanceARN: instanceARN}
+		pairs provisioned
 		dir   directory
 	)
 	g, gctx := errgroup.WithContext(ctx)

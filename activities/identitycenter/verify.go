@@ -289,7 +289,7 @@ func (v *verifyRun) identityStoreNow(ctx context.Context) (string, error) {
 func (v *verifyRun) readInstance(ctx context.Context) (*instanceNow, error) {
 	r := v.r
 	var (
-		pairs = provisioned{instanceARN: v.in.InstanceARN}
+		pairs provisioned
 		dir   directory
 	)
 	g, gctx := errgroup.WithContext(ctx)
