@@ -4,6 +4,8 @@ import (
 	"cmp"
 	"slices"
 	"strings"
+
+	"github.com/platformguide/ssocutover/internal/attrmap"
 )
 
 // Analyze applies every preflight rule to the two inventories. It is pure and
@@ -18,8 +20,10 @@ import (
 // matched groups: what the provisioning job creates in AWS once the group
 // blockers are fixed (provisioning never follows nested groups). A user is
 // *provisioned* when a direct member of a matched, security-enabled group
-// (only those can be assigned to the app). A user's e-mail is `mail`, or the
-// userPrincipalName when mail is empty. Names in findings are AWS group
+// (only those can be assigned to the app). A user's userName, e-mail and
+// names are what the provisioning job's user mappings send (Entra.Mappings;
+// the gallery's by default: userName from userPrincipalName, the work
+// e-mail from mail, none when mail is empty). Names in findings are AWS group
 // display names, Entra nested group names, AWS userNames and Entra
 // userPrincipalNames, sorted.
 //
@@ -49,22 +53,29 @@ import (
 //     Entra but is neither a direct nor a nested member of the matched group.
 //     Entra's membership becomes the truth: right if the person left the
 //     team, a loss if not, so a person must look.
-//   - duplicate-email, blocker: users to provision share an e-mail
-//     (case-insensitively). AWS keeps e-mails unique and refuses the second
-//     user.
-//   - duplicate-username, blocker: users to provision share a
-//     userPrincipalName (case-insensitively). It becomes their AWS userName,
-//     which AWS keeps unique.
-//   - missing-attribute, blocker: a user to provision has no givenName,
-//     surname or displayName. AWS SCIM requires all three; the user is not
-//     created.
-//   - invalid-character, blocker: an attribute provisioning sends
-//     (userPrincipalName, mail, givenName, surname, displayName) of a user to
-//     provision holds a tab, a line break or one of " < > | ; : %.
+//   - duplicate-email, blocker: users to provision are sent with the same
+//     e-mail (case-insensitively); AWS keeps e-mails unique and refuses the
+//     second user. Users sent without an e-mail do not clash.
+//   - duplicate-username, blocker: users to provision are sent with the
+//     same userName (case-insensitively), which AWS keeps unique.
+//   - missing-attribute, blocker: a user to provision is sent without a
+//     userName, given name, family name or displayName. AWS SCIM requires
+//     them; the user is not created.
+//   - invalid-character, blocker: an attribute provisioning sends for a
+//     user to provision holds a tab, a line break or one of " < > | ; : %.
 //     Provisioning that user fails.
 //   - user-not-in-entra, blocker: an AWS user who holds access has no Entra
-//     user whose userPrincipalName equals its userName (case-insensitively).
+//     user sent with its userName (case-insensitively).
 //     Nobody is provisioned under that userName; the person loses access.
+//   - username-mapping-mismatch, blocker: the job maps userName otherwise
+//     than the gallery, and an AWS user who holds access would be adopted by
+//     an Entra user under the gallery's mapping but not under this one.
+//     Provisioning creates a second AWS user; the access stays behind.
+//   - mapping-not-evaluated: a mapping uses a function the preflight does
+//     not evaluate (attrmap says which). Warning; blocker for userName, on
+//     which every user rule depends, and when userName is not mapped.
+//   - mappings-changed, warning: the mappings differ from the gallery's, so
+//     a person confirms that AWS should receive what they send.
 //   - user-assignment: a direct user assignment. Warning when the user is
 //     provisioned: the assignment is restored by userName, but group
 //     assignments are easier to audit. Blocker when not: the assignment has
@@ -72,13 +83,13 @@ import (
 //
 // The checks on a group's Entra side are made only for matched groups: for a
 // missing or ambiguous group there is no single Entra group to look at.
-// otherMails is not checked: the gallery app's default mapping does not send
-// it, so it cannot make provisioning fail.
+// otherMails is not checked unless a mapping sends it.
 func Analyze(aws AWS, entra Entra) Report {
 	a := newAnalysis(aws, entra)
 	for i := range aws.Groups {
 		a.checkGroup(i)
 	}
+	a.checkMappings()
 	a.checkUsersToProvision()
 	a.checkAWSUsers()
 	a.checkUserAssignments()
@@ -96,10 +107,25 @@ type analysis struct {
 
 	findings []Finding
 
+	// mappings are the user mappings the job applies, sent[u] what they
+	// send for Entra user u, and userName... the index of each attribute
+	// the rules look at in mappings.Users (-1: not mapped).
+	mappings                               attrmap.Compiled
+	sent                                   []attrmap.User
+	userName, email, givenName, familyName int
+	displayName                            int
+	userNameChanged                        bool
+
 	userByID        map[string]int   // Entra user ID -> index
-	usersByLowerUPN map[string][]int // lower-case userPrincipalName -> indexes
-	// sharedUPNs are the keys of usersByLowerUPN with more than one user.
-	sharedUPNs []string
+	usersByUserName map[string][]int // lower-case userName sent -> indexes
+	// sharedUserNames are the keys of usersByUserName with more than one
+	// user.
+	sharedUserNames []string
+	// usersByLowerUPN is filled only when userName is not mapped from the
+	// userPrincipalName as the gallery maps it: lower-case
+	// userPrincipalName -> indexes, to find the AWS users that mapping would
+	// have matched.
+	usersByLowerUPN map[string][]int
 
 	// matched[i] is the one Entra group of aws.Groups[i]'s name, nil when
 	// the group is missing or ambiguous; directMembers[i] are its direct
@@ -130,7 +156,8 @@ func newAnalysis(aws AWS, entra Entra) *analysis {
 		entra:             entra,
 		findings:          []Finding{},
 		userByID:          make(map[string]int, len(entra.Users)),
-		usersByLowerUPN:   make(map[string][]int, len(entra.Users)),
+		usersByUserName:   make(map[string][]int, len(entra.Users)),
+		sent:              make([]attrmap.User, len(entra.Users)),
 		matched:           make([]*EntraGroup, len(aws.Groups)),
 		candidates:        make([]int, len(aws.Groups)),
 		directMembers:     make([][]int, len(aws.Groups)),
@@ -140,13 +167,19 @@ func newAnalysis(aws AWS, entra Entra) *analysis {
 		directAssignments: map[string]int{},
 		accounts:          make(map[string]bool, len(aws.Accounts)),
 	}
+	a.compileMappings(entra.UserMappings())
 	for i, u := range entra.Users {
 		a.checkedGroup[i] = -1
 		a.userByID[u.ID] = i
-		key := strings.ToLower(u.UserPrincipalName)
-		a.usersByLowerUPN[key] = append(a.usersByLowerUPN[key], i)
-		if len(a.usersByLowerUPN[key]) == 2 {
-			a.sharedUPNs = append(a.sharedUPNs, key)
+		a.sent[i] = a.mappings.Apply(u.Attribute)
+		key := strings.ToLower(a.userNameOf(i))
+		a.usersByUserName[key] = append(a.usersByUserName[key], i)
+		if len(a.usersByUserName[key]) == 2 {
+			a.sharedUserNames = append(a.sharedUserNames, key)
+		}
+		if a.usersByLowerUPN != nil {
+			upn := strings.ToLower(u.UserPrincipalName)
+			a.usersByLowerUPN[upn] = append(a.usersByLowerUPN[upn], i)
 		}
 	}
 

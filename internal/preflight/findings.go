@@ -31,6 +31,9 @@ const (
 	UserNotInEntra          Code = "user-not-in-entra"
 	UserAssignment          Code = "user-assignment"
 	MemberNotInEntraGroup   Code = "member-not-in-entra-group"
+	UserNameMappingMismatch Code = "username-mapping-mismatch"
+	MappingNotEvaluated     Code = "mapping-not-evaluated"
+	MappingsChanged         Code = "mappings-changed"
 )
 
 // Finding is one problem found, with the names of what it concerns.

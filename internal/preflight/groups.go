@@ -64,7 +64,7 @@ func (a *analysis) checkGroup(i int) {
 	var left []string
 	for _, m := range g.MemberUserNames {
 		key := strings.ToLower(m)
-		users := a.usersByLowerUPN[key]
+		users := a.usersByUserName[key]
 		if len(users) == 0 || nestedOnly[key] {
 			continue // not in Entra (user-not-in-entra), or nested-only (nested-group)
 		}

@@ -1,6 +1,11 @@
 package preflight
 
-import "cmp"
+import (
+	"cmp"
+	"strings"
+
+	"github.com/platformguide/ssocutover/internal/attrmap"
+)
 
 // The inventories: what the preflight reads from both sides before the
 // cutover, the AWS snapshot (kept by group display name so it survives a
@@ -97,8 +102,21 @@ type Entra struct {
 	// AWS snapshot, with every Entra group of that display name.
 	Groups []GroupMatch `json:"groups"`
 	// Users are the direct user members of the candidate groups and the
-	// Entra users whose userPrincipalName equals an AWS user's userName.
+	// Entra users whose userName (as the mappings make it) equals an AWS
+	// user's.
 	Users []EntraUser `json:"users"`
+	// Mappings are the user attribute mappings the provisioning job
+	// applies, and where they were read; none means the gallery defaults
+	// (an inventory stored before they were read).
+	Mappings attrmap.Set `json:"mappings"`
+}
+
+// UserMappings are the mappings to judge users by.
+func (e Entra) UserMappings() attrmap.Set {
+	if len(e.Mappings.Users) == 0 {
+		return attrmap.GalleryDefaults()
+	}
+	return e.Mappings
 }
 
 // GroupMatch is the result of looking up one display name in Entra.
@@ -131,6 +149,35 @@ type EntraUser struct {
 	Surname           string   `json:"surname"`
 	DisplayName       string   `json:"displayName"`
 	OtherMails        []string `json:"otherMails,omitempty"`
+	// Attributes are the other properties the mappings read (a changed
+	// mapping may read mailNickname or employeeId, say), by Graph name.
+	Attributes map[string]string `json:"attributes,omitempty"`
+}
+
+// Attribute is the user's source attribute of that name for the mappings
+// (case-insensitive, as the schema's names are); "" when the user has none.
+func (u EntraUser) Attribute(name string) string {
+	if v, ok := attrmap.Builtin(name, u.ID); ok {
+		return v
+	}
+	switch strings.ToLower(name) {
+	case "userprincipalname":
+		return u.UserPrincipalName
+	case "mail":
+		return u.Mail
+	case "givenname":
+		return u.GivenName
+	case "surname":
+		return u.Surname
+	case "displayname":
+		return u.DisplayName
+	}
+	for k, v := range u.Attributes {
+		if strings.EqualFold(k, name) {
+			return v
+		}
+	}
+	return ""
 }
 
 // The two ways the AWS inventory can list account assignments.
