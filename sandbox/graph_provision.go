@@ -38,6 +38,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/platformguide/ssocutover/internal/attrmap"
 )
 
 // provisionedState is what a job knows of the target: what it created or
@@ -115,21 +117,26 @@ func (s *syncState) scope(spID string) provisioningScope {
 const invalidCharacters = "\t\r\n\"<>|;:%"
 
 // userProblem is why a user cannot be provisioned, if it cannot: an
-// attribute AWS requires is empty, or an attribute sent holds a character
-// that makes provisioning fail.
-func userProblem(u scopeUser) *escrow {
+// attribute AWS requires is sent empty, or an attribute sent holds a
+// character that makes provisioning fail.
+func userProblem(want scimNewUser) *escrow {
 	for _, a := range []struct{ name, value string }{
-		{"givenName", u.givenName}, {"surname", u.surname}, {"displayName", u.displayName},
+		{"userName", want.UserName}, {"name.givenName", want.Name.GivenName},
+		{"name.familyName", want.Name.FamilyName}, {"displayName", want.DisplayName},
 	} {
 		if strings.TrimSpace(a.value) == "" {
 			return &escrow{code: "MissingRequiredAttribute",
-				reason: fmt.Sprintf("The user has no %s; AWS IAM Identity Center requires one. Set it in Entra ID and the next cycle provisions the user.", a.name)}
+				reason: fmt.Sprintf("The mappings send no %s for the user; AWS IAM Identity Center requires one. Set the attribute it is mapped from in Entra ID and the next cycle provisions the user.", a.name)}
 		}
 	}
-	for _, a := range []struct{ name, value string }{
-		{"userPrincipalName", u.userPrincipalName}, {"mail", u.mail}, {"givenName", u.givenName},
-		{"surname", u.surname}, {"displayName", u.displayName},
-	} {
+	sent := []struct{ name, value string }{
+		{"userName", want.UserName}, {"name.givenName", want.Name.GivenName},
+		{"name.familyName", want.Name.FamilyName}, {"displayName", want.DisplayName},
+	}
+	for _, e := range want.Emails {
+		sent = append(sent, struct{ name, value string }{"emails", e.Value})
+	}
+	for _, a := range sent {
 		if i := strings.IndexAny(a.value, invalidCharacters); i >= 0 {
 			return &escrow{code: "InvalidCharacter",
 				reason: fmt.Sprintf("The user's %s holds the character %q, which provisioning to AWS IAM Identity Center cannot send. Change it in Entra ID.", a.name, a.value[i:i+1])}
@@ -145,6 +152,7 @@ type provisioningRun struct {
 	job      *syncJob
 	target   *provisionedState
 	scim     *scimClient
+	mappings attrmap.Compiled // the job's user mappings
 	onDemand bool
 
 	exported int             // successful writes
@@ -158,7 +166,7 @@ type provisioningRun struct {
 func (s *syncState) newRun(job *syncJob, c credentials, onDemand bool) *provisioningRun {
 	return &provisioningRun{
 		s: s, job: job, target: job.target, scim: newSCIMClient(s.scimHTTP, c),
-		onDemand: onDemand, failed: map[string]bool{},
+		mappings: s.jobMappings(job), onDemand: onDemand, failed: map[string]bool{},
 	}
 }
 
@@ -195,11 +203,12 @@ func (p *provisioningRun) user(ctx context.Context, u scopeUser) (string, bool) 
 		return id, true
 	}
 	event := ProvisioningEvent{ObjectType: "User", SourceID: u.id, Name: u.userPrincipalName}
-	if problem := userProblem(u); problem != nil {
+	want := mappedUser(u, p.mappings)
+	if problem := userProblem(want); problem != nil {
 		p.escrow(key, event, *problem)
 		return "", false
 	}
-	id, err := p.matchOrCreateUser(ctx, u, &event)
+	id, err := p.matchOrCreateUser(ctx, want, &event)
 	if err != nil {
 		p.fail(key, event, err)
 		return "", false
@@ -209,12 +218,12 @@ func (p *provisioningRun) user(ctx context.Context, u scopeUser) (string, bool) 
 	return id, true
 }
 
-// matchOrCreateUser adopts the target's user of the same userName, updated
+// matchOrCreateUser adopts the target's user of the userName the mappings
+// send (the matching attribute), updated
 // to follow the mappings, or creates the user; event gets what was done.
-func (p *provisioningRun) matchOrCreateUser(ctx context.Context, u scopeUser, event *ProvisioningEvent) (string, error) {
-	want := mappedUser(u)
+func (p *provisioningRun) matchOrCreateUser(ctx context.Context, want scimNewUser, event *ProvisioningEvent) (string, error) {
 	var found scimFoundUser
-	matched, err := p.scim.findOne(ctx, "Users", "userName", u.userPrincipalName, &found)
+	matched, err := p.scim.findOne(ctx, "Users", "userName", want.UserName, &found)
 	if err != nil {
 		return "", err
 	}

@@ -15,21 +15,49 @@ package sandbox
 import (
 	"context"
 	"slices"
+	"strings"
+
+	"github.com/platformguide/ssocutover/internal/attrmap"
 )
 
-// mappedUser is the user the gallery app's mappings make of an Entra user:
-// what the engine creates, and what a matched user is updated to.
-func mappedUser(u scopeUser) scimNewUser {
+// mappedUser is the user the job's mappings make of an Entra user: what
+// the engine creates, and what a matched user is updated to. Only the
+// attributes the engine sends are taken from the mappings: userName, the
+// name parts, displayName, the work e-mail and externalId.
+func mappedUser(u scopeUser, mappings attrmap.Compiled) scimNewUser {
+	sent := mappings.Apply(u.attribute)
 	user := scimNewUser{
 		Schemas:    []string{scimSchemaUser},
-		ExternalID: u.id, UserName: u.userPrincipalName,
-		Name:        scimNewUserName{GivenName: u.givenName, FamilyName: u.surname},
-		DisplayName: u.displayName, Active: true,
+		ExternalID: mappings.Value(sent, attrmap.TargetExternalID), UserName: mappings.Value(sent, attrmap.TargetUserName),
+		Name: scimNewUserName{
+			GivenName: mappings.Value(sent, attrmap.TargetGivenName), FamilyName: mappings.Value(sent, attrmap.TargetFamilyName),
+		},
+		DisplayName: mappings.Value(sent, attrmap.TargetDisplayName), Active: true,
 	}
-	if u.mail != "" {
-		user.Emails = []scimNewUserMail{{Value: u.mail, Type: "work", Primary: true}}
+	if email := mappings.Value(sent, attrmap.TargetWorkEmail); email != "" {
+		user.Emails = []scimNewUserMail{{Value: email, Type: "work", Primary: true}}
 	}
 	return user
+}
+
+// attribute is the user's source attribute for the mappings.
+func (u scopeUser) attribute(name string) string {
+	if v, ok := attrmap.Builtin(name, u.id); ok {
+		return v
+	}
+	switch strings.ToLower(name) {
+	case "userprincipalname":
+		return u.userPrincipalName
+	case "mail":
+		return u.mail
+	case "givenname":
+		return u.givenName
+	case "surname":
+		return u.surname
+	case "displayname":
+		return u.displayName
+	}
+	return ""
 }
 
 // replace is a replace operation of a PatchOp.

@@ -8,7 +8,9 @@ package sandbox
 //	PUT    .../secrets                        the credentials (replaces the saved set)
 //	GET    .../jobs                           list; POST {templateId}: create (201)
 //	GET    .../jobs/{jobId}                   the job and its status; DELETE: delete (204)
-//	GET    .../jobs/{jobId}/schema            the rule provisionOnDemand names
+//	GET    .../templates/{templateId}/schema  (graph_sync_schema.go)
+//	GET    .../jobs/{jobId}/schema            the mappings and the rule provisionOnDemand names
+//	PUT    .../jobs/{jobId}/schema            changed mappings (PATCH alike; graph_sync_schema.go)
 //	POST   .../jobs/{jobId}/start | pause | restart
 //	POST   .../jobs/{jobId}/validateCredentials
 //	POST   .../jobs/{jobId}/provisionOnDemand (graph_sync_ondemand.go)
@@ -131,6 +133,14 @@ func (s *syncState) route(w http.ResponseWriter, r *http.Request, spID string, r
 		body["@odata.context"] = graphServiceRoot(r) + "/$metadata#servicePrincipals('" + spID + "')/synchronization/templates/$entity"
 		writeGraphJSON(w, http.StatusOK, body)
 		return nil
+	case rest[0] == "templates" && len(rest) == 3 && rest[2] == "schema" && r.Method == http.MethodGet:
+		if rest[1] != awsSyncTemplateID {
+			return graphNotFound(rest[1])
+		}
+		body := awsSyncSchema()
+		body["@odata.context"] = graphServiceRoot(r) + "/$metadata#servicePrincipals('" + spID + "')/synchronization/templates('" + rest[1] + "')/schema/$entity"
+		writeGraphJSON(w, http.StatusOK, body)
+		return nil
 	case rest[0] == "secrets" && len(rest) == 1 && r.Method == http.MethodPut:
 		return s.putSecrets(w, r, spID)
 	case rest[0] == "jobs" && len(rest) == 1 && r.Method == http.MethodGet:
@@ -164,8 +174,10 @@ func (s *syncState) routeJob(w http.ResponseWriter, r *http.Request, job *syncJo
 		s.deleteJob(job)
 		w.WriteHeader(http.StatusNoContent)
 		return nil
+	case action == "schema" && (r.Method == http.MethodPut || r.Method == http.MethodPatch):
+		return s.putSchema(w, r, job)
 	case action == "schema" && r.Method == http.MethodGet:
-		body := awsSyncSchema()
+		body := s.schemaOf(job)
 		body["@odata.context"] = graphServiceRoot(r) + "/$metadata#servicePrincipals('" + job.servicePrincipalID + "')/synchronization/jobs('" + job.id + "')/schema/$entity"
 		writeGraphJSON(w, http.StatusOK, body)
 		return nil

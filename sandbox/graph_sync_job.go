@@ -23,6 +23,8 @@ type syncJob struct {
 
 	// Under syncState.mu:
 	schedule string
+	// schema replaces the template's when a PUT set one (graph_sync_schema.go).
+	schema map[string]any
 	// generation changes whenever the job is started, restarted, paused or
 	// deleted: a runner of an older generation stops.
 	generation   int

@@ -89,7 +89,7 @@ func (a *Activities) InventoryEntra(ctx context.Context, in InventoryEntraInput)
 		progress:    progress.New(ctx, nil),
 		aws:         aws,
 	}
-	inv, err := run.inventory(ctx, in.TenantID)
+	inv, err := run.inventory(ctx, in.TenantID, in.AppDisplayName)
 	if err != nil {
 		return InventoryEntraResult{}, err
 	}

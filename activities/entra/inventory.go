@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/platformguide/ssocutover/internal/attrmap"
 	"github.com/platformguide/ssocutover/internal/preflight"
 
 	abstractions "github.com/microsoft/kiota-abstractions-go"
@@ -46,6 +47,12 @@ type inventoryRun struct {
 	progress    *progress.Reporter
 	aws         awsNames
 
+	// mappings are the user mappings provisioning will apply, and
+	// userFields the user properties read: those the analysis uses and
+	// those the mappings read.
+	mappings   attrmap.Compiled
+	userFields []string
+
 	candidates map[string]*candidate          // by Entra group ID
 	users      map[string]preflight.EntraUser // by Entra user ID
 }
@@ -72,9 +79,20 @@ type candidate struct {
 	askedNested  bool
 }
 
-func (r *inventoryRun) inventory(ctx context.Context, tenantID string) (preflight.Entra, error) {
+func (r *inventoryRun) inventory(ctx context.Context, tenantID, appName string) (preflight.Entra, error) {
 	r.candidates = map[string]*candidate{}
 	r.users = map[string]preflight.EntraUser{}
+	set, err := r.readMappings(ctx, appName)
+	if err != nil {
+		return preflight.Entra{}, err
+	}
+	r.mappings = set.Compile()
+	r.userFields = slices.Clone(memberFields)
+	for _, name := range r.mappings.SourceAttributes() {
+		if _, builtin := attrmap.Builtin(name, ""); !builtin && !slices.ContainsFunc(r.userFields, func(f string) bool { return strings.EqualFold(f, name) }) {
+			r.userFields = append(r.userFields, name)
+		}
+	}
 	if err := r.findGroups(ctx); err != nil {
 		return preflight.Entra{}, err
 	}
@@ -84,7 +102,9 @@ func (r *inventoryRun) inventory(ctx context.Context, tenantID string) (prefligh
 	if err := r.findUsers(ctx); err != nil {
 		return preflight.Entra{}, err
 	}
-	return r.result(tenantID), nil
+	inv := r.result(tenantID)
+	inv.Mappings = set
+	return inv, nil
 }
 
 // findGroups finds every Entra group whose display name equals an AWS
@@ -158,7 +178,7 @@ func (r *inventoryRun) readGroups(ctx context.Context) error {
 	for _, id := range slices.Sorted(maps.Keys(r.candidates)) {
 		c := r.candidates[id]
 		members, err := r.graph.Client.Groups().ByGroupId(id).Members().ToGetRequestInformation(ctx, &groups.ItemMembersRequestBuilderGetRequestConfiguration{
-			QueryParameters: &groups.ItemMembersRequestBuilderGetQueryParameters{Select: memberFields, Top: ptr(int32(pageSize))},
+			QueryParameters: &groups.ItemMembersRequestBuilderGetQueryParameters{Select: r.userFields, Top: ptr(int32(pageSize))},
 		})
 		if err != nil {
 			return err
@@ -197,7 +217,7 @@ func (r *inventoryRun) membersRequest(ctx context.Context, b *batcher, c *candid
 						// users).
 						id = known.ID
 					} else {
-						r.users[id] = entraUser(m)
+						r.users[id] = r.entraUser(m)
 					}
 					c.group.MemberIDs = append(c.group.MemberIDs, id)
 				case models.Groupable:
@@ -257,15 +277,17 @@ func (r *inventoryRun) nestedRequest(ctx context.Context, b *batcher, c *candida
 	}.request(ctx, b, info)
 }
 
-// findUsers looks up the AWS users that are not direct members of a
-// candidate group by userPrincipalName (the AWS userName in the gallery
-// app's default mapping), 15 to a $filter, or lists every user of the
-// tenant when that takes fewer calls. Users not in Entra are left out: the
-// analysis reports them.
+// findUsers finds the Entra users that provisioning would send under an
+// AWS user's userName and that are not direct members of a candidate
+// group. With userName mapped from one attribute (the gallery maps it from
+// userPrincipalName) it looks the userNames up by that attribute, 15 to a
+// $filter, or lists every user of the tenant when that takes fewer calls;
+// with userName computed by an expression, only a listing can tell, so it
+// lists. Users not in Entra are left out: the analysis reports them.
 func (r *inventoryRun) findUsers(ctx context.Context) error {
 	found := map[string]bool{}
 	for _, u := range r.users {
-		found[strings.ToLower(u.UserPrincipalName)] = true
+		found[strings.ToLower(r.userName(u))] = true
 	}
 	missing := map[string]string{} // lower-case userName -> the AWS spelling
 	for _, u := range r.aws.Users {
@@ -279,16 +301,22 @@ func (r *inventoryRun) findUsers(ctx context.Context) error {
 	}
 	r.progress.Start("find the other AWS users in Entra", len(missing))
 	defer r.progress.Add(len(missing))
+	property, byProperty := r.mappings.UserNameSource()
+	byProperty = byProperty && slices.ContainsFunc(filterableUserProperties, func(p string) bool { return strings.EqualFold(p, property) })
+	// With userName mapped otherwise than from userPrincipalName, the users
+	// whose userPrincipalName is an AWS userName are wanted too: the
+	// analysis tells whom the changed mapping stops matching.
+	byUPNToo := !byProperty || !strings.EqualFold(property, "userPrincipalName")
 	// The users found so far are in the tenant: a listing takes at least
 	// the pages they fill.
-	return findByName(ctx, r, collection[models.UserCollectionResponseable]{
-		name: "users", property: "userPrincipalName", known: len(r.users),
+	users := collection[models.UserCollectionResponseable]{
+		name: "users", property: property, known: len(r.users),
 		count: func(ctx context.Context) (*int32, error) {
 			return r.graph.Client.Users().Count().Get(ctx, &users.CountRequestBuilderGetRequestConfiguration{Headers: eventual()})
 		},
 		request: func(ctx context.Context, filter *string) (*abstractions.RequestInformation, error) {
 			return r.graph.Client.Users().ToGetRequestInformation(ctx, &users.UsersRequestBuilderGetRequestConfiguration{
-				QueryParameters: &users.UsersRequestBuilderGetQueryParameters{Filter: filter, Select: memberFields, Top: ptr(int32(pageSize))},
+				QueryParameters: &users.UsersRequestBuilderGetQueryParameters{Filter: filter, Select: r.userFields, Top: ptr(int32(pageSize))},
 			})
 		},
 		next: func(ctx context.Context, nextLink string) (*abstractions.RequestInformation, error) {
@@ -297,13 +325,36 @@ func (r *inventoryRun) findUsers(ctx context.Context) error {
 		factory: models.CreateUserCollectionResponseFromDiscriminatorValue,
 		keep: func(page models.UserCollectionResponseable) {
 			for _, u := range page.GetValue() {
-				if _, ok := missing[strings.ToLower(deref(u.GetUserPrincipalName()))]; ok {
-					user := entraUser(u)
+				user := r.entraUser(u)
+				_, byUserName := missing[strings.ToLower(r.userName(user))]
+				_, byUPN := missing[strings.ToLower(user.UserPrincipalName)]
+				if byUserName || (byUPNToo && byUPN) {
 					r.users[user.ID] = user
 				}
 			}
 		},
-	}, slices.Sorted(maps.Values(missing)))
+	}
+	if !byProperty {
+		return listAll(ctx, r, users)
+	}
+	names := slices.Sorted(maps.Values(missing))
+	if err := findByName(ctx, r, users, names); err != nil || !byUPNToo {
+		return err
+	}
+	users.property = "userPrincipalName"
+	return findByName(ctx, r, users, names)
+}
+
+// filterableUserProperties are the user properties Graph filters with "in"
+// without advanced query parameters, which the lookup by userName can use.
+var filterableUserProperties = []string{"userPrincipalName", "mail", "mailNickname"}
+
+// userName is the userName provisioning sends for u.
+func (r *inventoryRun) userName(u preflight.EntraUser) string {
+	if v := r.mappings.Value(r.mappings.Apply(u.Attribute), attrmap.TargetUserName); v != "" {
+		return v
+	}
+	return u.UserPrincipalName
 }
 
 // listIsCheaper decides between looking objects up by name (filters
@@ -378,8 +429,9 @@ func (c *candidate) finish() preflight.EntraGroup {
 	return g
 }
 
-// entraUser is the inventory's view of a Graph user.
-func entraUser(u models.Userable) preflight.EntraUser {
+// entraUser is the inventory's view of a Graph user, with the other
+// properties the mappings read.
+func (r *inventoryRun) entraUser(u models.Userable) preflight.EntraUser {
 	out := preflight.EntraUser{
 		ID:                deref(u.GetId()),
 		UserPrincipalName: deref(u.GetUserPrincipalName()),
@@ -391,7 +443,39 @@ func entraUser(u models.Userable) preflight.EntraUser {
 	if others := u.GetOtherMails(); len(others) > 0 {
 		out.OtherMails = slices.Clone(others)
 	}
+	for _, name := range r.userFields[len(memberFields):] {
+		if v := userProperty(u, name); v != "" {
+			if out.Attributes == nil {
+				out.Attributes = map[string]string{}
+			}
+			out.Attributes[name] = v
+		}
+	}
 	return out
+}
+
+// userProperty reads a property of a user by its Graph name: from the
+// SDK's backing store, where every property the model knows is kept by
+// name, or from the additional data, where the others (directory
+// extensions) are.
+func userProperty(u models.Userable, name string) string {
+	var v any
+	if store := u.GetBackingStore(); store != nil {
+		v, _ = store.Get(name)
+	}
+	if v == nil {
+		v = u.GetAdditionalData()[name]
+	}
+	switch v := v.(type) {
+	case *string:
+		return deref(v)
+	case string:
+		return v
+	case nil:
+		return ""
+	default:
+		return fmt.Sprint(v)
+	}
 }
 
 // packFilters writes `property in ('a', 'b', ...)` filters that together

@@ -16,6 +16,9 @@ const (
 type InventoryEntraInput struct {
 	TenantID     string    `json:"tenantId"`
 	AWSInventory store.Ref `json:"awsInventory"`
+	// AppDisplayName is the cutover's enterprise app: when it exists, the
+	// user mappings are read from its provisioning job (or template).
+	AppDisplayName string `json:"appDisplayName,omitempty"`
 }
 
 // InventoryEntraResult points at the stored inventory.Entra and counts it.

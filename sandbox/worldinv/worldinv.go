@@ -30,6 +30,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/platformguide/ssocutover/internal/attrmap"
 	"github.com/platformguide/ssocutover/internal/preflight"
 
 	"github.com/platformguide/ssocutover/sandbox/world"
@@ -193,9 +194,12 @@ func compareAssignments(a, b preflight.Assignment) int {
 func Entra(w *world.World, aws preflight.AWS) preflight.Entra {
 	tenant := newTenant(w)
 
+	// A world's tenant has no enterprise app before the cutover, so the
+	// inventory judges users by the gallery's mappings.
 	inv := preflight.Entra{
 		TenantID: w.Entra.TenantID,
 		Groups:   make([]preflight.GroupMatch, 0, len(aws.Groups)),
+		Mappings: attrmap.GalleryDefaults(),
 	}
 	included := make([]bool, len(w.Entra.Users)) // by index in w.Entra.Users
 	for _, g := range aws.Groups {

@@ -45,7 +45,7 @@ func (c *cutover) runPreflight(ctx workflow.Context) error {
 		run, aws.Groups, aws.Users, req.EntraTenantID))
 	tenant, err := step.Run(inventoryOptions(ctx, "Lookup in Entra tenant "+req.EntraTenantID),
 		entraID.InventoryEntra,
-		entra.InventoryEntraInput{TenantID: req.EntraTenantID, AWSInventory: aws.Inventory})
+		entra.InventoryEntraInput{TenantID: req.EntraTenantID, AWSInventory: aws.Inventory, AppDisplayName: workflows.EnterpriseAppName(req.IdentityStoreID)})
 	if err != nil {
 		return preflightFailed("looking up the groups and users in Entra tenant "+req.EntraTenantID, err)
 	}
