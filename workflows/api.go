@@ -18,6 +18,7 @@ import (
 
 	"github.com/platformguide/ssocutover/internal/apicalls"
 	"github.com/platformguide/ssocutover/internal/approval"
+	"github.com/platformguide/ssocutover/internal/partition"
 	"github.com/platformguide/ssocutover/internal/preflight"
 	"github.com/platformguide/ssocutover/internal/secretref"
 	"github.com/platformguide/ssocutover/internal/store"
@@ -531,28 +532,30 @@ func (r CutoverRequest) IsRequester(a approval.Approver) bool {
 }
 
 // CheckSCIMEndpoint checks an endpoint a person copied from the console:
-// https://scim.<region>.amazonaws.com/<tenant ID>/scim/v2, in the
-// instance's Region. A sandbox cutover also takes a loopback endpoint.
+// https://scim.<region>.<DNS suffix>/<tenant ID>/scim/v2, in the instance's
+// Region and on its partition's DNS suffix (amazonaws.com, amazonaws.com.cn
+// in China). A sandbox cutover also takes a loopback endpoint.
 func CheckSCIMEndpoint(endpoint, region string, sandbox bool) error {
-	const want = "want the SCIM endpoint as the console shows it, https://scim.%s.amazonaws.com/<tenant ID>/scim/v2"
+	host := partition.SCIMHost(region)
+	want := "want the SCIM endpoint as the console shows it, https://" + host + "/<tenant ID>/scim/v2"
 	if strings.TrimSpace(endpoint) == "" {
-		return fmt.Errorf(`"scimEndpoint" is required: `+want, region)
+		return fmt.Errorf(`"scimEndpoint" is required: %s`, want)
 	}
 	if len(endpoint) > maxSCIMEndpointLength {
-		return fmt.Errorf(`"scimEndpoint" is longer than %d characters: `+want, maxSCIMEndpointLength, region)
+		return fmt.Errorf(`"scimEndpoint" is longer than %d characters: %s`, maxSCIMEndpointLength, want)
 	}
 	u, err := url.Parse(endpoint)
 	if err != nil || u.User != nil || u.RawQuery != "" || u.Fragment != "" || !scimEndpointPath.MatchString(u.Path) {
-		return fmt.Errorf(`"scimEndpoint" %q: `+want, Clip(endpoint, 100), region)
+		return fmt.Errorf(`"scimEndpoint" %q: %s`, Clip(endpoint, 100), want)
 	}
 	if sandbox && u.Scheme == "http" && isLoopback(u.Hostname()) {
 		return nil
 	}
 	if u.Scheme != "https" {
-		return fmt.Errorf(`"scimEndpoint" %q is not https: `+want, Clip(endpoint, 100), region)
+		return fmt.Errorf(`"scimEndpoint" %q is not https: %s`, Clip(endpoint, 100), want)
 	}
-	if host := "scim." + region + ".amazonaws.com"; u.Host != host {
-		return fmt.Errorf(`"scimEndpoint" %q is not on %s, the SCIM host of the instance's Region: `+want, Clip(endpoint, 100), host, region)
+	if u.Host != host {
+		return fmt.Errorf(`"scimEndpoint" %q is not on %s, the SCIM host of the instance's Region: %s`, Clip(endpoint, 100), host, want)
 	}
 	return nil
 }

@@ -1,6 +1,8 @@
 package samlmeta
 
 import (
+	"github.com/platformguide/ssocutover/internal/partition"
+
 	"fmt"
 	"regexp"
 	"strconv"
@@ -42,9 +44,10 @@ const spFix = "Download the service provider metadata again from the IAM Identit
 const spWhat = "AWS service provider metadata"
 
 // The host names AWS uses for IAM Identity Center SAML endpoints, each
-// preceded by "<region>.". Documented in the IAM Identity Center user guide
-// ("Assertion Consumer Service (ACS) endpoints in the primary and additional
-// AWS Regions"):
+// preceded by "<region>.", are the partition's sign-in hosts
+// (internal/partition). In the commercial partition they are documented in
+// the IAM Identity Center user guide ("Assertion Consumer Service (ACS)
+// endpoints in the primary and additional AWS Regions"):
 //   - <region>.signin.aws            IPv4 only
 //   - <region>.signin.aws.amazon.com "alternative IPv4 only", the form
 //     instances created before February 2026 show, and the form the issuer
@@ -53,7 +56,6 @@ const spWhat = "AWS service provider metadata"
 //
 // The region-less https://signin.aws.amazon.com/saml belongs to IAM SAML
 // federation, not to IAM Identity Center, and is refused.
-var awsSigninHostSuffixes = []string{".signin.aws.amazon.com", ".sso.signin.aws", ".signin.aws"}
 
 var (
 	// AWS Region names: us-east-1, eu-central-2, us-gov-west-1, ap-southeast-5.
@@ -81,17 +83,20 @@ func parseAWSSigninURL(raw, pathPrefix string, idPattern *regexp.Regexp) (region
 	if !ok {
 		return "", "", "has no path"
 	}
-	for _, suffix := range awsSigninHostSuffixes {
-		if host == strings.TrimPrefix(suffix, ".") {
-			return "", "", "has no AWS Region in its host name; IAM Identity Center always gives Regional URLs such as https://eu-west-1" + suffix + "/..."
+	region, p, ok := partition.SigninRegion(host)
+	if !ok {
+		for _, p := range partition.AWSPartitions() {
+			for _, h := range p.SigninHosts {
+				if host == h {
+					return "", "", "has no AWS Region in its host name; IAM Identity Center always gives Regional URLs such as https://eu-west-1." + h + "/..."
+				}
+			}
 		}
-		if r, ok := strings.CutSuffix(host, suffix); ok {
-			region = r
-			break
-		}
+		return "", "", "is not on an AWS sign-in host (<region>.signin.aws.amazon.com, <region>.signin.aws or <region>.sso.signin.aws; " +
+			"<region>.signin.amazonaws-us-gov.com in GovCloud (US), <region>.signin.amazonaws.cn in China)"
 	}
-	if region == "" {
-		return "", "", "is not on an AWS sign-in host (<region>.signin.aws.amazon.com, <region>.signin.aws or <region>.sso.signin.aws)"
+	if home := partition.ForRegion(region); home.Name != p.Name {
+		return "", "", fmt.Sprintf("is on a sign-in host of the %s partition, but Region %s is in the %s partition", p.Name, region, home.Name)
 	}
 	if !regionPattern.MatchString(region) {
 		return "", "", fmt.Sprintf("has host %s, which does not start with an AWS Region name", quote(host))
@@ -228,7 +233,7 @@ func (sp SP) Validate(region string) error {
 	}
 	entityRegion, storeID, problem := parseSPEntityID(sp.EntityID)
 	if problem != "" {
-		return &Error{ErrEntityID, fmt.Sprintf("the entity ID (IAM Identity Center issuer URL) %s %s; expected https://%s.signin.aws.amazon.com/platform/saml/d-xxxxxxxxxx", quote(sp.EntityID), problem, region), spFix}
+		return &Error{ErrEntityID, fmt.Sprintf("the entity ID (IAM Identity Center issuer URL) %s %s; expected https://%s.%s/platform/saml/d-xxxxxxxxxx", quote(sp.EntityID), problem, region, partition.ForRegion(region).SigninHosts[0]), spFix}
 	}
 	if entityRegion != region {
 		return &Error{ErrRegion, fmt.Sprintf("the metadata is for an IAM Identity Center instance in Region %s (entity ID %s), but this cutover is for Region %s", entityRegion, quote(sp.EntityID), region), spFix}
@@ -247,7 +252,7 @@ func (sp SP) Validate(region string) error {
 		}
 		seen[acs] = true
 		if _, _, problem := parseACSURL(acs); problem != "" {
-			return &Error{ErrACS, fmt.Sprintf("the assertion consumer service URL %s %s; expected https://%s.signin.aws.amazon.com/platform/saml/acs/<tenant ID> (or the .signin.aws / .sso.signin.aws forms)", quote(acs), problem, region), spFix}
+			return &Error{ErrACS, fmt.Sprintf("the assertion consumer service URL %s %s; expected https://%s.%s/platform/saml/acs/<tenant ID>", quote(acs), problem, region, partition.ForRegion(region).SigninHosts[0]), spFix}
 		}
 	}
 	acsRegion, tenantID, _ := parseACSURL(sp.ACSURL)
@@ -270,14 +275,26 @@ func (sp SP) Validate(region string) error {
 // too. The output always passes ParseSPMetadata for region.
 func SPMetadata(region, identityStoreID, acsTenantID string, additionalRegions ...string) ([]byte, error) {
 	acs := func(region, host string) string {
-		return "https://" + region + host + "/platform/saml/acs/" + acsTenantID
+		return "https://" + region + "." + host + "/platform/saml/acs/" + acsTenantID
 	}
-	acsURLs := []string{acs(region, ".signin.aws.amazon.com"), acs(region, ".signin.aws"), acs(region, ".sso.signin.aws")}
+	// The commercial partition's forms, in the order the console lists
+	// them (the home Region's three, an additional Region's IPv4 and
+	// dual-stack ones); another partition's one sign-in host.
+	forms := func(region string, home bool) []string {
+		if p := partition.ForRegion(region); p.Name != "aws" {
+			return []string{acs(region, p.SigninHosts[0])}
+		}
+		if !home {
+			return []string{acs(region, "signin.aws"), acs(region, "sso.signin.aws")}
+		}
+		return []string{acs(region, "signin.aws.amazon.com"), acs(region, "signin.aws"), acs(region, "sso.signin.aws")}
+	}
+	acsURLs := forms(region, true)
 	for _, r := range additionalRegions {
-		acsURLs = append(acsURLs, acs(r, ".signin.aws"), acs(r, ".sso.signin.aws"))
+		acsURLs = append(acsURLs, forms(r, false)...)
 	}
 	sp := SP{
-		EntityID:        "https://" + region + ".signin.aws.amazon.com/platform/saml/" + identityStoreID,
+		EntityID:        "https://" + region + "." + partition.ForRegion(region).SigninHosts[0] + "/platform/saml/" + identityStoreID,
 		ACSURL:          acsURLs[0],
 		ACSURLs:         acsURLs,
 		Region:          region,

@@ -73,7 +73,7 @@ func TestParseSPMetadataRealSamples(t *testing.T) {
 
 func TestSPMetadataRoundTrip(t *testing.T) {
 	for _, storeID := range []string{"d-1234567890", "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"} {
-		for _, region := range []string{"eu-west-1", "us-gov-west-1", "ap-southeast-5"} {
+		for _, region := range []string{"eu-west-1", "ap-southeast-5"} {
 			data, err := SPMetadata(region, storeID, testACSTenantID)
 			require.NoError(t, err)
 			sp, err := ParseSPMetadata(data, region)
@@ -94,6 +94,28 @@ func TestSPMetadataRoundTrip(t *testing.T) {
 			require.NoError(t, sp.Validate(region))
 		}
 	}
+}
+
+// GovCloud (US) and China have sign-in hosts of their own (see
+// internal/partition for what was checked against documentation): their
+// metadata round-trips, and a URL on another partition's host is refused.
+func TestSPMetadataOfOtherPartitions(t *testing.T) {
+	for region, host := range map[string]string{"us-gov-west-1": "signin.amazonaws-us-gov.com", "cn-north-1": "signin.amazonaws.cn"} {
+		data, err := SPMetadata(region, testStoreID, testACSTenantID)
+		require.NoError(t, err)
+		sp, err := ParseSPMetadata(data, region)
+		require.NoError(t, err, string(data))
+		require.Equal(t, "https://"+region+"."+host+"/platform/saml/"+testStoreID, sp.EntityID)
+		require.Equal(t, []string{"https://" + region + "." + host + "/platform/saml/acs/" + testACSTenantID}, sp.ACSURLs)
+
+		commercial := strings.ReplaceAll(string(data), host, "signin.aws.amazon.com")
+		_, err = ParseSPMetadata([]byte(commercial), region)
+		require.ErrorContains(t, err, "is on a sign-in host of the aws partition, but Region "+region+" is in the")
+	}
+	data, err := SPMetadata("eu-west-1", testStoreID, testACSTenantID)
+	require.NoError(t, err)
+	_, err = ParseSPMetadata([]byte(strings.ReplaceAll(string(data), "eu-west-1.signin.aws.amazon.com", "eu-west-1.signin.amazonaws.cn")), "eu-west-1")
+	require.ErrorContains(t, err, "is on a sign-in host of the aws-cn partition")
 }
 
 func TestSPMetadataRefusesValuesItCannotParse(t *testing.T) {

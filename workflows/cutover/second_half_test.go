@@ -183,6 +183,20 @@ func TestSCIMEndpointsAreCheckedBeforeAnythingIsCalled(t *testing.T) {
 			require.ErrorContains(t, err, tc.problem, tc.endpoint)
 		}
 	}
+
+	// The partition decides the DNS suffix (see internal/partition).
+	for _, tc := range []struct{ region, endpoint, problem string }{
+		{region: "cn-north-1", endpoint: "https://scim.cn-north-1.amazonaws.com.cn/t/scim/v2"},
+		{region: "cn-north-1", endpoint: "https://scim.cn-north-1.amazonaws.com/t/scim/v2", problem: "not on scim.cn-north-1.amazonaws.com.cn"},
+		{region: "us-gov-west-1", endpoint: "https://scim.us-gov-west-1.amazonaws.com/t/scim/v2"},
+	} {
+		err := workflows.CheckSCIMEndpoint(tc.endpoint, tc.region, false)
+		if tc.problem == "" {
+			require.NoError(t, err, tc.endpoint)
+		} else {
+			require.ErrorContains(t, err, tc.problem, tc.endpoint)
+		}
+	}
 }
 
 func TestATokenTheEndpointRefusesReopensTheGate(t *testing.T) {
