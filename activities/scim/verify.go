@@ -29,7 +29,7 @@ const (
 	maxResponseBody = 1 << 20
 
 	// endpointFormat is the endpoint as the console shows it.
-	endpointFormat = "https://scim.<region>.amazonaws.com/<tenant ID>/scim/v2"
+	endpointFormat = "https://scim.<region>.amazonaws.com/<tenant ID>/scim/v2 (amazonaws.com.cn in the China Regions)"
 	// newTokenSteps is what a person does about a token the endpoint refuses.
 	newTokenSteps = "In the IAM Identity Center console (Settings > Identity source > Automatic provisioning > Manage provisioning), generate a new access token, " +
 		"store it in Secrets Manager, and submit the SCIM endpoint and the new token's reference again"

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	absauth "github.com/microsoft/kiota-abstractions-go/authentication"
 	khttp "github.com/microsoft/kiota-http-go"
@@ -23,6 +24,7 @@ import (
 	graphauth "github.com/microsoftgraph/msgraph-sdk-go-core/authentication"
 
 	"github.com/platformguide/ssocutover/internal/apicalls"
+	"github.com/platformguide/ssocutover/internal/partition"
 )
 
 // Defaults for Config.
@@ -122,6 +124,14 @@ func authenticationProvider(cfg Config, base *url.URL) (absauth.AuthenticationPr
 	if base.Scheme != "https" {
 		return nil, fmt.Errorf("graph base URL %s: a real sign-in sends its token only over https", base)
 	}
+	// A national cloud signs in at its own Entra endpoint, and its tokens
+	// are for its own Graph host ("Microsoft Graph national cloud
+	// deployments"); a host of no cloud gets no token.
+	entraCloud, ok := partition.EntraForGraphHost(base.Host)
+	if !ok {
+		return nil, fmt.Errorf("graph base URL %s: a real sign-in needs the Graph host of an Entra cloud (%s)", base, strings.Join(partition.GraphHosts(), ", "))
+	}
+	client := azcore.ClientOptions{Cloud: cloud.Configuration{ActiveDirectoryAuthorityHost: entraCloud.AuthorityHost}}
 	var cred azcore.TokenCredential
 	var err error
 	switch {
@@ -129,9 +139,9 @@ func authenticationProvider(cfg Config, base *url.URL) (absauth.AuthenticationPr
 		if cfg.TenantID == "" || cfg.ClientID == "" {
 			return nil, errors.New("graph sign-in: a client secret needs the tenant ID and the client ID of its app registration (AZURE_TENANT_ID, AZURE_CLIENT_ID)")
 		}
-		cred, err = azidentity.NewClientSecretCredential(cfg.TenantID, cfg.ClientID, cfg.ClientSecret, nil)
+		cred, err = azidentity.NewClientSecretCredential(cfg.TenantID, cfg.ClientID, cfg.ClientSecret, &azidentity.ClientSecretCredentialOptions{ClientOptions: client})
 	default:
-		cred, err = azidentity.NewDefaultAzureCredential(&azidentity.DefaultAzureCredentialOptions{TenantID: cfg.TenantID})
+		cred, err = azidentity.NewDefaultAzureCredential(&azidentity.DefaultAzureCredentialOptions{TenantID: cfg.TenantID, ClientOptions: client})
 	}
 	if err != nil {
 		// azidentity's errors name the setting at fault, never the secret.

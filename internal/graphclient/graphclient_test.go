@@ -203,6 +203,8 @@ func TestConfigErrorsSayWhatToFix(t *testing.T) {
 		{"not a URL", graphclient.Config{BaseURL: "graph.microsoft.com", StaticToken: token}, "want the service root"},
 		{"real sign-in over http", graphclient.Config{BaseURL: "http://graph.example", TenantID: "t", ClientID: "c", ClientSecret: secret}, "only over https"},
 		{"secret without tenant", graphclient.Config{ClientID: "c", ClientSecret: secret}, "AZURE_TENANT_ID"},
+		{"real sign-in to a host of no Entra cloud", graphclient.Config{BaseURL: "https://graph.example.com", TenantID: "t", ClientID: "c", ClientSecret: secret},
+			"needs the Graph host of an Entra cloud (graph.microsoft.com, graph.microsoft.us, dod-graph.microsoft.us, microsoftgraph.chinacloudapi.cn)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := graphclient.New(tc.cfg)
@@ -215,4 +217,9 @@ func TestConfigErrorsSayWhatToFix(t *testing.T) {
 	client, err := graphclient.New(graphclient.Config{TenantID: "00000000-0000-0000-0000-000000000001", ClientID: "c", ClientSecret: secret})
 	require.NoError(t, err, "client credentials build a client without calling anything")
 	require.Equal(t, graphclient.DefaultBaseURL+"/v1.0", client.Adapter.GetBaseUrl())
+
+	// A national cloud's Graph (its sign-in is at its own Entra endpoint).
+	client, err = graphclient.New(graphclient.Config{BaseURL: "https://graph.microsoft.us", TenantID: "00000000-0000-0000-0000-000000000001", ClientID: "c", ClientSecret: secret})
+	require.NoError(t, err)
+	require.Equal(t, "https://graph.microsoft.us/v1.0", client.Adapter.GetBaseUrl())
 }

@@ -1,6 +1,8 @@
 package samlmeta
 
 import (
+	"github.com/platformguide/ssocutover/internal/partition"
+
 	"bytes"
 	"crypto/sha1"
 	"crypto/sha256"
@@ -58,11 +60,28 @@ const idpFix = "Fetch the federation metadata again from the Microsoft Entra ent
 const certificateFix = "In the enterprise application, open Single sign-on > SAML Certificates, create a new certificate, make it active, " +
 	"then fetch the federation metadata again"
 
+// The global cloud's issuer and login prefixes, which the sandbox's
+// metadata uses; the checks accept every Entra cloud's (internal/partition).
 const (
 	entraIssuerPrefix = "https://sts.windows.net/"
 	entraLoginPrefix  = "https://login.microsoftonline.com/"
 	entraSAMLPath     = "/saml2"
 )
+
+// entraTenantIn finds the Entra cloud whose prefix (its issuer's or its
+// login host's) raw starts with, and the tenant between that prefix and
+// suffix; "" when raw is no such URL of any cloud.
+func entraTenantIn(raw string, prefix func(partition.Entra) string, suffix string) (partition.Entra, string) {
+	for _, c := range partition.EntraClouds() {
+		if tenant := tenantInURL(raw, prefix(c), suffix); tenant != "" {
+			return c, tenant
+		}
+	}
+	return partition.Entra{}, ""
+}
+
+func issuerPrefix(c partition.Entra) string { return c.IssuerPrefix }
+func loginPrefix(c partition.Entra) string  { return "https://" + c.LoginHost + "/" }
 
 var tenantIDPattern = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
 
@@ -158,9 +177,9 @@ func entraSingleSignOnURL(services []endpoint, tenant string) (string, error) {
 		if s.Binding != bindingRedirect && s.Binding != bindingPOST {
 			continue
 		}
-		got := tenantInURL(s.Location, entraLoginPrefix, entraSAMLPath)
+		_, got := entraTenantIn(s.Location, loginPrefix, entraSAMLPath)
 		if got == "" {
-			return "", &Error{ErrSingleSignOn, fmt.Sprintf("the SingleSignOnService location %s is not https://login.microsoftonline.com/<tenant ID>/saml2 (only the global Azure cloud is supported)", quote(s.Location)), idpFix}
+			return "", &Error{ErrSingleSignOn, fmt.Sprintf("the SingleSignOnService location %s is not https://<Entra login host>/<tenant ID>/saml2 (login.microsoftonline.com, login.microsoftonline.us or login.chinacloudapi.cn)", quote(s.Location)), idpFix}
 		}
 		if got != tenant {
 			return "", &Error{ErrSingleSignOn, fmt.Sprintf("the SingleSignOnService location %s is for tenant %s, but this cutover is for tenant %s", quote(s.Location), got, tenant), idpFix}
@@ -236,9 +255,9 @@ func certificateFromDER(der []byte) (Certificate, error) {
 // checkEntraEntityID checks that entityID is the issuer of tenant (lower
 // case) in the global Azure cloud.
 func checkEntraEntityID(entityID, tenant string) error {
-	got := tenantInURL(entityID, entraIssuerPrefix, "/")
+	_, got := entraTenantIn(entityID, issuerPrefix, "/")
 	if got == "" {
-		return &Error{ErrEntityID, fmt.Sprintf("the entity ID %s is not https://sts.windows.net/<tenant ID>/ (only the global Azure cloud is supported)", quote(entityID)), idpFix}
+		return &Error{ErrEntityID, fmt.Sprintf("the entity ID %s is not the SAML issuer of an Entra tenant (https://sts.windows.net/<tenant ID>/ in the global cloud)", quote(entityID)), idpFix}
 	}
 	if got != tenant {
 		return &Error{ErrEntityID, fmt.Sprintf("the metadata is for Entra tenant %s (entity ID %s), but this cutover is for tenant %s", got, quote(entityID), tenant), idpFix}
@@ -264,8 +283,10 @@ func (idp IdP) Validate(tenantID string, now time.Time) error {
 	if idp.TenantID != tenant {
 		return &Error{ErrEntityID, fmt.Sprintf("the tenant ID %s does not match the entity ID %s", quote(idp.TenantID), quote(idp.EntityID)), idpFix}
 	}
-	if got := tenantInURL(idp.SingleSignOnURL, entraLoginPrefix, entraSAMLPath); got != tenant {
-		return &Error{ErrSingleSignOn, fmt.Sprintf("the single sign-on URL %s is not https://login.microsoftonline.com/%s/saml2", quote(idp.SingleSignOnURL), tenant), idpFix}
+	issuerCloud, _ := entraTenantIn(idp.EntityID, issuerPrefix, "/")
+	if cloud, got := entraTenantIn(idp.SingleSignOnURL, loginPrefix, entraSAMLPath); got != tenant || cloud.Name != issuerCloud.Name {
+		return &Error{ErrSingleSignOn, fmt.Sprintf("the single sign-on URL %s is not https://%s/%s/saml2, the login of the %s cloud that issued %s",
+			quote(idp.SingleSignOnURL), issuerCloud.LoginHost, tenant, issuerCloud.Name, quote(idp.EntityID)), idpFix}
 	}
 
 	if len(idp.SigningCertificates) == 0 {

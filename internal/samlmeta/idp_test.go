@@ -149,6 +149,20 @@ func TestParseIdPMetadataAcceptsRealVariations(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, "https://login.microsoftonline.com/"+testTenantID+"/saml2", idp.SingleSignOnURL)
 	})
+	// A national cloud's metadata: its issuer and its login host throughout
+	// (internal/partition says which of these rest on documentation).
+	for issuer, login := range map[string]string{
+		"https://login.microsoftonline.us/": "https://login.microsoftonline.us/",
+		"https://sts.chinacloudapi.cn/":     "https://login.chinacloudapi.cn/",
+	} {
+		t.Run("the cloud of "+login, func(t *testing.T) {
+			doc := strings.ReplaceAll(string(good), "https://sts.windows.net/", issuer)
+			doc = strings.ReplaceAll(doc, "https://login.microsoftonline.com/", login)
+			idp, err := ParseIdPMetadata([]byte(doc), testTenantID, testNow)
+			require.NoError(t, err)
+			require.Equal(t, login+testTenantID+"/saml2", idp.SingleSignOnURL)
+		})
+	}
 }
 
 func TestParseIdPMetadataRefusals(t *testing.T) {
@@ -194,12 +208,12 @@ func TestParseIdPMetadataRefusals(t *testing.T) {
 		{"an SPSSODescriptor as well", replace(`</EntityDescriptor>`, `<SPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol"/></EntityDescriptor>`), ErrWrongDocument, "also contains an SPSSODescriptor", idpFixText},
 		{"not SAML 2.0", replace(`<IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">`, `<IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:1.1:protocol">`), ErrDescriptor, "does not include SAML 2.0", idpFixText},
 		{"entity ID of another tenant", replace(`entityID="https://sts.windows.net/`+testTenantID, `entityID="https://sts.windows.net/`+otherTenant), ErrEntityID, "is for Entra tenant " + otherTenant, idpFixText},
-		{"entity ID without trailing slash", replace(testTenantID+`/" xmlns`, testTenantID+`" xmlns`), ErrEntityID, "is not https://sts.windows.net/<tenant ID>/", idpFixText},
-		{"entity ID of a sovereign cloud", replace("https://sts.windows.net/", "https://login.microsoftonline.us/"), ErrEntityID, "only the global Azure cloud", idpFixText},
-		{"entity ID over http", replace("https://sts.windows.net/", "http://sts.windows.net/"), ErrEntityID, "is not https://sts.windows.net/", idpFixText},
+		{"entity ID without trailing slash", replace(testTenantID+`/" xmlns`, testTenantID+`" xmlns`), ErrEntityID, "is not the SAML issuer of an Entra tenant", idpFixText},
+		{"entity ID of another cloud than the sign-in URL", replace("https://sts.windows.net/", "https://login.microsoftonline.us/"), ErrSingleSignOn, "the login of the US Government cloud", idpFixText},
+		{"entity ID over http", replace("https://sts.windows.net/", "http://sts.windows.net/"), ErrEntityID, "is not the SAML issuer of an Entra tenant", idpFixText},
 		{"sign-in URL of another tenant", replace(ssoPost, strings.Replace(ssoPost, testTenantID, otherTenant, 1)), ErrSingleSignOn, "is for tenant " + otherTenant, idpFixText},
-		{"sign-in URL over http", replace(ssoPost, strings.Replace(ssoPost, "https://", "http://", 1)), ErrSingleSignOn, "is not https://login.microsoftonline.com/<tenant ID>/saml2", idpFixText},
-		{"sign-in URL elsewhere", replace(ssoPost, strings.Replace(ssoPost, "/saml2", "/saml2/../evil", 1)), ErrSingleSignOn, "is not https://login.microsoftonline.com/<tenant ID>/saml2", idpFixText},
+		{"sign-in URL over http", replace(ssoPost, strings.Replace(ssoPost, "https://", "http://", 1)), ErrSingleSignOn, "is not https://<Entra login host>/<tenant ID>/saml2", idpFixText},
+		{"sign-in URL elsewhere", replace(ssoPost, strings.Replace(ssoPost, "/saml2", "/saml2/../evil", 1)), ErrSingleSignOn, "is not https://<Entra login host>/<tenant ID>/saml2", idpFixText},
 		{"no sign-in service", strings.ReplaceAll(strings.ReplaceAll(good, "<SingleSignOnService", "<SingleLogoutService"), "</SingleSignOnService>", ""), ErrSingleSignOn, "has no SingleSignOnService", idpFixText},
 		{"no signing certificate", replaceInIdPSSO(idpKeyDescriptor, ""), ErrCertificate, "has no signing certificate", "create a new certificate"},
 		{"encryption certificate only", replaceInIdPSSO(`use="signing"`, `use="encryption"`), ErrCertificate, "has no signing certificate", "create a new certificate"},

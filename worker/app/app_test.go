@@ -82,3 +82,23 @@ func TestWorkerConfigHasTheChatWebhook(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "example.webhook.office.com", cfg.Webhook.Host())
 }
+
+// Federation metadata comes from the login host of the cloud whose Graph
+// the worker calls, unless one is configured.
+func TestLoginBaseURLFollowsTheGraphCloud(t *testing.T) {
+	for graphURL, want := range map[string]string{
+		"":                                        "",
+		"https://graph.microsoft.com":             "https://login.microsoftonline.com",
+		"https://graph.microsoft.us":              "https://login.microsoftonline.us",
+		"https://dod-graph.microsoft.us":          "https://login.microsoftonline.us",
+		"https://microsoftgraph.chinacloudapi.cn": "https://login.chinacloudapi.cn",
+		"http://127.0.0.1:8443":                   "",
+	} {
+		c := Config{}
+		c.Graph.BaseURL = graphURL
+		require.Equal(t, want, c.LoginBaseURL(), graphURL)
+	}
+	c := Config{LoginURL: "http://127.0.0.1:9000"}
+	c.Graph.BaseURL = "https://graph.microsoft.us"
+	require.Equal(t, "http://127.0.0.1:9000", c.LoginBaseURL())
+}

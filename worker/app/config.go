@@ -6,6 +6,7 @@ package app
 
 import (
 	"fmt"
+	"net/url"
 	"strconv"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -14,6 +15,7 @@ import (
 	"github.com/platformguide/ssocutover/activities/notify"
 	"github.com/platformguide/ssocutover/internal/awsclient"
 	"github.com/platformguide/ssocutover/internal/graphclient"
+	"github.com/platformguide/ssocutover/internal/partition"
 	"github.com/platformguide/ssocutover/internal/store"
 )
 
@@ -61,7 +63,8 @@ type Config struct {
 	AWSCredentials aws.CredentialsProvider
 	Graph          graphclient.Config
 	// LoginURL is where Entra publishes federation metadata; empty means
-	// https://login.microsoftonline.com.
+	// the login host of the Graph URL's cloud (https://login.microsoftonline.com
+	// for the global one; LoginBaseURL says it).
 	LoginURL string
 	// MaxConcurrentActivities bounds the activities one worker runs at
 	// once; 0 keeps the SDK's default.
@@ -112,7 +115,7 @@ func (c *Config) RegisterFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.Graph.BaseURL, "graph-url", c.Graph.BaseURL, "Microsoft Graph service root without the version (empty: https://graph.microsoft.com; env "+EnvGraphURL+")")
 	fs.StringVar(&c.Graph.TenantID, "azure-tenant-id", c.Graph.TenantID, "Entra tenant of the app registration the worker signs in with (env "+EnvAzureTenantID+")")
 	fs.StringVar(&c.Graph.ClientID, "azure-client-id", c.Graph.ClientID, "client ID of that app registration; its secret comes from env "+EnvAzureClientSecret+" (env "+EnvAzureClientID+")")
-	fs.StringVar(&c.LoginURL, "login-url", c.LoginURL, "where Entra publishes federation metadata (empty: https://login.microsoftonline.com; env "+EnvLoginURL+")")
+	fs.StringVar(&c.LoginURL, "login-url", c.LoginURL, "where Entra publishes federation metadata (empty: the login host of the Graph URL's cloud, https://login.microsoftonline.com for the global one; env "+EnvLoginURL+")")
 	fs.Float64Var(&c.Graph.RequestsPerSecond, "graph-rps", c.Graph.RequestsPerSecond, "Graph calls per second (0: the default; env "+EnvGraphRequestsPerSecond+")")
 	fs.IntVar(&c.MaxConcurrentActivities, "max-concurrent-activities", c.MaxConcurrentActivities, "activities one worker runs at once (0: the SDK's default)")
 }
@@ -127,4 +130,20 @@ func parseRate(getenv func(string) string, name string) (float64, error) {
 		return 0, fmt.Errorf("%s=%q: want a number of calls per second", name, s)
 	}
 	return f, nil
+}
+
+// LoginBaseURL is where the worker fetches Entra's federation metadata: the
+// configured URL, else the login host of the cloud whose Graph the worker
+// calls (login.microsoftonline.us for graph.microsoft.us, and so on), else
+// the global cloud's.
+func (c Config) LoginBaseURL() string {
+	if c.LoginURL != "" {
+		return c.LoginURL
+	}
+	if u, err := url.Parse(c.Graph.BaseURL); err == nil && u.Host != "" {
+		if cloud, ok := partition.EntraForGraphHost(u.Host); ok {
+			return "https://" + cloud.LoginHost
+		}
+	}
+	return ""
 }

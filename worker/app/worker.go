@@ -68,7 +68,7 @@ func NewActivities(ctx context.Context, cfg Config) (Activities, error) {
 			Secrets:       secrets,
 			Store:         st,
 		},
-		Entra:    &entra.Activities{Graph: graph, Store: st, Secrets: secrets, LoginBaseURL: cfg.LoginURL},
+		Entra:    &entra.Activities{Graph: graph, Store: st, Secrets: secrets, LoginBaseURL: cfg.LoginBaseURL()},
 		SCIM:     &scim.Activities{Secrets: secrets},
 		Analysis: &analysis.Activities{Store: st},
 		Notify:   &notify.Activities{Webhook: cfg.Webhook},
