@@ -311,7 +311,7 @@ func checkArity(e Expr) error {
 		// Only the plain form: source, oldValue, and replacementValue.
 		for _, i := range []int{2, 3, 5, 6} {
 			if c := e.args[i].constant; c == nil || *c != "" {
-				return fmt.Errorf("Replace with a regular expression, a replacement attribute or a template is %w", ErrUnsupported)
+				return fmt.Errorf("the function Replace with a regular expression, a replacement attribute or a template is %w", ErrUnsupported)
 			}
 		}
 	}

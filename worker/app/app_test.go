@@ -87,10 +87,10 @@ func TestWorkerConfigHasTheChatWebhook(t *testing.T) {
 // the worker calls, unless one is configured.
 func TestLoginBaseURLFollowsTheGraphCloud(t *testing.T) {
 	for graphURL, want := range map[string]string{
-		"":                                        "",
-		"https://graph.microsoft.com":             "https://login.microsoftonline.com",
-		"https://graph.microsoft.us":              "https://login.microsoftonline.us",
-		"https://dod-graph.microsoft.us":          "https://login.microsoftonline.us",
+		"":                               "",
+		"https://graph.microsoft.com":    "https://login.microsoftonline.com",
+		"https://graph.microsoft.us":     "https://login.microsoftonline.us",
+		"https://dod-graph.microsoft.us": "https://login.microsoftonline.us",
 		"https://microsoftgraph.chinacloudapi.cn": "https://login.chinacloudapi.cn",
 		"http://127.0.0.1:8443":                   "",
 	} {
