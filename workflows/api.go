@@ -382,6 +382,9 @@ type PreflightResult struct {
 	// AssignmentListing says how the AWS inventory listed the account
 	// assignments (per pair or per principal) and why.
 	AssignmentListing preflight.AssignmentListing `json:"assignmentListing,omitzero"`
+	// UserMappings says where the user attribute mappings the users were
+	// judged by were read, and which differ from the gallery's.
+	UserMappings string `json:"userMappings,omitempty"`
 	// InstanceARN is the Identity Center instance the inventory read.
 	InstanceARN string `json:"instanceArn,omitempty"`
 	// FinishedAt is when this run's analysis was done.

@@ -102,10 +102,11 @@ func (a *Activities) InventoryEntra(ctx context.Context, in InventoryEntraInput)
 		candidates += len(m.Candidates)
 	}
 	return InventoryEntraResult{
-		Inventory:  ref,
-		Groups:     len(inv.Groups),
-		Candidates: candidates,
-		Users:      len(inv.Users),
-		APICalls:   calls.Counts(),
+		Inventory:    ref,
+		Groups:       len(inv.Groups),
+		Candidates:   candidates,
+		Users:        len(inv.Users),
+		APICalls:     calls.Counts(),
+		UserMappings: describeMappings(inv.Mappings),
 	}, nil
 }

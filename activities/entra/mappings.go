@@ -149,3 +149,12 @@ func sourceExpression(src models.AttributeMappingSourceable) string {
 	}
 	return "[" + name + "]"
 }
+
+// describeMappings is where the mappings were read and what differs from
+// the gallery's, for the status.
+func describeMappings(set attrmap.Set) string {
+	if changed := set.Changed(); len(changed) > 0 {
+		return set.Origin + "; changed from the gallery's: " + strings.Join(changed, "; ")
+	}
+	return set.Origin
+}

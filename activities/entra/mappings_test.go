@@ -92,8 +92,9 @@ func TestInventoryReadsTheMappingsTheJobWillApply(t *testing.T) {
 	require.NoError(t, err)
 	putUserMapping(t, sb.GraphURL, app.ServicePrincipalID, *job.GetId(), attrmap.TargetUserName, "[mail]")
 
-	_, inv = f.run(t)
+	res, inv := f.run(t)
 	require.Equal(t, attrmap.OriginJob+" "+*job.GetId(), inv.Mappings.Origin)
+	require.Equal(t, attrmap.OriginJob+" "+*job.GetId()+"; changed from the gallery's: userName ← [mail]", res.UserMappings)
 	require.Equal(t, []string{"userName ← [mail]"}, inv.Mappings.Changed())
 	var upns []string
 	for _, u := range inv.Users {

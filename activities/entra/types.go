@@ -30,6 +30,10 @@ type InventoryEntraResult struct {
 	Candidates int                       `json:"candidates"`
 	Users      int                       `json:"users"`
 	APICalls   []apicalls.OperationCount `json:"apiCalls"`
+	// UserMappings is where the user mappings were read, and what differs
+	// from the gallery's ("the provisioning job's schema ...; changed:
+	// userName ← [mail]").
+	UserMappings string `json:"userMappings,omitempty"`
 }
 
 // Progress is the heartbeat detail of a running inventory: the step it is in

@@ -67,6 +67,7 @@ func (c *cutover) runPreflight(ctx workflow.Context) error {
 		EntraInventory:    tenant.Inventory,
 		APICalls:          mergeAPICalls(aws.APICalls, tenant.APICalls),
 		AssignmentListing: aws.AssignmentListing,
+		UserMappings:      tenant.UserMappings,
 		InstanceARN:       aws.InstanceARN,
 		FinishedAt:        workflow.Now(ctx),
 	}

@@ -127,6 +127,9 @@ func WriteCutover(w io.Writer, v Cutover, link string, now time.Time) {
 		if l := p.AssignmentListing; l.Strategy != "" {
 			fmt.Fprintf(w, "  Account assignments listed %s: %s\n", l.Strategy, l.Reason)
 		}
+		if p.UserMappings != "" {
+			fmt.Fprintf(w, "  Users judged by the user mappings of %s\n", p.UserMappings)
+		}
 		if s.Gate == nil {
 			fmt.Fprintf(w, "  Every finding with the names it concerns: starter report --workflow-id %s\n", id)
 		}

@@ -46,7 +46,8 @@ func gateStatus() Cutover {
 				APICalls: []apicalls.OperationCount{{Operation: "identitystore:ListUsers", Calls: 2}, {Operation: "graph:GET /groups", Calls: 6}},
 				AssignmentListing: preflight.AssignmentListing{Strategy: preflight.ListPerPrincipal, Pairs: 40, Principals: 21,
 					Reason: "21 users and groups take fewer calls than 40 provisioned (account, permission set) pairs"},
-				FinishedAt: t0.Add(2 * time.Minute),
+				UserMappings: "the provisioning job's schema job-1; changed from the gallery's: userName ← [mail]",
+				FinishedAt:   t0.Add(2 * time.Minute),
 			},
 			GateState: workflows.GateState{
 				Gate: &workflows.GateStatus{
@@ -83,6 +84,7 @@ func TestRenderStatusAtGate(t *testing.T) {
 		"Checked 6 groups (4 matched in Entra), 15 users (13 to provision), 9 account assignments in 3 accounts, 4 permission sets.",
 		"API calls: 8 (identitystore:ListUsers 2, graph:GET /groups 6)",
 		"Account assignments listed per-principal: 21 users and groups take fewer calls than 40 provisioned (account, permission set) pairs",
+		"Users judged by the user mappings of the provisioning job's schema job-1; changed from the gallery's: userName ← [mail]",
 		"recheck at preflight by bob: fixed aws-billing",
 		"Refused signals: 25 (the newest 1 below):",
 		"approve by eve: approve refused: the preflight (run 1) found 3 blockers",
