@@ -21,6 +21,7 @@ import (
 
 	"github.com/platformguide/ssocutover/activities/entra"
 	"github.com/platformguide/ssocutover/internal/apicalls"
+	"github.com/platformguide/ssocutover/internal/attrmap"
 	"github.com/platformguide/ssocutover/internal/graphclient"
 	"github.com/platformguide/ssocutover/internal/store"
 	"github.com/platformguide/ssocutover/sandbox"
@@ -190,7 +191,8 @@ func TestInventoryOfAHandMadeTenant(t *testing.T) {
 		// One batch finds the five names; one reads the members and owners
 		// of the five candidates; one the users behind aws-devs' nesting;
 		// one looks up carol, erin and zed.
-		APICalls: []apicalls.OperationCount{{Operation: batch, Calls: 4}},
+		APICalls:     []apicalls.OperationCount{{Operation: batch, Calls: 4}},
+		UserMappings: attrmap.OriginGalleryDefault,
 	}, res)
 }
 
