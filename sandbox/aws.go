@@ -108,6 +108,7 @@ type awsServer struct {
 	assignmentRequests *assignmentRequests
 	operations         map[string]awsOperation // by full X-Amz-Target
 	iamOperations      map[string]iamOperation // by Action
+	denied             map[string]bool         // lower-case IAM actions the world denies (aws_access.go)
 	requestSeq         atomic.Uint64
 }
 
@@ -122,6 +123,7 @@ func newAWSServer(w *world.World, clock func() time.Time) *awsServer {
 		iam:                newIAMState(callerAccountID(w)),
 		secrets:            newSecretsState(callerAccountID(w), clock),
 		assignmentRequests: newAssignmentRequests(),
+		denied:             deniedActions(w.AWS.DeniedActions),
 	}
 	s.operations = map[string]awsOperation{}
 	for name, op := range s.identityStoreOperations() {
@@ -195,6 +197,9 @@ func (s *awsServer) handle(r *http.Request) (any, error) {
 	prefix, _, _ := strings.Cut(target, ".")
 	region, err := checkSigV4(r, signingNameOf(prefix))
 	if err != nil {
+		return nil, err
+	}
+	if err := s.allowed(jsonAction(target)); err != nil {
 		return nil, err
 	}
 	if ct := r.Header.Get("Content-Type"); ct != awsJSONContentType {

@@ -141,7 +141,7 @@ func iamLimitExceeded(format string, args ...any) *awsError {
 
 // serveQuery answers an IAM request.
 func (s *awsServer) serveQuery(w http.ResponseWriter, r *http.Request, requestID string) {
-	action, result, err := s.handleQuery(r)
+	namespace, action, result, err := s.handleQuery(r)
 	if err != nil {
 		var aerr *awsError
 		if !errors.As(err, &aerr) {
@@ -153,7 +153,7 @@ func (s *awsServer) serveQuery(w http.ResponseWriter, r *http.Request, requestID
 	var buf bytes.Buffer
 	buf.WriteString(xml.Header)
 	enc := xml.NewEncoder(&buf)
-	response := xml.StartElement{Name: xml.Name{Local: action + "Response"}, Attr: []xml.Attr{{Name: xml.Name{Local: "xmlns"}, Value: iamXMLNamespace}}}
+	response := xml.StartElement{Name: xml.Name{Local: action + "Response"}, Attr: []xml.Attr{{Name: xml.Name{Local: "xmlns"}, Value: namespace}}}
 	err = enc.EncodeToken(response)
 	if err == nil && result != nil {
 		err = enc.EncodeElement(result, xml.StartElement{Name: xml.Name{Local: action + "Result"}})
@@ -179,37 +179,47 @@ func (s *awsServer) serveQuery(w http.ResponseWriter, r *http.Request, requestID
 	_, _ = w.Write(buf.Bytes())
 }
 
-func (s *awsServer) handleQuery(r *http.Request) (string, any, error) {
+// handleQuery answers an IAM or STS request (both speak the Query
+// protocol; the signature's credential scope says which) with the XML
+// namespace of the answer, the action and its result.
+func (s *awsServer) handleQuery(r *http.Request) (string, string, any, error) {
 	if r.Method != http.MethodPost || r.URL.Path != "/" {
-		return "", nil, &awsError{Type: "InvalidAction", Status: http.StatusBadRequest,
+		return iamXMLNamespace, "", nil, &awsError{Type: "InvalidAction", Status: http.StatusBadRequest,
 			Message: fmt.Sprintf("the sandbox serves IAM only as POST /, got %s %s", r.Method, r.URL.Path)}
 	}
-	if _, err := checkSigV4(r, iamSigningName); err != nil {
+	service, namespace, version, operations := iamSigningName, iamXMLNamespace, iamAPIVersion, s.iamOperations
+	if signingService(r) == stsSigningName {
+		service, namespace, version, operations = stsSigningName, stsXMLNamespace, stsAPIVersion, s.stsOperations()
+	}
+	if _, err := checkSigV4(r, service); err != nil {
 		var aerr *awsError
 		if errors.As(err, &aerr) {
 			aerr.Type = querySignatureErrorCodes[aerr.Type]
 		}
-		return "", nil, err
+		return namespace, "", nil, err
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxRequestBody+1))
 	if err != nil {
-		return "", nil, iamInvalidInput("read request body: %v", err)
+		return namespace, "", nil, iamInvalidInput("read request body: %v", err)
 	}
 	if len(body) > maxRequestBody {
-		return "", nil, &awsError{Type: "InvalidInput", Status: http.StatusRequestEntityTooLarge, Message: "request body too large"}
+		return namespace, "", nil, &awsError{Type: "InvalidInput", Status: http.StatusRequestEntityTooLarge, Message: "request body too large"}
 	}
 	form, err := url.ParseQuery(string(body))
 	if err != nil {
-		return "", nil, &awsError{Type: "MalformedQueryString", Status: http.StatusBadRequest, Message: "the request body is not a valid form: " + err.Error()}
+		return namespace, "", nil, &awsError{Type: "MalformedQueryString", Status: http.StatusBadRequest, Message: "the request body is not a valid form: " + err.Error()}
 	}
 	action := form.Get("Action")
-	op, known := s.iamOperations[action]
-	if !known || form.Get("Version") != iamAPIVersion {
-		return action, nil, &awsError{Type: "InvalidAction", Status: http.StatusBadRequest,
-			Message: fmt.Sprintf("Could not find operation %s for version %s (the sandbox implements %s)", action, form.Get("Version"), strings.Join(slices.Sorted(maps.Keys(s.iamOperations)), ", "))}
+	op, known := operations[action]
+	if !known || form.Get("Version") != version {
+		return namespace, action, nil, &awsError{Type: "InvalidAction", Status: http.StatusBadRequest,
+			Message: fmt.Sprintf("Could not find operation %s for version %s (the sandbox implements %s)", action, form.Get("Version"), strings.Join(slices.Sorted(maps.Keys(operations)), ", "))}
+	}
+	if err := s.allowed(service + ":" + action); err != nil {
+		return namespace, action, nil, err
 	}
 	result, err := op(&queryCall{form: form})
-	return action, result, err
+	return namespace, action, result, err
 }
 
 // querySignatureErrorCodes are the Query protocol's codes of checkSigV4's
@@ -313,6 +323,7 @@ func (s *awsServer) iamQueryOperations() map[string]iamOperation {
 		"DetachUserPolicy":         s.iamDetachUserPolicy,
 		"ListAttachedUserPolicies": s.iamListAttachedUserPolicies,
 		"DeleteUser":               s.iamDeleteUser,
+		"SimulatePrincipalPolicy":  s.iamSimulatePrincipalPolicy,
 	}
 }
 

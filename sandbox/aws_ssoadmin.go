@@ -11,6 +11,7 @@ import (
 func (s *awsServer) ssoAdminOperations() map[string]awsOperation {
 	return map[string]awsOperation{
 		"ListInstances":                           s.listInstances,
+		"DescribeInstance":                        s.describeInstance,
 		"ListPermissionSets":                      s.listPermissionSets,
 		"DescribePermissionSet":                   s.describePermissionSet,
 		"ListAccountsForProvisionedPermissionSet": s.listAccountsForProvisionedPermissionSet,

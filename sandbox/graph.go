@@ -105,11 +105,13 @@ type graphServer struct {
 	opts GraphOptions
 	// forbidden starts as opts.ForbiddenPaths.
 	forbidden forbiddenPaths
+	// skus are the tenant's subscriptions (graph_licences.go).
+	skus []subscribedSkuDoc
 }
 
 // newGraphServer serves w's Entra tenant over Microsoft Graph v1.0.
 func newGraphServer(w *world.World, opts GraphOptions) *graphServer {
-	s := &graphServer{state: newGraphState(w), opts: opts}
+	s := &graphServer{state: newGraphState(w), opts: opts, skus: subscribedSkus(w)}
 	s.forbidden.set(opts.ForbiddenPaths)
 	s.apps = newAppState(s, w)
 	s.sync = newSyncState(s)
@@ -167,6 +169,9 @@ func (s *graphServer) route(w http.ResponseWriter, r *http.Request) {
 		if err := s.apps.servePolicy(w, r, segments); err != nil {
 			writeGraphError(w, err)
 		}
+		return
+	case "subscribedSkus":
+		s.serveSubscribedSkus(w, r)
 		return
 	}
 	if r.Method != http.MethodGet {

@@ -71,6 +71,16 @@ type Config struct {
 type Client struct {
 	Client  *msgraphsdk.GraphServiceClient
 	Adapter *msgraphsdk.GraphRequestAdapter
+
+	tokens absauth.AccessTokenProvider
+	base   *url.URL
+}
+
+// AccessToken is the bearer token the client sends to Graph, for a check
+// that reads its claims (the application roles it carries). It is a
+// secret: never log or return it.
+func (c *Client) AccessToken(ctx context.Context) (string, error) {
+	return c.tokens.GetAuthorizationToken(ctx, c.base, nil)
 }
 
 // New builds a client. It makes no call: a wrong credential shows on the
@@ -80,10 +90,11 @@ func New(cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	auth, err := authenticationProvider(cfg, base)
+	tokens, err := accessTokenProvider(cfg, base)
 	if err != nil {
 		return nil, err
 	}
+	auth := absauth.NewBaseBearerTokenAuthenticationProvider(tokens)
 	httpClient, err := newHTTPClient(cfg.RequestsPerSecond)
 	if err != nil {
 		return nil, err
@@ -93,7 +104,7 @@ func New(cfg Config) (*Client, error) {
 		return nil, fmt.Errorf("graph client: %w", err)
 	}
 	adapter.SetBaseUrl(base.String() + "/v1.0")
-	return &Client{Client: msgraphsdk.NewGraphServiceClient(adapter), Adapter: adapter}, nil
+	return &Client{Client: msgraphsdk.NewGraphServiceClient(adapter), Adapter: adapter, tokens: tokens, base: base}, nil
 }
 
 // serviceRoot checks and normalises the base URL.
@@ -111,15 +122,15 @@ func serviceRoot(raw string) (*url.URL, error) {
 	return u, nil
 }
 
-// authenticationProvider signs requests to base's host, and only those:
-// a nextLink or a redirect to another host gets no token.
-func authenticationProvider(cfg Config, base *url.URL) (absauth.AuthenticationProvider, error) {
+// accessTokenProvider gives tokens for base's host, and only for it: a
+// nextLink or a redirect to another host gets no token.
+func accessTokenProvider(cfg Config, base *url.URL) (absauth.AccessTokenProvider, error) {
 	if cfg.StaticToken != "" {
 		hosts, err := absauth.NewAllowedHostsValidatorErrorCheck([]string{base.Host})
 		if err != nil {
 			return nil, fmt.Errorf("graph base URL %s: %w", base, err)
 		}
-		return absauth.NewBaseBearerTokenAuthenticationProvider(&staticToken{token: cfg.StaticToken, host: base.Host, hosts: hosts}), nil
+		return &staticToken{token: cfg.StaticToken, host: base.Host, hosts: hosts}, nil
 	}
 	if base.Scheme != "https" {
 		return nil, fmt.Errorf("graph base URL %s: a real sign-in sends its token only over https", base)
@@ -147,7 +158,7 @@ func authenticationProvider(cfg Config, base *url.URL) (absauth.AuthenticationPr
 		// azidentity's errors name the setting at fault, never the secret.
 		return nil, fmt.Errorf("graph sign-in: %w", err)
 	}
-	provider, err := graphauth.NewAzureIdentityAuthenticationProviderWithScopesAndValidHosts(cred, []string{base.Scheme + "://" + base.Host + "/.default"}, []string{base.Host})
+	provider, err := graphauth.NewAzureIdentityAccessTokenProviderWithScopesAndValidHosts(cred, []string{base.Scheme + "://" + base.Host + "/.default"}, []string{base.Host})
 	if err != nil {
 		return nil, fmt.Errorf("graph sign-in: %w", err)
 	}

@@ -18,8 +18,11 @@ import (
 const (
 	AccessKeyID     = "AKIASANDBOX000000000"
 	SecretAccessKey = "sandbox-secret-access-key"
-	GraphToken      = "sandbox-graph-token"
 )
+
+// GraphToken is the Graph token of a worker of w's tenant: a JWT with the
+// application permissions a real app registration would be granted.
+func GraphToken(w *world.World) string { return sandbox.GraphAccessToken(w.Entra.TenantID) }
 
 // Config is the configuration of a worker that talks to sb, which
 // serves w: the real SDK clients with only their endpoints and credentials
@@ -33,7 +36,7 @@ func Config(sb *sandbox.Sandbox, w *world.World, dataDir string) app.Config {
 		Graph: graphclient.Config{
 			BaseURL:     sb.GraphURL,
 			TenantID:    w.Entra.TenantID,
-			StaticToken: GraphToken,
+			StaticToken: GraphToken(w),
 		},
 		// The sandbox publishes federation metadata on its Graph listener.
 		LoginURL: sb.GraphURL,
@@ -54,7 +57,7 @@ func Env(sb *sandbox.Sandbox, w *world.World) []string {
 		"AWS_CONFIG_FILE=/dev/null",
 		"AWS_SHARED_CREDENTIALS_FILE=/dev/null",
 		app.EnvGraphURL + "=" + sb.GraphURL,
-		app.EnvGraphToken + "=" + GraphToken,
+		app.EnvGraphToken + "=" + GraphToken(w),
 		// The sandbox publishes federation metadata on its Graph listener.
 		app.EnvLoginURL + "=" + sb.GraphURL,
 		EnvSandboxURL + "=" + sb.AWSURL,

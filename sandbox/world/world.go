@@ -33,14 +33,18 @@ type AWS struct {
 	// Accounts. AWS then refuses it what only the management account may
 	// do: assignments in the management account, and listing assignments
 	// per principal.
-	DelegatedAdministrator string          `json:"delegatedAdministrator,omitempty"`
-	IdentityStoreID        string          `json:"identityStoreId"`
-	InstanceARN            string          `json:"instanceArn"`
-	Accounts               []Account       `json:"accounts"`
-	PermissionSets         []PermissionSet `json:"permissionSets"`
-	Users                  []AWSUser       `json:"users"`
-	Groups                 []AWSGroup      `json:"groups"`
-	Assignments            []Assignment    `json:"assignments"`
+	DelegatedAdministrator string `json:"delegatedAdministrator,omitempty"`
+	// DeniedActions are IAM actions (sso:CreateAccountAssignment, ...)
+	// the sandbox's credentials are not allowed: a call is refused with
+	// AccessDenied, and iam:SimulatePrincipalPolicy answers implicitDeny.
+	DeniedActions   []string        `json:"deniedActions,omitempty"`
+	IdentityStoreID string          `json:"identityStoreId"`
+	InstanceARN     string          `json:"instanceArn"`
+	Accounts        []Account       `json:"accounts"`
+	PermissionSets  []PermissionSet `json:"permissionSets"`
+	Users           []AWSUser       `json:"users"`
+	Groups          []AWSGroup      `json:"groups"`
+	Assignments     []Assignment    `json:"assignments"`
 	// Applications are the instance's applications (customer managed SAML
 	// apps, AWS managed ones such as Amazon Q) with their user and group
 	// assignments.
@@ -111,9 +115,12 @@ type Entra struct {
 	// restriction of identifier URIs (nonDefaultUriAddition, SAML apps
 	// not excluded): setting the AWS entity ID on the app is refused until
 	// an administrator exempts SAML apps.
-	RestrictIdentifierURIs bool         `json:"restrictIdentifierUris,omitempty"`
-	Users                  []EntraUser  `json:"users"`
-	Groups                 []EntraGroup `json:"groups"`
+	RestrictIdentifierURIs bool `json:"restrictIdentifierUris,omitempty"`
+	// WithoutPremiumLicence leaves the tenant without an Entra ID P1 or
+	// P2 subscription (subscribedSkus lists Office 365 E1 only).
+	WithoutPremiumLicence bool         `json:"withoutPremiumLicence,omitempty"`
+	Users                 []EntraUser  `json:"users"`
+	Groups                []EntraGroup `json:"groups"`
 }
 
 // EntraUser is a user of the tenant.
