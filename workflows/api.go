@@ -382,6 +382,10 @@ type PreflightResult struct {
 	// AssignmentListing says how the AWS inventory listed the account
 	// assignments (per pair or per principal) and why.
 	AssignmentListing preflight.AssignmentListing `json:"assignmentListing,omitzero"`
+	// NotReady names the readiness checks that found something missing:
+	// the run stopped before the inventories, and approve is refused until
+	// a recheck finds nothing missing.
+	NotReady []string `json:"notReady,omitempty"`
 	// UserMappings says where the user attribute mappings the users were
 	// judged by were read, and which differ from the gallery's.
 	UserMappings string `json:"userMappings,omitempty"`

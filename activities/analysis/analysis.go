@@ -31,16 +31,19 @@ type Activities struct {
 // It is idempotent: the store is content-addressed, so a retry stores the
 // same report under the same reference.
 func (a *Activities) AnalyzePreflight(ctx context.Context, in AnalyzePreflightInput) (AnalyzePreflightResult, error) {
-	var aws preflight.AWS
-	if err := a.Store.Get(ctx, in.AWSInventory, &aws); err != nil {
-		return AnalyzePreflightResult{}, fmt.Errorf("read the AWS inventory: %w", err)
+	report := preflight.Report{Findings: []preflight.Finding{}}
+	if in.AWSInventory.Key != "" || in.EntraInventory.Key != "" {
+		var aws preflight.AWS
+		if err := a.Store.Get(ctx, in.AWSInventory, &aws); err != nil {
+			return AnalyzePreflightResult{}, fmt.Errorf("read the AWS inventory: %w", err)
+		}
+		var entra preflight.Entra
+		if err := a.Store.Get(ctx, in.EntraInventory, &entra); err != nil {
+			return AnalyzePreflightResult{}, fmt.Errorf("read the Entra inventory: %w", err)
+		}
+		report = preflight.Analyze(aws, entra)
 	}
-	var entra preflight.Entra
-	if err := a.Store.Get(ctx, in.EntraInventory, &entra); err != nil {
-		return AnalyzePreflightResult{}, fmt.Errorf("read the Entra inventory: %w", err)
-	}
-
-	report := preflight.Analyze(aws, entra)
+	report = preflight.WithReadiness(report, in.Readiness)
 
 	ref, err := a.Store.Put(ctx, ReportKind, report)
 	if err != nil {

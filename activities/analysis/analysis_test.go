@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/platformguide/ssocutover/internal/preflight"
+	"github.com/platformguide/ssocutover/internal/readiness"
 	"github.com/platformguide/ssocutover/internal/store"
 )
 
@@ -127,4 +128,33 @@ func TestAnalyzePreflightSaysWhichInventoryItCannotRead(t *testing.T) {
 	missingEntra.EntraInventory = store.Ref{Key: "entra-inventory-0000", Digest: "0000"}
 	_, err = a.AnalyzePreflight(context.Background(), missingEntra)
 	require.ErrorContains(t, err, "read the Entra inventory")
+}
+
+// Readiness checks that are not ok become findings: with the inventories,
+// beside the organisation's; without them (the environment was not ready),
+// alone.
+func TestAnalyzePreflightAddsTheReadinessFindings(t *testing.T) {
+	st := store.Dir{Path: t.TempDir()}
+	aws, entra := cleanInventories()
+	a := &Activities{Store: st}
+	checks := []readiness.Check{
+		{Area: readiness.AreaAWS, Name: "sso:CreateAccountAssignment", Status: readiness.Missing, Code: readiness.CodeMissingPermission, Detail: "implicitDeny", Fix: "allow it"},
+		{Area: readiness.AreaAWS, Name: "Identity Center instance", Status: readiness.Warning, Detail: "delegated administrator", Fix: "recreate by hand"},
+	}
+
+	in := putInventories(t, st, aws, entra)
+	in.Readiness = checks
+	got, err := a.AnalyzePreflight(context.Background(), in)
+	require.NoError(t, err)
+	require.Equal(t, 1, got.Summary.Blockers)
+	require.Equal(t, 1, got.Summary.Warnings)
+	require.Equal(t, 1, got.Summary.Stats.Groups, "the organisation was analysed too")
+
+	alone, err := a.AnalyzePreflight(context.Background(), AnalyzePreflightInput{Readiness: checks[:1]})
+	require.NoError(t, err)
+	var report preflight.Report
+	require.NoError(t, st.Get(context.Background(), alone.Report, &report))
+	require.Equal(t, []preflight.Finding{{Code: "missing-permission", Severity: preflight.Blocker, Names: []string{"sso:CreateAccountAssignment"},
+		Message: "implicitDeny. What to do: allow it."}}, report.Findings)
+	require.Zero(t, alone.Summary.Stats.Groups)
 }

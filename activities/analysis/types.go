@@ -2,6 +2,7 @@ package analysis
 
 import (
 	"github.com/platformguide/ssocutover/internal/preflight"
+	"github.com/platformguide/ssocutover/internal/readiness"
 	"github.com/platformguide/ssocutover/internal/store"
 )
 
@@ -10,10 +11,14 @@ const (
 	AnalyzePreflightName = "AnalyzePreflight"
 )
 
-// AnalyzePreflightInput points at the two stored inventories.
+// AnalyzePreflightInput points at the two stored inventories, and carries
+// the readiness checks that were not ok. Without inventories (the
+// environment was not ready, so they were not taken) the report holds the
+// readiness findings alone.
 type AnalyzePreflightInput struct {
-	AWSInventory   store.Ref `json:"awsInventory"`
-	EntraInventory store.Ref `json:"entraInventory"`
+	AWSInventory   store.Ref         `json:"awsInventory"`
+	EntraInventory store.Ref         `json:"entraInventory"`
+	Readiness      []readiness.Check `json:"readiness,omitempty"`
 }
 
 // AnalyzePreflightResult points at the stored preflight.Report and carries

@@ -10,11 +10,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/identitystore"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/ssoadmin"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
 	"go.uber.org/zap"
 
 	"github.com/platformguide/ssocutover/activities/analysis"
+	"github.com/platformguide/ssocutover/activities/checks"
 	"github.com/platformguide/ssocutover/activities/entra"
 	"github.com/platformguide/ssocutover/activities/identitycenter"
 	"github.com/platformguide/ssocutover/activities/notify"
@@ -38,6 +40,7 @@ type Activities struct {
 	// Schedules need the worker's Temporal client, which NewActivities
 	// does not have: NewWorker sets them when they are nil.
 	Schedules *schedules.Activities
+	Checks    *checks.Activities
 }
 
 // NewActivities builds the SDK clients from cfg and the activities on them.
@@ -60,11 +63,14 @@ func NewActivities(ctx context.Context, cfg Config) (Activities, error) {
 	}
 
 	secrets := secretsmanager.NewFromConfig(awsConfig)
+	iamClient := iam.NewFromConfig(awsConfig)
+	ssoAdmin := ssoadmin.NewFromConfig(awsConfig)
+	identityStore := identitystore.NewFromConfig(awsConfig)
 	return Activities{
 		IdentityCenter: &identitycenter.Activities{
-			IdentityStore: identitystore.NewFromConfig(awsConfig),
-			SSOAdmin:      ssoadmin.NewFromConfig(awsConfig),
-			IAM:           iam.NewFromConfig(awsConfig),
+			IdentityStore: identityStore,
+			SSOAdmin:      ssoAdmin,
+			IAM:           iamClient,
 			Secrets:       secrets,
 			Store:         st,
 		},
@@ -72,6 +78,10 @@ func NewActivities(ctx context.Context, cfg Config) (Activities, error) {
 		SCIM:     &scim.Activities{Secrets: secrets},
 		Analysis: &analysis.Activities{Store: st},
 		Notify:   &notify.Activities{Webhook: cfg.Webhook},
+		Checks: &checks.Activities{
+			AWS:   checks.AWSClients{STS: sts.NewFromConfig(awsConfig), IAM: iamClient, SSOAdmin: ssoAdmin, IdentityStore: identityStore},
+			Graph: graph,
+		},
 	}, nil
 }
 
@@ -121,6 +131,9 @@ func Register(r worker.Registry, acts Activities) {
 	r.RegisterActivity(acts.SCIM)
 	r.RegisterActivity(acts.Analysis)
 	r.RegisterActivity(acts.Notify)
+	if acts.Checks != nil {
+		r.RegisterActivity(acts.Checks)
+	}
 	if acts.Schedules != nil {
 		r.RegisterActivity(acts.Schedules)
 	}

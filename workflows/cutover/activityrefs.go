@@ -1,6 +1,7 @@
 package cutover
 
 import (
+	"github.com/platformguide/ssocutover/activities/checks"
 	"github.com/platformguide/ssocutover/activities/entra"
 	"github.com/platformguide/ssocutover/activities/scim"
 )
@@ -12,4 +13,5 @@ import (
 var (
 	entraID      *entra.Activities
 	scimEndpoint *scim.Activities
+	checker      *checks.Activities
 )

@@ -16,12 +16,14 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/platformguide/ssocutover/activities/analysis"
+	"github.com/platformguide/ssocutover/activities/checks"
 	"github.com/platformguide/ssocutover/activities/entra"
 	"github.com/platformguide/ssocutover/activities/identitycenter"
 	"github.com/platformguide/ssocutover/activities/notify"
 	"github.com/platformguide/ssocutover/internal/apicalls"
 	"github.com/platformguide/ssocutover/internal/model"
 	"github.com/platformguide/ssocutover/internal/preflight"
+	"github.com/platformguide/ssocutover/internal/readiness"
 	"github.com/platformguide/ssocutover/internal/store"
 	"github.com/platformguide/ssocutover/workflows"
 	"github.com/platformguide/ssocutover/workflows/workflowtest"
@@ -73,8 +75,13 @@ type fakePreflight struct {
 	// approved cutover at the next gate, which keeps the preflight tests
 	// about the preflight.
 	secondHalf bool
+	// notReady are the readiness checks that fail in the first
+	// notReadyRuns runs (every run when zero).
+	notReady     []readiness.Check
+	notReadyRuns int
 
 	mu             sync.Mutex
+	readinessRuns  int
 	awsInputs      []identitycenter.InventoryAWSInput
 	entraInputs    []entra.InventoryEntraInput
 	analysisInputs []analysis.AnalyzePreflightInput
@@ -88,11 +95,22 @@ func runRef(kind string, run int) store.Ref {
 // install registers the three activity names (the workflow calls them by
 // name) and mocks them.
 func (f *fakePreflight) install(env *testsuite.TestWorkflowEnvironment) {
-	registerActivityNames(env, identitycenter.InventoryAWSName, entra.InventoryEntraName, analysis.AnalyzePreflightName)
+	registerActivityNames(env, checks.CheckReadinessName, identitycenter.InventoryAWSName, entra.InventoryEntraName, analysis.AnalyzePreflightName)
 	if !f.secondHalf {
 		installStopAfterPreflight(env)
 	}
 
+	env.OnActivity(checks.CheckReadinessName, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in checks.CheckReadinessInput) (readiness.Report, error) {
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			f.readinessRuns++
+			report := readiness.Report{Checks: []readiness.Check{{Area: readiness.AreaAWS, Name: "AWS identity", Status: readiness.OK, Detail: in.Region}}}
+			if f.notReadyRuns == 0 || f.readinessRuns <= f.notReadyRuns {
+				report.Add(f.notReady...)
+			}
+			return report, nil
+		})
 	env.OnActivity(identitycenter.InventoryAWSName, mock.Anything, mock.Anything).After(f.delay).Return(
 		func(_ context.Context, in identitycenter.InventoryAWSInput) (identitycenter.InventoryAWSResult, error) {
 			f.mu.Lock()
@@ -192,6 +210,13 @@ func passedPreflight(t *testing.T, env *testsuite.TestWorkflowEnvironment) workf
 	return res
 }
 
+// mockReadiness makes the readiness checks find everything ready (the
+// caller registers checks.CheckReadinessName first).
+func mockReadiness(env *testsuite.TestWorkflowEnvironment) {
+	env.OnActivity(checks.CheckReadinessName, mock.Anything, mock.Anything).Return(
+		readiness.Report{Checks: []readiness.Check{{Area: readiness.AreaAWS, Name: "AWS identity", Status: readiness.OK}}}, nil)
+}
+
 // runs is how many times each activity ran: AWS, Entra, analysis.
 func (f *fakePreflight) runs() [3]int {
 	f.mu.Lock()
@@ -213,6 +238,10 @@ func registerActivityNames(env *testsuite.TestWorkflowEnvironment, names ...stri
 		case entra.InventoryEntraName:
 			fn = func(context.Context, entra.InventoryEntraInput) (entra.InventoryEntraResult, error) {
 				panic("InventoryEntra is not mocked")
+			}
+		case checks.CheckReadinessName:
+			fn = func(context.Context, checks.CheckReadinessInput) (readiness.Report, error) {
+				panic("CheckReadiness is not mocked")
 			}
 		case analysis.AnalyzePreflightName:
 			fn = func(context.Context, analysis.AnalyzePreflightInput) (analysis.AnalyzePreflightResult, error) {

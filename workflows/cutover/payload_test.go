@@ -8,16 +8,16 @@ import (
 	"testing"
 	"time"
 
-	"github.com/platformguide/ssocutover/internal/preflight"
-
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/converter"
 
 	"github.com/platformguide/ssocutover/activities/analysis"
+	"github.com/platformguide/ssocutover/activities/checks"
 	"github.com/platformguide/ssocutover/activities/entra"
 	"github.com/platformguide/ssocutover/activities/identitycenter"
+	"github.com/platformguide/ssocutover/internal/preflight"
 	"github.com/platformguide/ssocutover/internal/store"
 	"github.com/platformguide/ssocutover/workflows"
 	"github.com/platformguide/ssocutover/workflows/workflowtest"
@@ -54,11 +54,12 @@ func measurePayloads(t *testing.T, users int) payloadSizes {
 	awsInventory, entraInventory := generatedOrganisation(users)
 
 	env := newEnv(t)
-	registerActivityNames(env, identitycenter.InventoryAWSName, entra.InventoryEntraName)
+	registerActivityNames(env, checks.CheckReadinessName, identitycenter.InventoryAWSName, entra.InventoryEntraName)
 	env.RegisterActivity(&analysis.Activities{Store: st})
 	// Measured at the preflight gate, where the organisation's size shows,
 	// and on the way to the next gate, where the harness stops the cutover.
 	stop := installStopAfterPreflight(env)
+	mockReadiness(env)
 	env.OnActivity(identitycenter.InventoryAWSName, mock.Anything, mock.Anything).Return(
 		func(ctx context.Context, _ identitycenter.InventoryAWSInput) (identitycenter.InventoryAWSResult, error) {
 			ref, err := st.Put(ctx, "aws-inventory", awsInventory)

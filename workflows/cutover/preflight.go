@@ -10,9 +10,11 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/platformguide/ssocutover/activities/analysis"
+	"github.com/platformguide/ssocutover/activities/checks"
 	"github.com/platformguide/ssocutover/activities/entra"
 	"github.com/platformguide/ssocutover/activities/identitycenter"
 	"github.com/platformguide/ssocutover/internal/apicalls"
+	"github.com/platformguide/ssocutover/internal/readiness"
 	"github.com/platformguide/ssocutover/internal/words"
 	"github.com/platformguide/ssocutover/workflows"
 	"github.com/platformguide/ssocutover/workflows/gate"
@@ -30,6 +32,28 @@ func (c *cutover) runPreflight(ctx workflow.Context) error {
 	run := 1
 	if c.status.Preflight != nil {
 		run = c.status.Preflight.Run + 1
+	}
+
+	// Before anything is read: can the worker's identity carry the whole
+	// cutover out? What it lacks is a blocker a person fixes and rechecks;
+	// the inventories wait until nothing is missing, so that a refused
+	// read is not mistaken for an empty organisation.
+	var notReady []readiness.Check
+	if workflow.GetVersion(ctx, readinessFirstChange, workflow.DefaultVersion, 1) == 1 {
+		c.setStep(ctx, workflows.PhasePreflight, fmt.Sprintf("preflight run %d: checking that the worker's AWS and Entra identity can carry the cutover out", run))
+		report, err := step.Run(step.Options(ctx, "Readiness checks", 2*time.Minute, 0),
+			checker.CheckReadiness, checks.CheckReadinessInput{Region: req.Region, IdentityStoreID: req.IdentityStoreID})
+		if err != nil {
+			return preflightFailed("checking that the worker can carry the cutover out", err)
+		}
+		for _, check := range report.Checks {
+			if check.Status != readiness.OK {
+				notReady = append(notReady, check)
+			}
+		}
+		if !report.Ready() {
+			return c.environmentNotReady(ctx, run, notReady)
+		}
 	}
 
 	c.setStep(ctx, workflows.PhasePreflight, fmt.Sprintf("preflight run %d: inventory of Identity Center %s (groups, users, account assignments)",
@@ -54,7 +78,7 @@ func (c *cutover) runPreflight(ctx workflow.Context) error {
 		run, aws.Groups, aws.Users, aws.Assignments))
 	analysed, err := step.Run(analysisOptions(ctx),
 		analyzer.AnalyzePreflight,
-		analysis.AnalyzePreflightInput{AWSInventory: aws.Inventory, EntraInventory: tenant.Inventory})
+		analysis.AnalyzePreflightInput{AWSInventory: aws.Inventory, EntraInventory: tenant.Inventory, Readiness: notReady})
 	if err != nil {
 		return preflightFailed("analysing the inventories", err)
 	}
@@ -70,6 +94,33 @@ func (c *cutover) runPreflight(ctx workflow.Context) error {
 		UserMappings:      tenant.UserMappings,
 		InstanceARN:       aws.InstanceARN,
 		FinishedAt:        workflow.Now(ctx),
+	}
+	c.publish(ctx)
+	return nil
+}
+
+// readinessFirstChange versions the readiness checks that start each
+// preflight run (histories from before them run without).
+const readinessFirstChange = "readiness-checks-first"
+
+// environmentNotReady ends a preflight run whose readiness checks found
+// something missing: the report holds those findings alone, and the gate
+// refuses to approve, override or not, until a recheck finds nothing
+// missing (no inventory was taken to approve).
+func (c *cutover) environmentNotReady(ctx workflow.Context, run int, notReady []readiness.Check) error {
+	analysed, err := step.Run(analysisOptions(ctx), analyzer.AnalyzePreflight, analysis.AnalyzePreflightInput{Readiness: notReady})
+	if err != nil {
+		return preflightFailed("recording the readiness findings", err)
+	}
+	var missing []string
+	for _, check := range notReady {
+		if check.Status == readiness.Missing {
+			missing = append(missing, check.Name)
+		}
+	}
+	c.status.Preflight = &workflows.PreflightResult{
+		Run: run, Summary: analysed.Summary, Report: analysed.Report,
+		NotReady: missing, FinishedAt: workflow.Now(ctx),
 	}
 	c.publish(ctx)
 	return nil
@@ -109,6 +160,11 @@ func (c *cutover) preflightGate() *gate.Gate {
 		Instructions: preflightInstructions(c.status.WorkflowID, *result),
 		Operations:   []string{workflows.OpApprove, workflows.OpReject, workflows.OpRecheck},
 		Check: func(op string, d workflows.GateDecision) error {
+			if op == workflows.OpApprove && len(result.NotReady) > 0 {
+				return fmt.Errorf("the worker cannot carry the cutover out (missing: %s), and no inventory was taken: "+
+					"fix what is missing (starter report lists what to do), then recheck; this cannot be overridden",
+					strings.Join(result.NotReady, ", "))
+			}
 			if op == workflows.OpApprove && result.Summary.Blockers > 0 && !d.Override {
 				return fmt.Errorf("the preflight (run %d) found %s: fix them and recheck, "+
 					`or approve with "override": true and a "reason" that says why going on is safe`,
@@ -125,6 +181,16 @@ func preflightInstructions(workflowID string, result workflows.PreflightResult) 
 	s := result.Summary
 	gateArgs := []string{"--gate", workflows.GatePreflight, "--by", "NAME"}
 	var b strings.Builder
+	if len(result.NotReady) > 0 {
+		fmt.Fprintf(&b, "The preflight (run %d) stopped before the inventories: the worker cannot carry the cutover out. Missing: %s.\n\n",
+			result.Run, strings.Join(result.NotReady, ", "))
+		fmt.Fprintf(&b, "Read what to do for each:\n\n    %s\n\n", gate.StarterCommand("report", workflowID))
+		fmt.Fprintf(&b, "Fix them (an IAM policy, a Graph permission with admin consent, a licence, the app management policy), then run the preflight again:\n\n    %s\n\n",
+			gate.StarterCommand(workflows.OpRecheck, workflowID, gateArgs...))
+		fmt.Fprintf(&b, "To stop the cutover here (nothing has been changed):\n\n    %s\n",
+			gate.StarterCommand(workflows.OpReject, workflowID, append(gateArgs, "--reason", `"WHY"`)...))
+		return b.String()
+	}
 	fmt.Fprintf(&b, "The preflight (run %d) checked %s, %s and %s and found %s and %s.\n\n",
 		result.Run, words.Count(s.Stats.Groups, "group"), words.Count(s.Stats.AWSUsers, "user"), words.Count(s.Stats.Assignments, "account assignment"),
 		words.Count(s.Blockers, "blocker"), words.Count(s.Warnings, "warning"))
