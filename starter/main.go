@@ -7,6 +7,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -20,7 +21,10 @@ func main() {
 	defer stop()
 	root := cli.NewRootCommand(os.Stdout, os.Stderr, os.Getenv)
 	if err := root.ExecuteContext(ctx); err != nil {
-		fmt.Fprintln(os.Stderr, "error:", err)
+		// doctor's report already said what is missing.
+		if !errors.Is(err, cli.ErrNotReady) {
+			fmt.Fprintln(os.Stderr, "error:", err)
+		}
 		os.Exit(1)
 	}
 }

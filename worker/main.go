@@ -16,16 +16,21 @@
 package main
 
 import (
+	"cmp"
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 	"go.uber.org/zap"
 
+	"github.com/platformguide/ssocutover/activities/checks"
 	"github.com/platformguide/ssocutover/internal/codec"
 	"github.com/platformguide/ssocutover/internal/logging"
 	"github.com/platformguide/ssocutover/internal/store"
@@ -41,7 +46,9 @@ func main() {
 		err = cmd.ExecuteContext(ctx)
 	}
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "error:", err)
+		if !errors.Is(err, errNotReady) {
+			fmt.Fprintln(os.Stderr, "error:", err)
+		}
 		os.Exit(1)
 	}
 }
@@ -54,6 +61,10 @@ func newCommand(stderr io.Writer, getenv func(string) string) (*cobra.Command, e
 		return nil, err
 	}
 	var logs logging.Flags
+	var check struct {
+		enabled, json bool
+		target        checks.CheckReadinessInput
+	}
 	cmd := &cobra.Command{
 		Use:   "worker",
 		Short: "Run the ssocutover worker (workflows and activities on task queue " + temporalclient.TaskQueue + ")",
@@ -69,7 +80,12 @@ activities get time to finish.
 Every payload it writes to Temporal is encrypted with AES-256-GCM; it refuses
 to start without a key: ` + codec.EnvKeys + `=id:base64key[,older keys] or a
 key file (` + codec.EnvKeyFile + `, --codec-key-file). 'starter codec-key'
-makes a key; every worker and starter of a namespace needs the same keys.`,
+makes a key; every worker and starter of a namespace needs the same keys.
+
+With --check it runs nothing: it makes the readiness checks with its own
+configuration and identity (Temporal, the payload keys, AWS, Entra, the data
+directory, the webhook), prints one line each, and exits 1 when something is
+missing. 'starter doctor' makes the same checks on a running worker.`,
 		Args:          cobra.NoArgs,
 		SilenceUsage:  true,
 		SilenceErrors: true,
@@ -79,6 +95,10 @@ makes a key; every worker and starter of a namespace needs the same keys.`,
 				return err
 			}
 			defer func() { _ = logger.Sync() }()
+			if check.enabled {
+				check.target.Region = cmp.Or(cfg.AWS.Region, getenv("AWS_REGION"))
+				return runCheck(cmd, conn, keys, cfg, check.target, check.json, logger)
+			}
 			payloads, err := keys.LoadCodec()
 			if err != nil {
 				return err
@@ -92,7 +112,39 @@ makes a key; every worker and starter of a namespace needs the same keys.`,
 	cfg.RegisterFlags(flags)
 	keys.RegisterFlags(flags)
 	logs.Register(flags, getenv, logging.FormatJSON, "info")
+	flags.BoolVar(&check.enabled, "check", false, "make the readiness checks and exit (1 when something is missing) instead of running")
+	flags.BoolVar(&check.json, "json", false, "with --check, print the report as JSON")
+	flags.StringVar(&check.target.IdentityStoreID, "identity-store", "", "with --check, the identity store ID (d-...) of the instance to cut over")
 	return cmd, nil
+}
+
+// errNotReady makes --check exit 1 after its report said why.
+var errNotReady = errors.New("not ready")
+
+func runCheck(cmd *cobra.Command, conn temporalclient.Options, keys codec.KeySource, cfg app.Config, target checks.CheckReadinessInput, asJSON bool, logger *zap.Logger) error {
+	if target.IdentityStoreID == "" {
+		return errors.New("--check needs --identity-store: the identity store ID (d-...) of the instance to cut over")
+	}
+	if target.Region == "" {
+		return errors.New("--check needs the instance's Region: --aws-region or AWS_REGION")
+	}
+	ctx, cancel := context.WithTimeout(cmd.Context(), 3*time.Minute)
+	defer cancel()
+	report := app.CheckEnvironment(ctx, conn, keys, cfg, target, logger)
+	out := cmd.OutOrStdout()
+	if asJSON {
+		enc := json.NewEncoder(out)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(report); err != nil {
+			return err
+		}
+	} else if err := report.Write(out); err != nil {
+		return err
+	}
+	if !report.Ready() {
+		return errNotReady
+	}
+	return nil
 }
 
 func run(ctx context.Context, conn temporalclient.Options, cfg app.Config, payloads *codec.Codec, logger *zap.Logger) error {

@@ -161,3 +161,14 @@ func (a *Activities) httpClient() *http.Client {
 	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	return &c
 }
+
+// SendTest posts a test message to the webhook, outside any workflow:
+// `starter doctor --send-test-notification` proves the URL works. The
+// error names the host only.
+func (a *Activities) SendTest(ctx context.Context) error {
+	if a.Webhook == nil {
+		return nil
+	}
+	return a.post(ctx, messagePayload(note{headline: "ssocutover: test notification",
+		summary: "starter doctor sent this to check the chat webhook; gate notifications will arrive here."}))
+}

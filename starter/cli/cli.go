@@ -96,6 +96,7 @@ sandbox serving a sample organisation, and a worker.`,
 		c.reportCommand(),
 		c.codecKeyCommand(),
 		c.codecServerCommand(),
+		c.doctorCommand(),
 	)
 	return root
 }
