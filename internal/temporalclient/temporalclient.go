@@ -24,6 +24,7 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/temporal"
 	"go.uber.org/zap"
 	"google.golang.org/grpc"
 
@@ -180,6 +181,14 @@ func (o Options) ClientOptions(logger *zap.Logger) (client.Options, error) {
 	}
 	if o.Codec != nil {
 		opts.DataConverter = converter.NewCodecDataConverter(converter.GetDefaultDataConverter(), o.Codec)
+		// Failures too: their message and stack trace travel as an encoded
+		// attributes payload through the same codec, so an error that
+		// quotes anything sensitive is not readable in history without the
+		// keys (the UI and `temporal workflow show --codec-endpoint` decode
+		// them); the message left in clear is "Encoded failure".
+		opts.FailureConverter = temporal.NewDefaultFailureConverter(temporal.DefaultFailureConverterOptions{
+			DataConverter: opts.DataConverter, EncodeCommonAttributes: true,
+		})
 		opts.ConnectionOptions.DialOptions = append(opts.ConnectionOptions.DialOptions,
 			grpc.WithChainUnaryInterceptor(decodeDescribeInterceptor(o.Codec)))
 	}
