@@ -41,6 +41,10 @@ type ServerOptions struct {
 	BearerToken string
 	// TLSCertFile and TLSKeyFile, when set, make the server speak HTTPS.
 	TLSCertFile, TLSKeyFile string
+	// InsecureLocal accepts any caller without a token, on loopback only
+	// (--insecure-local): every process and user of this machine can then
+	// read every payload, which is the demo's bargain, not production's.
+	InsecureLocal bool
 }
 
 // NewHandler returns the codec server's HTTP handler.
@@ -137,6 +141,11 @@ func Listen(addr string, opts ServerOptions) (*Server, error) {
 	// with a token, over TLS.
 	if !loopbackAddress(addr) && (opts.BearerToken == "" || !withTLS) {
 		return nil, fmt.Errorf("the codec server would decrypt every payload for anyone who reaches %s: an address other than loopback needs a bearer token (%s) and TLS (--tls-cert, --tls-key); or listen on 127.0.0.1", addr, envServerToken)
+	}
+	// On loopback too a token is the rule: every process and user of the
+	// machine reaches it.
+	if opts.BearerToken == "" && !opts.InsecureLocal {
+		return nil, fmt.Errorf("the codec server would decrypt every payload for any process on this machine: set a bearer token (%s; the CLI then sends --codec-auth 'Bearer <token>'), or pass --insecure-local to accept any local caller", envServerToken)
 	}
 	var cert tls.Certificate
 	if withTLS {

@@ -30,7 +30,7 @@ const uiOrigin = "http://127.0.0.1:8233"
 func startTestServer(t *testing.T, token string) (*Server, *Codec) {
 	t.Helper()
 	c := testCodec(t, testKeyLine(t))
-	srv, err := Listen("127.0.0.1:0", ServerOptions{Codec: c, AllowedOrigins: []string{uiOrigin}, BearerToken: token})
+	srv, err := Listen("127.0.0.1:0", ServerOptions{Codec: c, AllowedOrigins: []string{uiOrigin}, BearerToken: token, InsecureLocal: token == ""})
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, srv.Close()) })
 	return srv, c
@@ -234,9 +234,13 @@ func TestServerRefusesToListenOpenly(t *testing.T) {
 	t.Cleanup(func() { srv.Close() })
 	require.True(t, strings.HasPrefix(srv.URL, "https://"), srv.URL)
 
-	local, err := Listen("127.0.0.1:0", ServerOptions{Codec: c})
-	require.NoError(t, err, "loopback stays open to this machine")
+	_, err = Listen("127.0.0.1:0", ServerOptions{Codec: c})
+	require.ErrorContains(t, err, "--insecure-local", "loopback needs a token too")
+	local, err := Listen("127.0.0.1:0", ServerOptions{Codec: c, InsecureLocal: true})
+	require.NoError(t, err, "loopback without a token when asked for")
 	local.Close()
+	_, err = Listen("0.0.0.0:0", ServerOptions{Codec: c, InsecureLocal: true})
+	require.ErrorContains(t, err, "decrypt every payload for anyone", "--insecure-local is for loopback only")
 }
 
 // selfSignedCert writes a throwaway certificate and key for 127.0.0.1.

@@ -100,7 +100,7 @@ func TestPayloadsAreEncryptedInHistory(t *testing.T) {
 func (e *env) startCodecServer(t *testing.T) string {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, filepath.Join(binDir, "starter"), "codec-server", "--listen", "127.0.0.1:0")
+	cmd := exec.CommandContext(ctx, filepath.Join(binDir, "starter"), "codec-server", "--listen", "127.0.0.1:0", "--insecure-local")
 	cmd.Env = e.environ()
 	stdout, err := cmd.StdoutPipe()
 	require.NoError(t, err)

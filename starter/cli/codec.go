@@ -51,6 +51,7 @@ kept.`,
 func (c *cli) codecServerCommand() *cobra.Command {
 	var listen, tlsCert, tlsKey string
 	var origins []string
+	var insecureLocal bool
 	cmd := &cobra.Command{
 		Use:   "codec-server",
 		Short: "Serve the payload codec to the Temporal UI and CLI, so they show decrypted payloads",
@@ -64,8 +65,10 @@ running the UI calls it, so it must be reachable from there. Requests from a
 browser are accepted from the --ui-origin origins only (default: the dev
 server's UI). Set ` + EnvCodecServerToken + ` to demand
 "Authorization: Bearer <token>" on every request. It decrypts every payload
-for whoever reaches it, so an address other than loopback is refused without
-both a token and TLS (--tls-cert, --tls-key).
+for whoever reaches it: without a token it refuses to start unless
+--insecure-local says that any process of this machine may read them (it
+then listens on loopback only), and an address other than loopback is
+refused without both a token and TLS (--tls-cert, --tls-key).
 
 Then, in the UI: Workflows, "Configure Codec Server" (top right), endpoint
 http://127.0.0.1:8081 (or start the dev server with --ui-codec-endpoint); on
@@ -85,7 +88,7 @@ Stop it with Ctrl-C.`,
 				origins = []string{cmp.Or(c.uiBase(), "http://127.0.0.1:8233")}
 			}
 			token := c.getenv(EnvCodecServerToken)
-			srv, err := codec.Listen(listen, codec.ServerOptions{Codec: payloads, AllowedOrigins: origins, BearerToken: token, TLSCertFile: tlsCert, TLSKeyFile: tlsKey})
+			srv, err := codec.Listen(listen, codec.ServerOptions{Codec: payloads, AllowedOrigins: origins, BearerToken: token, TLSCertFile: tlsCert, TLSKeyFile: tlsKey, InsecureLocal: insecureLocal})
 			if err != nil {
 				return err
 			}
@@ -97,6 +100,7 @@ Stop it with Ctrl-C.`,
 		},
 	}
 	cmd.Flags().StringVar(&listen, "listen", DefaultCodecListen, "host:port to listen on; an address other than loopback needs "+EnvCodecServerToken+" and --tls-cert/--tls-key")
+	cmd.Flags().BoolVar(&insecureLocal, "insecure-local", false, "serve without a token, on loopback only: any process of this machine can then read every payload")
 	cmd.Flags().StringVar(&tlsCert, "tls-cert", "", "PEM certificate file: serve HTTPS")
 	cmd.Flags().StringVar(&tlsKey, "tls-key", "", "PEM private key file of --tls-cert")
 	cmd.Flags().StringSliceVar(&origins, "ui-origin", nil, "origin of a Temporal UI allowed to call from a browser, scheme://host:port; repeatable (default: the dev server's UI, from --ui-url or --address)")

@@ -184,7 +184,9 @@ func runDemo(ctx context.Context, opts demoOptions, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	codecServer, err := codec.Listen("127.0.0.1:0", codec.ServerOptions{Codec: payloads})
+	// The demo's UI calls it from the browser, which sends no token: it
+	// listens on loopback for any local caller, as --insecure-local does.
+	codecServer, err := codec.Listen("127.0.0.1:0", codec.ServerOptions{Codec: payloads, InsecureLocal: true})
 	if err != nil {
 		return err
 	}
