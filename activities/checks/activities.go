@@ -45,7 +45,7 @@ func (a *Activities) CheckReadiness(ctx context.Context, in CheckReadinessInput)
 
 // Run makes the AWS checks, then the Entra ones.
 func Run(ctx context.Context, aws AWSClients, graph *graphclient.Client, in CheckReadinessInput) readiness.Report {
-	r := CheckAWS(ctx, aws, AWSTarget{Region: in.Region, IdentityStoreID: in.IdentityStoreID})
+	r := CheckAWS(ctx, aws, AWSTarget(in))
 	r.Add(CheckEntra(ctx, graph, EntraTarget{
 		TemplateID:    entra.AWSIdentityCenterTemplateID,
 		IdentifierURI: IdentifierURI(in.Region, in.IdentityStoreID),
