@@ -81,6 +81,9 @@ Every payload it writes to Temporal is encrypted with AES-256-GCM; it refuses
 to start without a key: ` + codec.EnvKeys + `=id:base64key[,older keys] or a
 key file (` + codec.EnvKeyFile + `, --codec-key-file). 'starter codec-key'
 makes a key; every worker and starter of a namespace needs the same keys.
+A start or a decision that arrives as plain JSON (the temporal CLI without
+--codec-endpoint) is refused, saying how to send it, unless
+` + codec.EnvAllowPlaintext + `=1.
 
 With --check it runs nothing: it makes the readiness checks with its own
 configuration and identity (Temporal, the payload keys, AWS, Entra, the data
@@ -102,6 +105,13 @@ missing. 'starter doctor' makes the same checks on a running worker.`,
 			payloads, err := keys.LoadCodec()
 			if err != nil {
 				return err
+			}
+			// Plain JSON from outside (a start or a decision sent without
+			// the keys) is refused unless the operator allows it.
+			if getenv(codec.EnvAllowPlaintext) == "1" {
+				logger.Warn("Plain JSON payloads are taken: anyone who reaches Temporal can start a cutover or send a decision without the keys", zap.String("setting", codec.EnvAllowPlaintext))
+			} else {
+				payloads = payloads.RefusingPlaintext()
 			}
 			return run(cmd.Context(), conn, cfg, payloads, logger)
 		},

@@ -119,6 +119,10 @@ const (
 
 // CutoverRequest starts a cutover of one Identity Center instance.
 type CutoverRequest struct {
+	// RefusedPlaintext is set, instead of everything else, when the worker
+	// received this as plain JSON, without the keys (internal/codec): it is
+	// then refused, saying how to send it.
+	RefusedPlaintext string `json:"refusedPlaintext,omitempty" yaml:"-"`
 	// IdentityStoreID is the instance's identity store (d-xxxxxxxxxx); the
 	// workflow ID is derived from it, so one instance has one cutover at a time.
 	IdentityStoreID string `json:"identityStoreId" yaml:"identityStoreId"`
@@ -247,6 +251,9 @@ var (
 
 // Validate says what is wrong with a request, all at once.
 func (r CutoverRequest) Validate() error {
+	if r.RefusedPlaintext != "" {
+		return errors.New("the request was refused: " + r.RefusedPlaintext)
+	}
 	var errs []error
 	if !identityStoreIDPattern.MatchString(r.IdentityStoreID) {
 		errs = append(errs, fmt.Errorf("identityStoreId %q: want d- and 10 hex digits, as shown in the Identity Center console under Settings", r.IdentityStoreID))
@@ -290,6 +297,10 @@ func CutoverWorkflowID(identityStoreID string) string {
 
 // GateDecision is the payload of approve, reject and recheck.
 type GateDecision struct {
+	// RefusedPlaintext is set, instead of everything else, when the worker
+	// received this as plain JSON, without the keys (internal/codec): it is
+	// then refused, saying how to send it.
+	RefusedPlaintext string `json:"refusedPlaintext,omitempty" yaml:"-"`
 	// Gate must name the gate that is open, so a decision meant for one gate
 	// is never taken at another.
 	Gate string `json:"gate"`

@@ -50,6 +50,10 @@ const (
 // Center instance whose SCIM token is kept fresh. A completed cutover
 // knows all of it (`starter rotation schedule` reads it from there).
 type ScimTokenRotationRequest struct {
+	// RefusedPlaintext is set, instead of everything else, when the worker
+	// received this as plain JSON, without the keys (internal/codec): it is
+	// then refused, saying how to send it.
+	RefusedPlaintext string `json:"refusedPlaintext,omitempty" yaml:"-"`
 	IdentityStoreID string `json:"identityStoreId" yaml:"identityStoreId"`
 	Region          string `json:"region" yaml:"region"`
 	// App and JobID are Entra's enterprise app and its provisioning job.
@@ -124,6 +128,9 @@ func (r ScimTokenRotationRequest) Timing() (RotationTiming, error) {
 
 // Validate says what is wrong with a request, all at once.
 func (r ScimTokenRotationRequest) Validate() error {
+	if r.RefusedPlaintext != "" {
+		return errors.New("the request was refused: " + r.RefusedPlaintext)
+	}
 	var errs []error
 	if !identityStoreIDPattern.MatchString(r.IdentityStoreID) {
 		errs = append(errs, fmt.Errorf("identityStoreId %q: want d- and 10 hex digits", r.IdentityStoreID))

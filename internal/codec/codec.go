@@ -12,8 +12,10 @@
 // Several keys can be loaded: the first encrypts, all of them decrypt, so a
 // key can be rotated without losing the histories written under the old one.
 // Payloads that are not encrypted (the plain JSON of `temporal workflow
-// signal` run without --codec-endpoint) pass through unchanged, so such
-// signals keep working.
+// signal` run without --codec-endpoint) pass through unchanged, except for
+// the worker: its codec refuses plain JSON from outside (RefusingPlaintext),
+// so that whoever can reach Temporal cannot start a cutover or send a
+// decision without the keys.
 package codec
 
 import (
@@ -40,6 +42,31 @@ const (
 // key and decrypts with any of its keys.
 type Codec struct {
 	keys *Keyring
+	// refusePlaintext replaces plain JSON with RefusedPlaintext.
+	refusePlaintext bool
+}
+
+// RefusedPlaintextField is the one field of the JSON object a refusing
+// codec decodes a plain JSON payload into: requests and decisions carry it
+// (json:"refusedPlaintext"), and the workflows refuse them for it, as they
+// refuse any invalid input, without failing a workflow task.
+const RefusedPlaintextField = "refusedPlaintext"
+
+// RefusedPlaintextReason is the value of RefusedPlaintextField: what the
+// sender does instead.
+const RefusedPlaintextReason = "it was sent without encryption (plain JSON); send it with the starter, or with the temporal CLI's " +
+	"--codec-endpoint (and --codec-auth) pointing at 'starter codec-server'; a worker with " + EnvAllowPlaintext + "=1 takes plain JSON"
+
+// EnvAllowPlaintext, set to 1 on a worker, lets it take plain JSON
+// payloads from outside (the behaviour before payloads were encrypted).
+const EnvAllowPlaintext = "SSOCUTOVER_ALLOW_PLAINTEXT"
+
+// RefusingPlaintext is c for a worker: a plain JSON payload decodes into
+// {"refusedPlaintext": RefusedPlaintextReason} instead of what was sent.
+// Everything the worker and the starter write is encrypted, so only a
+// sender without the keys writes plain JSON.
+func (c *Codec) RefusingPlaintext() *Codec {
+	return &Codec{keys: c.keys, refusePlaintext: true}
 }
 
 var _ converter.PayloadCodec = (*Codec)(nil)
@@ -80,6 +107,9 @@ func (c *Codec) Decode(payloads []*commonpb.Payload) ([]*commonpb.Payload, error
 	for i, p := range payloads {
 		if !IsEncrypted(p) {
 			out[i] = p
+			if c.refusePlaintext && string(p.GetMetadata()[converter.MetadataEncoding]) == converter.MetadataEncodingJSON {
+				out[i] = refusedPlaintext
+			}
 			continue
 		}
 		decrypted, err := c.decrypt(p)
@@ -89,6 +119,12 @@ func (c *Codec) Decode(payloads []*commonpb.Payload) ([]*commonpb.Payload, error
 		out[i] = decrypted
 	}
 	return out, nil
+}
+
+// refusedPlaintext is what a refusing codec decodes plain JSON into.
+var refusedPlaintext = &commonpb.Payload{
+	Metadata: map[string][]byte{converter.MetadataEncoding: []byte(converter.MetadataEncodingJSON)},
+	Data:     []byte(`{"` + RefusedPlaintextField + `":"` + RefusedPlaintextReason + `"}`),
 }
 
 // IsEncrypted says whether p is a payload this codec encrypted.

@@ -247,3 +247,29 @@ func keySecret(t *testing.T, line string) string {
 	require.True(t, ok)
 	return secret
 }
+
+// A worker's codec refuses plain JSON from outside: it decodes into the
+// refusal, whatever was sent, while its own encrypted payloads and nil
+// payloads read as they are.
+func TestARefusingCodecReplacesPlainJSON(t *testing.T) {
+	c := testCodec(t, testKeyLine(t)).RefusingPlaintext()
+	plain := &commonpb.Payload{
+		Metadata: map[string][]byte{converter.MetadataEncoding: []byte(converter.MetadataEncodingJSON)},
+		Data:     []byte(`{"gate":"preflight","by":"someone"}`),
+	}
+	null := &commonpb.Payload{Metadata: map[string][]byte{converter.MetadataEncoding: []byte(converter.MetadataEncodingNil)}}
+	encrypted, err := c.Encode([]*commonpb.Payload{proto.Clone(plain).(*commonpb.Payload)})
+	require.NoError(t, err)
+
+	out, err := c.Decode([]*commonpb.Payload{plain, null, encrypted[0]})
+	require.NoError(t, err)
+	var decision struct {
+		Gate             string `json:"gate"`
+		RefusedPlaintext string `json:"refusedPlaintext"`
+	}
+	require.NoError(t, converter.GetDefaultDataConverter().FromPayload(out[0], &decision))
+	require.Empty(t, decision.Gate, "nothing of what was sent is taken")
+	require.Contains(t, decision.RefusedPlaintext, "--codec-endpoint")
+	require.True(t, proto.Equal(null, out[1]))
+	require.True(t, proto.Equal(plain, out[2]), "its own payloads decrypt as they are")
+}

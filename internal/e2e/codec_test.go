@@ -77,13 +77,37 @@ func TestPayloadsAreEncryptedInHistory(t *testing.T) {
 		require.Contains(t, input, s, "the decoded start input shows %s", s)
 	}
 
-	// A signal sent as plain JSON (no codec) is taken: an approval over
-	// blockers without override is refused, which shows in status.
-	e.temporal(t, "workflow", "signal", "--workflow-id", id, "--name", workflows.OpApprove,
-		"--input", `{"gate":"preflight","by":"plain-json-approver","reason":"no codec"}`)
+	// A decision sent as plain JSON (no codec) is refused like any invalid
+	// one, saying how to send it; the gate stays as it was, and nothing it
+	// carried is taken (its "by" shows nowhere).
+	e.temporal(t, "workflow", "signal", "--workflow-id", id, "--name", workflows.OpRecheck,
+		"--input", `{"gate":"preflight","by":"plain-json-approver"}`)
 	st := e.waitFor(t, id, time.Minute, func(s statusJSON) bool { return len(s.Refused) > 0 })
 	require.Equal(t, workflows.GatePreflight, st.Gate.Name)
-	require.Contains(t, e.workerLog.String()+e.starter(t, "status", "--workflow-id", id), "plain-json-approver")
+	require.Equal(t, 1, st.Preflight.Run, "the recheck did not run")
+	require.Contains(t, st.Refused[0].Error, "recheck refused: it was sent without encryption")
+	require.Contains(t, st.Refused[0].Error, "--codec-endpoint")
+	require.NotContains(t, e.starter(t, "status", "--workflow-id", id), "plain-json-approver")
+	// As an update it is refused at once, to the sender, whose CLI cannot
+	// read why without the codec (failures are encrypted too).
+	refusedUpdate := e.run(t, false, e.cli, "workflow", "update", "execute", "--workflow-id", id, "--name", workflows.OpRecheck,
+		"--input", `{"gate":"preflight","by":"plain-json-approver"}`)
+	require.Contains(t, refusedUpdate, "Encoded failure")
+	require.Equal(t, 1, e.status(t, id).Preflight.Run, "the recheck did not run")
+
+	// A start sent as plain JSON is refused before anything runs.
+	other := "cutover-d-0000000000"
+	e.temporal(t, "workflow", "start", "--task-queue", "ssocutover", "--type", workflows.CutoverWorkflowName, "--workflow-id", other,
+		"--input", `{"identityStoreId":"d-0000000000","region":"eu-west-1","entraTenantId":"`+e.world.Entra.TenantID+`","requestedBy":"plain"}`)
+	failed := e.run(t, false, e.cli, "workflow", "result", "--workflow-id", other)
+	require.Contains(t, failed, "Encoded failure", "the failure is encrypted; its message reads through the codec server")
+	var why []string
+	for _, p := range historyPayloads(t, e.temporal(t, "workflow", "show", "--workflow-id", other, "--output", "json", "--codec-endpoint", endpoint)) {
+		if strings.Contains(p.path, "encodedAttributes") {
+			why = append(why, string(p.data))
+		}
+	}
+	require.Contains(t, strings.Join(why, "\n"), "the request was refused: it was sent without encryption")
 
 	// And one the CLI encrypts through the codec server is taken too: the
 	// recheck runs the preflight again.

@@ -63,15 +63,17 @@ func TestCutoverEndToEnd(t *testing.T) {
 	require.Contains(t, refused, id)
 
 	// An approval over blockers without override is refused and leaves the
-	// gate open; the refusal shows in status.
-	e.temporal(t, "workflow", "signal", "--workflow-id", id, "--name", workflows.OpApprove,
+	// gate open; the refusal shows in status. The temporal CLI sends its
+	// decisions through the codec server: the worker refuses plain JSON.
+	codecURL := e.startCodecServer(t)
+	e.temporal(t, "workflow", "signal", "--workflow-id", id, "--name", workflows.OpApprove, "--codec-endpoint", codecURL,
 		"--input", `{"gate":"preflight","by":"e2e-approver","reason":"looks fine"}`)
 	st = e.waitFor(t, id, time.Minute, func(s statusJSON) bool { return len(s.Refused) > 0 })
 	require.Equal(t, workflows.GatePreflight, st.Gate.Name)
 	require.Empty(t, st.Decisions)
 
 	// Approved with an override, through the temporal CLI.
-	e.temporal(t, "workflow", "signal", "--workflow-id", id, "--name", workflows.OpApprove,
+	e.temporal(t, "workflow", "signal", "--workflow-id", id, "--name", workflows.OpApprove, "--codec-endpoint", codecURL,
 		"--input", `{"gate":"preflight","by":"e2e-approver","reason":"blockers accepted by CHG-1","override":true}`)
 
 	// The rest of the runbook, the person's steps played with starter's

@@ -4,6 +4,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -52,15 +53,27 @@ func TestASecretSentInASignalIsFound(t *testing.T) {
 	secret := "leaked-on-purpose-" + strings.Repeat("7f3a", 8)
 	e.temporal(t, "workflow", "signal", "--workflow-id", id, "--name", workflows.OpReject,
 		"--input", `{"gate":"preflight","by":"careless","reason":"`+secret+`"}`)
-	e.waitForEnd(t, id)
+	// The worker refuses the plain JSON (the gate stays open), but the
+	// server stored it as sent.
+	st := e.waitFor(t, id, time.Minute, func(s statusJSON) bool { return len(s.Refused) > 0 })
+	require.Contains(t, st.Refused[0].Error, "sent without encryption")
+	require.Equal(t, workflows.GatePreflight, st.Gate.Name)
 
 	leaks := strings.Join(leakscan.Find(e.placesToSearch(t, id, codecURL), map[string]string{"the secret": secret}), "\n")
 	require.Contains(t, leaks, "in the decoded history", "found in the signal's payload itself")
-	require.Contains(t, leaks, "the secret (plain) in the status query", "and in the reason the status repeats")
 	// The Temporal CLI sent the signal without the codec, so its payload
 	// is stored as plain JSON: the scanner finds it in base64, at the
 	// offset the reason has inside the JSON.
 	require.Contains(t, leaks, "the secret (base64 of JSON, offset 0) in the history as stored")
+	require.NotContains(t, leaks, "in the status query", "the refused decision's reason is not repeated")
+
+	// Sent through the codec server, the same decision is taken, and the
+	// reason the status repeats is found there.
+	e.temporal(t, "workflow", "signal", "--workflow-id", id, "--name", workflows.OpReject, "--codec-endpoint", codecURL,
+		"--input", `{"gate":"preflight","by":"careless","reason":"`+secret+`"}`)
+	e.waitForEnd(t, id)
+	leaks = strings.Join(leakscan.Find(e.placesToSearch(t, id, codecURL), map[string]string{"the secret": secret}), "\n")
+	require.Contains(t, leaks, "the secret (plain) in the status query", "the reason the status repeats")
 }
 
 // placesToSearch exports what a person or a log collector can read of a

@@ -85,7 +85,7 @@ func TestAPermanentFailureCreatingTheAppRollsBack(t *testing.T) {
 	// A retry without fixing the cause fails again and comes back here.
 	_ = e.run(t, false, filepath.Join(binDir, "starter"), "retry", "--workflow-id", id, "--gate", workflows.GateStepFailed, "--by", "e2e-operator")
 	e.waitForGate(t, id, workflows.GateStepFailed)
-	e.temporal(t, "workflow", "signal", "--workflow-id", id, "--name", workflows.OpRollback,
+	e.temporal(t, "workflow", "signal", "--workflow-id", id, "--name", workflows.OpRollback, "--codec-endpoint", e.startCodecServer(t),
 		"--input", `{"gate":"step-failed","by":"e2e-operator","reason":"no permission today"}`)
 	e.revertIdentitySource(t, id)
 

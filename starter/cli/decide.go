@@ -237,9 +237,10 @@ then within %s sign it and send the decision:
 
     ssh-keygen -Y sign -f ~/.ssh/id_ed25519 -n %s statement.txt
     temporal workflow update execute --workflow-id %s --name %s \
-      --input "$(jq -n --rawfile sig statement.txt.sig '%s')"
+      --codec-endpoint CODEC_URL --input "$(jq -n --rawfile sig statement.txt.sig '%s')"
 
-(temporal workflow signal with the same --input sends it as a signal.)
+(temporal workflow signal with the same --input sends it as a signal. CODEC_URL is where
+'starter codec-server' listens: the worker refuses a decision sent as plain JSON.)
 `, workflows.MaxSignatureAge, approval.Namespace, id, op, input)
 	return nil
 }

@@ -107,8 +107,10 @@ func (c *cli) startError(id string, err error) error {
 }
 
 // temporalStartCommand is the `temporal workflow start` command that starts
-// the same cutover. The API key is never printed: the temporal CLI reads
-// TEMPORAL_API_KEY itself.
+// the same cutover, through the codec server (CODEC_URL, where 'starter
+// codec-server' listens): the worker refuses a start sent as plain JSON.
+// The API key is never printed: the temporal CLI reads TEMPORAL_API_KEY
+// itself.
 func (c *cli) temporalStartCommand(req workflows.CutoverRequest) string {
 	input, err := json.Marshal(req)
 	if err != nil { // a struct of strings always marshals
@@ -129,6 +131,7 @@ func (c *cli) temporalStartCommand(req workflows.CutoverRequest) string {
 		"--type", workflows.CutoverWorkflowName,
 		"--workflow-id", workflows.CutoverWorkflowID(req.IdentityStoreID),
 		"--id-conflict-policy", "Fail",
+		"--codec-endpoint", "CODEC_URL",
 		"--input", ShellQuote(string(input)))
 	return strings.Join(args, " ")
 }

@@ -92,7 +92,7 @@ func TestTemporalStartCommand(t *testing.T) {
 	req := validRequest
 	req.RequestedBy = "Ann O'Neil"
 	cmd := c.temporalStartCommand(req)
-	require.True(t, strings.HasPrefix(cmd, "temporal workflow start --task-queue ssocutover --type Cutover --workflow-id cutover-d-1234567890 --id-conflict-policy Fail --input '"), cmd)
+	require.True(t, strings.HasPrefix(cmd, "temporal workflow start --task-queue ssocutover --type Cutover --workflow-id cutover-d-1234567890 --id-conflict-policy Fail --codec-endpoint CODEC_URL --input '"), cmd)
 	require.Contains(t, cmd, `"requestedBy":"Ann O'\''Neil"`, "the apostrophe is escaped for the shell")
 	require.NotContains(t, cmd, "--address", "the default address needs no flag")
 

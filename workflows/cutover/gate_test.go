@@ -241,7 +241,7 @@ func TestStatusAtTheGateSaysWhatToDo(t *testing.T) {
 	})
 	// Send exactly the signal input the instructions print.
 	at(env, 21*time.Minute, func() {
-		const marker = "--name approve --input '"
+		const marker = "--name approve --codec-endpoint CODEC_URL --input '"
 		var input string
 		for _, command := range gate.CommandsIn(queryStatus(t, env).Gate.Instructions) {
 			if _, rest, ok := strings.Cut(command, marker); ok {
@@ -275,7 +275,7 @@ func TestStatusAtTheGateSaysWhatToDo(t *testing.T) {
 		"starter recheck --workflow-id cutover-d-1234567890 --gate preflight --by NAME",
 		`starter approve --workflow-id cutover-d-1234567890 --gate preflight --by NAME --override --reason "WHY"`,
 		`starter reject --workflow-id cutover-d-1234567890 --gate preflight --by NAME --reason "WHY"`,
-		`temporal workflow signal --workflow-id cutover-d-1234567890 --name approve --input '{"gate":"preflight","by":"NAME","reason":"WHY","override":true}'`,
+		`temporal workflow signal --workflow-id cutover-d-1234567890 --name approve --codec-endpoint CODEC_URL --input '{"gate":"preflight","by":"NAME","reason":"WHY","override":true}'`,
 	} {
 		// Each command whole, in a code block, as it must be typed.
 		require.Contains(t, gate.CommandsIn(atGate.Gate.Instructions), want)

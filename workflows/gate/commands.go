@@ -9,7 +9,8 @@ import (
 )
 
 // The commands a person runs at a gate are spelled here only, so every gate
-// prints them the same way. NAME and WHY are placeholders to replace.
+// prints them the same way. NAME, WHY and CODEC_URL are placeholders to
+// replace.
 
 // StarterCommand is `starter OP --workflow-id ID ARGS...`.
 func StarterCommand(op, workflowID string, args ...string) string {
@@ -18,12 +19,14 @@ func StarterCommand(op, workflowID string, args ...string) string {
 
 // SignalCommand is the `temporal workflow signal` equivalent of a decision.
 // The input is marshalled from GateDecision so its field names cannot drift.
+// It goes through the codec server (`starter codec-server`, at CODEC_URL):
+// the worker refuses a decision sent as plain JSON.
 func SignalCommand(workflowID, op string, d workflows.GateDecision) string {
 	input, err := json.Marshal(d)
 	if err != nil { // a struct of strings and a bool always marshals
 		panic(err)
 	}
-	return fmt.Sprintf("temporal workflow signal --workflow-id %s --name %s --input '%s'", workflowID, op, input)
+	return fmt.Sprintf("temporal workflow signal --workflow-id %s --name %s --codec-endpoint CODEC_URL --input '%s'", workflowID, op, input)
 }
 
 // A command line in a gate's instructions is a line indented by four spaces

@@ -262,6 +262,9 @@ func (k *Keeper) accept(ctx workflow.Context, op string, in workflows.GateDecisi
 // approvals.go for why a validator may read it). Each error says what to
 // send instead. A signed decision comes back verified.
 func (k *Keeper) validate(now time.Time, op string, in workflows.GateDecision) (*signedDecision, error) {
+	if in.RefusedPlaintext != "" {
+		return nil, fmt.Errorf("%s refused: %s", op, in.RefusedPlaintext)
+	}
 	g := k.gate
 	switch {
 	case g == nil && k.WithoutGate != nil && k.WithoutGate.Allowed(op):

@@ -233,7 +233,8 @@ func runDemo(ctx context.Context, opts demoOptions, stdout io.Writer) error {
 	say("The sandbox serves %s: AWS at %s, Microsoft Graph at %s, SCIM at %s", source, sb.AWSURL, sb.GraphURL, sb.SCIMURL)
 
 	// 3. A worker pointed at the sandbox.
-	conn := temporalclient.Options{Address: server.Address, Namespace: temporalclient.DefaultNamespace, Codec: payloads}
+	// The worker refuses plain JSON from outside, as bin/worker does.
+	conn := temporalclient.Options{Address: server.Address, Namespace: temporalclient.DefaultNamespace, Codec: payloads.RefusingPlaintext()}
 	tc, err := conn.Dial(ctx, opts.Logger)
 	if err != nil {
 		return err
