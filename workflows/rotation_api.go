@@ -54,8 +54,8 @@ type ScimTokenRotationRequest struct {
 	// received this as plain JSON, without the keys (internal/codec): it is
 	// then refused, saying how to send it.
 	RefusedPlaintext string `json:"refusedPlaintext,omitempty" yaml:"-"`
-	IdentityStoreID string `json:"identityStoreId" yaml:"identityStoreId"`
-	Region          string `json:"region" yaml:"region"`
+	IdentityStoreID  string `json:"identityStoreId" yaml:"identityStoreId"`
+	Region           string `json:"region" yaml:"region"`
 	// App and JobID are Entra's enterprise app and its provisioning job.
 	App   model.EnterpriseApp `json:"app" yaml:"app"`
 	JobID string              `json:"jobId" yaml:"jobId"`
