@@ -411,10 +411,13 @@ type PreflightResult struct {
 // MaxRefusedShown; RefusedTotal counts them all). Both workflows' statuses
 // embed it, so its fields are theirs in JSON.
 type GateState struct {
-	Gate         *GateStatus    `json:"gate,omitempty"`
-	Decisions    []Decision     `json:"decisions"`
-	Refused      []RefusedInput `json:"refused"`
-	RefusedTotal int            `json:"refusedTotal"`
+	// ApprovalPolicy is the worker's approval policy in force (nil: none;
+	// the request's approvers, if any, apply).
+	ApprovalPolicy *ApprovalPolicy `json:"approvalPolicy,omitempty"`
+	Gate           *GateStatus     `json:"gate,omitempty"`
+	Decisions      []Decision      `json:"decisions"`
+	Refused        []RefusedInput  `json:"refused"`
+	RefusedTotal   int             `json:"refusedTotal"`
 }
 
 // CutoverStatus is the answer to the status query.
@@ -514,10 +517,6 @@ func (r CutoverRequest) ParseApprovers() ([]approval.Approver, error) {
 	switch {
 	case len(r.Approvers) > 0 && len(r.RequiredApprovals) == 0:
 		errs = append(errs, errors.New("approvers are named but requiredApprovals is empty: name the gates that need signed decisions, such as requiredApprovals: {preflight: 2, confirm-sign-in: 1}"))
-	case len(r.Approvers) == 0 && len(r.RequiredApprovals) > 0:
-		errs = append(errs, errors.New("requiredApprovals needs approvers: name the people who sign, with their SSH public keys"))
-	case len(r.Approvers) == 0 && r.SeparateRequester:
-		errs = append(errs, errors.New("separateRequester needs approvers and requiredApprovals: without them decisions are not signed, so who approves cannot be told apart"))
 	}
 
 	canApprove := len(approvers)
@@ -542,6 +541,25 @@ func (r CutoverRequest) ParseApprovers() ([]approval.Approver, error) {
 		}
 	}
 	return approvers, errors.Join(errs...)
+}
+
+// CheckApprovals applies the rules that depend on the worker's approval
+// policy p. With one in force it names the approvers, and the request may
+// only ask for more approvals: a request that names approvers is refused.
+// Without one the request's approvers are the only ones, so asking for
+// approvals or four eyes needs some.
+func (r CutoverRequest) CheckApprovals(p ApprovalPolicy) error {
+	switch {
+	case p.InForce() && len(r.Approvers) > 0:
+		return fmt.Errorf("the worker's approval policy (%s) names who may approve; a request cannot: remove approvers from the request (requiredApprovals may ask for more approvals than the policy, never fewer)", p.Digest)
+	case p.InForce():
+		return nil
+	case len(r.RequiredApprovals) > 0 && len(r.Approvers) == 0:
+		return errors.New("requiredApprovals needs approvers: name the people who sign, with their SSH public keys (or give the worker an approval policy)")
+	case r.SeparateRequester && len(r.Approvers) == 0:
+		return errors.New("separateRequester needs approvers and requiredApprovals: without them decisions are not signed, so who approves cannot be told apart")
+	}
+	return nil
 }
 
 // IsRequester reports whether a is the person who requested the cutover.

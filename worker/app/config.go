@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/platformguide/ssocutover/activities/notify"
+	"github.com/platformguide/ssocutover/activities/policy"
 	"github.com/platformguide/ssocutover/internal/awsclient"
 	"github.com/platformguide/ssocutover/internal/graphclient"
 	"github.com/platformguide/ssocutover/internal/partition"
@@ -62,6 +63,9 @@ type Config struct {
 	// static keys); nil keeps the chain.
 	AWSCredentials aws.CredentialsProvider
 	Graph          graphclient.Config
+	// ApprovalPolicy is the worker's approval policy file
+	// (activities/policy); empty: none, the requests' approvers apply.
+	ApprovalPolicy string
 	// LoginURL is where Entra publishes federation metadata; empty means
 	// the login host of the Graph URL's cloud (https://login.microsoftonline.com
 	// for the global one; LoginBaseURL says it).
@@ -99,8 +103,9 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 			StaticToken:       getenv(EnvGraphToken),
 			RequestsPerSecond: graphRPS,
 		},
-		LoginURL: getenv(EnvLoginURL),
-		Webhook:  webhook,
+		LoginURL:       getenv(EnvLoginURL),
+		ApprovalPolicy: getenv(policy.EnvPolicy),
+		Webhook:        webhook,
 	}, nil
 }
 
@@ -115,6 +120,7 @@ func (c *Config) RegisterFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.Graph.BaseURL, "graph-url", c.Graph.BaseURL, "Microsoft Graph service root without the version (empty: https://graph.microsoft.com; env "+EnvGraphURL+")")
 	fs.StringVar(&c.Graph.TenantID, "azure-tenant-id", c.Graph.TenantID, "Entra tenant of the app registration the worker signs in with (env "+EnvAzureTenantID+")")
 	fs.StringVar(&c.Graph.ClientID, "azure-client-id", c.Graph.ClientID, "client ID of that app registration; its secret comes from env "+EnvAzureClientSecret+" (env "+EnvAzureClientID+")")
+	fs.StringVar(&c.ApprovalPolicy, "approval-policy", c.ApprovalPolicy, "the approval policy file: who may sign decisions, how many each gate needs, four eyes, which operations are signed (env "+policy.EnvPolicy+"; README, Signed approvals)")
 	fs.StringVar(&c.LoginURL, "login-url", c.LoginURL, "where Entra publishes federation metadata (empty: the login host of the Graph URL's cloud, https://login.microsoftonline.com for the global one; env "+EnvLoginURL+")")
 	fs.Float64Var(&c.Graph.RequestsPerSecond, "graph-rps", c.Graph.RequestsPerSecond, "Graph calls per second (0: the default; env "+EnvGraphRequestsPerSecond+")")
 	fs.IntVar(&c.MaxConcurrentActivities, "max-concurrent-activities", c.MaxConcurrentActivities, "activities one worker runs at once (0: the SDK's default)")

@@ -20,6 +20,7 @@ import (
 	"github.com/platformguide/ssocutover/activities/entra"
 	"github.com/platformguide/ssocutover/activities/identitycenter"
 	"github.com/platformguide/ssocutover/activities/notify"
+	"github.com/platformguide/ssocutover/activities/policy"
 	"github.com/platformguide/ssocutover/activities/schedules"
 	"github.com/platformguide/ssocutover/activities/scim"
 	"github.com/platformguide/ssocutover/internal/awsclient"
@@ -41,6 +42,7 @@ type Activities struct {
 	// does not have: NewWorker sets them when they are nil.
 	Schedules *schedules.Activities
 	Checks    *checks.Activities
+	Policy    *policy.Activities
 }
 
 // NewActivities builds the SDK clients from cfg and the activities on them.
@@ -51,6 +53,12 @@ func NewActivities(ctx context.Context, cfg Config) (Activities, error) {
 		return Activities{}, fmt.Errorf("no data directory: set %s or --data-dir", store.EnvDataDir)
 	}
 	st := store.Dir{Path: store.DirIn(cfg.DataDir)}
+	// A policy that does not read stops the worker here, not at a gate.
+	if cfg.ApprovalPolicy != "" {
+		if _, err := policy.Load(cfg.ApprovalPolicy); err != nil {
+			return Activities{}, err
+		}
+	}
 
 	awsConfig, err := AWSConfig(ctx, cfg)
 	if err != nil {
@@ -78,6 +86,7 @@ func NewActivities(ctx context.Context, cfg Config) (Activities, error) {
 		SCIM:     &scim.Activities{Secrets: secrets},
 		Analysis: &analysis.Activities{Store: st},
 		Notify:   &notify.Activities{Webhook: cfg.Webhook},
+		Policy:   &policy.Activities{Path: cfg.ApprovalPolicy},
 		Checks: &checks.Activities{
 			AWS:   checks.AWSClients{STS: sts.NewFromConfig(awsConfig), IAM: iamClient, SSOAdmin: ssoAdmin, IdentityStore: identityStore},
 			Graph: graph,
@@ -134,6 +143,10 @@ func Register(r worker.Registry, acts Activities) {
 	if acts.Checks != nil {
 		r.RegisterActivity(acts.Checks)
 	}
+	if acts.Policy == nil { // no policy: the workflows read the zero one
+		acts.Policy = &policy.Activities{}
+	}
+	r.RegisterActivity(acts.Policy)
 	if acts.Schedules != nil {
 		r.RegisterActivity(acts.Schedules)
 	}

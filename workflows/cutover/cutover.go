@@ -7,14 +7,16 @@
 package cutover
 
 import (
+	"errors"
 	"fmt"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
 
 	"github.com/platformguide/ssocutover/workflows"
 	"github.com/platformguide/ssocutover/workflows/gate"
 	"github.com/platformguide/ssocutover/workflows/step"
-	"go.temporal.io/sdk/temporal"
-	"go.temporal.io/sdk/worker"
-	"go.temporal.io/sdk/workflow"
 )
 
 // Cutover moves an Identity Center instance from its built-in directory to
@@ -42,7 +44,15 @@ func Cutover(ctx workflow.Context, req workflows.CutoverRequest) (workflows.Cuto
 // the preflight gate is a rollback point: an error there, a reject or
 // rollback at a gate, or a cancellation undoes what was done (stop).
 func (c *cutover) run(ctx workflow.Context) (workflows.CutoverResult, error) {
-	if err := checkRequest(ctx, c.status.Request); err != nil {
+	// Who may approve is the worker's to say, when it has a policy: read
+	// it before anything, so its digest is in history from the start.
+	policy, _ := gate.ReadPolicy(ctx)
+	if policy.InForce() {
+		info := workflow.GetInfo(ctx).WorkflowExecution
+		c.gates.Signing = gate.NewSigning(info.ID, info.RunID, c.status.Request, policy)
+		c.status.ApprovalPolicy = &policy
+	}
+	if err := checkRequest(ctx, c.status.Request, policy); err != nil {
 		return c.stop(ctx, err)
 	}
 
@@ -98,8 +108,8 @@ func (c *cutover) stop(ctx workflow.Context, err error) (workflows.CutoverResult
 // checkRequest refuses a request the cutover cannot run, saying what to fix.
 // It also insists on the workflow ID derived from the identity store: that ID
 // is what stops a second cutover of the same instance while one runs.
-func checkRequest(ctx workflow.Context, req workflows.CutoverRequest) error {
-	if err := req.Validate(); err != nil {
+func checkRequest(ctx workflow.Context, req workflows.CutoverRequest, policy workflows.ApprovalPolicy) error {
+	if err := errors.Join(req.Validate(), req.CheckApprovals(policy)); err != nil {
 		return temporal.NewNonRetryableApplicationError(
 			fmt.Sprintf("the cutover request is invalid; fix the request file and start the cutover again:\n%v", err),
 			workflows.ErrInvalidRequest, nil)

@@ -20,6 +20,7 @@ import (
 	"github.com/platformguide/ssocutover/activities/entra"
 	"github.com/platformguide/ssocutover/activities/identitycenter"
 	"github.com/platformguide/ssocutover/activities/notify"
+	"github.com/platformguide/ssocutover/activities/policy"
 	"github.com/platformguide/ssocutover/internal/apicalls"
 	"github.com/platformguide/ssocutover/internal/model"
 	"github.com/platformguide/ssocutover/internal/preflight"
@@ -257,11 +258,34 @@ func registerActivityNames(env *testsuite.TestWorkflowEnvironment, names ...stri
 // newEnv is a test environment with the cutover registered, started under
 // the workflow ID a cutover of testIdentityStoreID must have.
 func newEnv(t *testing.T) *testsuite.TestWorkflowEnvironment {
+	return newEnvWithPolicy(t, &workerPolicy{})
+}
+
+// workerPolicy is the approval policy the test's worker reads; a test may
+// change it while the workflow runs.
+type workerPolicy struct {
+	mu     sync.Mutex
+	policy workflows.ApprovalPolicy
+}
+
+func (w *workerPolicy) set(p workflows.ApprovalPolicy) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.policy = p
+}
+
+// newEnvWithPolicy is newEnv with a worker whose approval policy is p's.
+func newEnvWithPolicy(t *testing.T, p *workerPolicy) *testsuite.TestWorkflowEnvironment {
 	t.Helper()
 	var suite testsuite.WorkflowTestSuite
 	env := suite.NewTestWorkflowEnvironment()
 	env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: testWorkflowID})
 	Register(env)
+	env.RegisterActivityWithOptions(func(context.Context, struct{}) (workflows.ApprovalPolicy, error) {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		return p.policy, nil
+	}, activity.RegisterOptions{Name: policy.LoadApprovalPolicyName})
 	// Gates are announced; tests that look at the announcements mock it.
 	env.RegisterActivityWithOptions(func(context.Context, notify.GateOpened) (notify.NotifyGateOpenedResult, error) {
 		return notify.NotifyGateOpenedResult{}, nil

@@ -58,7 +58,9 @@ func newCutover(ctx workflow.Context, req workflows.CutoverRequest) *cutover {
 		Kind:            "cutover",
 		IdentityStoreID: req.IdentityStoreID,
 		Summary:         func() string { return c.status.Step },
-		Signing:         gate.NewSigning(info.ID, info.RunID, req),
+		// The worker's policy, if any, replaces this once read (run).
+		Signing:      gate.NewSigning(info.ID, info.RunID, req, workflows.ApprovalPolicy{}),
+		FollowPolicy: true,
 		WithoutGate: &gate.Gateless{
 			// A rollback while a step runs, once the cutover has
 			// something to undo, and not twice.

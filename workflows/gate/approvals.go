@@ -30,31 +30,127 @@ const (
 	signatureClockSkew = 2 * time.Minute
 )
 
-// Signing is how a workflow checks signed decisions: the approvers its
-// request names, who requested it, and the signatures used so far.
+// Signing is how a workflow checks signed decisions: the approvers (the
+// worker's policy's when one is in force, else the request's), how many
+// each gate needs, who requested the workflow, and the signatures used so
+// far.
 type Signing struct {
 	workflowID, runID string
 	request           workflows.CutoverRequest
-	approvers         []approval.Approver
+	// policy is the worker's approval policy (zero: none in force).
+	policy    workflows.ApprovalPolicy
+	approvers []approval.Approver
 	// used are the approval.UseIDs of the signed decisions accepted so
 	// far: a signature counts once.
 	used map[string]bool
 }
 
-// NewSigning is the signing of the cutover req, run as workflowID/runID.
-func NewSigning(workflowID, runID string, req workflows.CutoverRequest) *Signing {
-	approvers, _ := req.ParseApprovers() // checkRequest refuses a request whose approvers do not parse
-	return &Signing{workflowID: workflowID, runID: runID, request: req, approvers: approvers, used: map[string]bool{}}
+// NewSigning is the signing of the cutover req, run as workflowID/runID,
+// under the worker's policy (the zero policy: none). With a policy in
+// force its approvers are the only ones, and the request can only ask for
+// more approvals (checkRequest refuses a request that names approvers).
+func NewSigning(workflowID, runID string, req workflows.CutoverRequest, policy workflows.ApprovalPolicy) *Signing {
+	s := &Signing{workflowID: workflowID, runID: runID, request: req, used: map[string]bool{}}
+	s.setPolicy(policy)
+	return s
+}
+
+// NewRotationSigning is the signing of a rotation: the worker's policy
+// alone, nil (every signature refused) when it has none.
+func NewRotationSigning(workflowID, runID string, policy workflows.ApprovalPolicy) *Signing {
+	if !policy.InForce() {
+		return nil
+	}
+	return NewSigning(workflowID, runID, workflows.CutoverRequest{}, policy)
+}
+
+func (s *Signing) setPolicy(p workflows.ApprovalPolicy) {
+	s.policy = p
+	if p.InForce() {
+		s.approvers = policyApprovers(p)
+		return
+	}
+	s.approvers, _ = s.request.ParseApprovers() // checkRequest refuses a request whose approvers do not parse
+}
+
+// policyApprovers parses a policy's approvers (the worker checked them
+// when it read the policy).
+func policyApprovers(p workflows.ApprovalPolicy) []approval.Approver {
+	var out []approval.Approver
+	for _, a := range p.Approvers {
+		if parsed, err := approval.ParseApprover(a.Name, a.PublicKey); err == nil {
+			out = append(out, parsed)
+		}
+	}
+	return out
+}
+
+// Policy is the policy in force (the zero policy: none).
+func (s *Signing) Policy() workflows.ApprovalPolicy {
+	if s == nil {
+		return workflows.ApprovalPolicy{}
+	}
+	return s.policy
+}
+
+// UsePolicy applies a policy read again at a gate when it is at least as
+// strict as the one in force (Stricter), and says what happened.
+func (s *Signing) UsePolicy(p workflows.ApprovalPolicy) (applied bool) {
+	if p.Digest == s.policy.Digest || !Stricter(s.policy, p) {
+		return false
+	}
+	s.setPolicy(p)
+	return true
+}
+
+// Stricter says whether next asks at least as much as cur: a policy where
+// there was none; every gate's count at least cur's; four eyes kept;
+// every signed operation still signed; no approver added (removing one,
+// a revocation, is stricter).
+func Stricter(cur, next workflows.ApprovalPolicy) bool {
+	if !next.InForce() {
+		return false
+	}
+	if !cur.InForce() {
+		return true
+	}
+	for gate, n := range cur.RequiredApprovals {
+		if next.RequiredApprovals[gate] < n {
+			return false
+		}
+	}
+	if cur.FourEyes && !next.FourEyes {
+		return false
+	}
+	for _, op := range cur.SignedOperations {
+		if !next.Signs(op) {
+			return false
+		}
+	}
+	old := map[string]bool{}
+	for _, a := range policyApprovers(cur) {
+		old[a.Fingerprint] = true
+	}
+	for _, a := range policyApprovers(next) {
+		if !old[a.Fingerprint] {
+			return false
+		}
+	}
+	return true
 }
 
 // ApprovalsNeeded is how many distinct approvers must approve at gate (0:
-// it takes unsigned decisions).
+// it takes unsigned decisions): the policy's, or the request's when it
+// asks for more.
 func (s *Signing) ApprovalsNeeded(gate string) int {
 	if s == nil {
 		return 0
 	}
-	return s.request.RequiredApprovals[gate]
+	return max(s.request.RequiredApprovals[gate], s.policy.RequiredApprovals[gate])
 }
+
+// fourEyes says whether the requester may not approve.
+func (s *Signing) fourEyes() bool { return s.request.SeparateRequester || s.policy.FourEyes }
 
 // signedDecision is a decision whose signature the workflow verified.
 type signedDecision struct {
@@ -81,16 +177,23 @@ func (s *Signing) check(now time.Time, op string, in workflows.GateDecision, g *
 		needed = g.ApprovalsNeeded
 	}
 	if in.Signature == "" && in.SignedAt == "" {
-		if needed > 0 {
+		switch {
+		case needed > 0 && op == workflows.OpApprove:
 			return nil, fmt.Errorf("gate %s takes only decisions signed by an approver (%s): sign with `starter %s --key FILE`, "+
-				"or sign the statement with ssh-keygen (README, Signed approvals)", in.Gate, approverNames(req), op)
+				"or sign the statement with ssh-keygen (README, Signed approvals)", in.Gate, s.approverNames(), op)
+		case s.policy.Signs(op):
+			return nil, fmt.Errorf("the worker's approval policy (%s) requires %s to be signed by an approver (%s), gate open or not: "+
+				"sign with `starter %s --key FILE` (README, Signed approvals)", s.policy.Digest, op, s.approverNames(), op)
+		case needed > 0 && !s.policy.InForce():
+			return nil, fmt.Errorf("gate %s takes only decisions signed by an approver (%s): sign with `starter %s --key FILE`, "+
+				"or sign the statement with ssh-keygen (README, Signed approvals)", in.Gate, s.approverNames(), op)
 		}
 		return nil, nil
 	}
 	if in.Signature == "" || in.SignedAt == "" {
 		return nil, errors.New(`send "signature" and "signedAt" together: signedAt is the time the signed statement names`)
 	}
-	if len(req.Approvers) == 0 {
+	if len(s.approvers) == 0 {
 		return nil, errors.New(`this cutover's request names no approvers, so no signature can be checked: send the decision without "signature" and "signedAt"`)
 	}
 	signedAt, err := approval.ParseSignedAt(in.SignedAt)
@@ -119,8 +222,8 @@ func (s *Signing) check(now time.Time, op string, in workflows.GateDecision, g *
 		return nil, fmt.Errorf("%s's signature of this statement was already used: a signature counts once; sign a new statement (with a new signedAt)", who.Name)
 	}
 	if op == workflows.OpApprove && needed > 0 {
-		if req.SeparateRequester && req.IsRequester(who) {
-			return nil, fmt.Errorf("%s requested this cutover and the request says separateRequester: another approver must approve gate %s", who.Name, in.Gate)
+		if s.fourEyes() && req.IsRequester(who) {
+			return nil, fmt.Errorf("%s requested this cutover, and four eyes are required (separateRequester or the worker's policy): another approver must approve gate %s", who.Name, in.Gate)
 		}
 		if slices.ContainsFunc(g.Approvals, func(s workflows.Signer) bool { return s.Fingerprint == who.Fingerprint }) {
 			return nil, fmt.Errorf("%s already approved gate %s (%d of %d approvals): another approver must approve",
@@ -152,11 +255,11 @@ func checkFreshness(now, signedAt time.Time, g *workflows.GateStatus) error {
 	return nil
 }
 
-// approverNames lists the request's approvers for an error message.
-func approverNames(req workflows.CutoverRequest) string {
-	names := make([]string, 0, len(req.Approvers))
-	for _, a := range req.Approvers {
-		names = append(names, strings.TrimSpace(a.Name))
+// approverNames lists the approvers for an error message.
+func (s *Signing) approverNames() string {
+	names := make([]string, 0, len(s.approvers))
+	for _, a := range s.approvers {
+		names = append(names, a.Name)
 	}
 	return strings.Join(names, ", ")
 }

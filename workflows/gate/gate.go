@@ -74,6 +74,11 @@ type Keeper struct {
 	Summary         func() string
 	// Signing checks signed decisions; nil refuses every signature.
 	Signing *Signing
+	// FollowPolicy reads the worker's approval policy again at every gate
+	// and applies a stricter one (policy.go); SigningFor makes the signing
+	// of a policy where Signing is nil.
+	FollowPolicy bool
+	SigningFor   func(workflows.ApprovalPolicy) *Signing
 	// WithoutGate, when set, takes a decision sent while no gate is open
 	// (the cutover's rollback while a step runs): allowed says whether op
 	// can be taken now, take records it once accepted.
@@ -83,6 +88,8 @@ type Keeper struct {
 	// the decision accepted there that the workflow has not picked up yet.
 	gate     *Gate
 	decision *Pending
+	// readingPolicy is set while an opening gate reads the worker's policy.
+	readingPolicy bool
 }
 
 // NewState is the gate state of a workflow that has just started: no
@@ -146,6 +153,14 @@ func (k *Keeper) Open(ctx workflow.Context, g *Gate) {
 		ApprovalsNeeded: k.Signing.ApprovalsNeeded(g.Name),
 	}
 	k.SetStep(ctx, g.Phase, fmt.Sprintf("waiting at gate %s for a person to %s", g.Name, OrList(g.Operations)))
+	if k.FollowPolicy {
+		// Decisions wait for the policy this gate follows.
+		k.readingPolicy = true
+		k.followPolicy(ctx)
+		k.readingPolicy = false
+		k.State.Gate.ApprovalsNeeded = k.Signing.ApprovalsNeeded(g.Name)
+		k.Publish(ctx)
+	}
 	k.announce(ctx, false)
 }
 
@@ -264,6 +279,9 @@ func (k *Keeper) accept(ctx workflow.Context, op string, in workflows.GateDecisi
 func (k *Keeper) validate(now time.Time, op string, in workflows.GateDecision) (*signedDecision, error) {
 	if in.RefusedPlaintext != "" {
 		return nil, fmt.Errorf("%s refused: %s", op, in.RefusedPlaintext)
+	}
+	if k.readingPolicy {
+		return nil, fmt.Errorf("%s refused: gate %s is opening (reading the worker's approval policy); send it again in a moment", op, k.gate.Name)
 	}
 	g := k.gate
 	switch {

@@ -51,6 +51,10 @@ var rotationOperations = []string{workflows.OpReject, workflows.OpApprove, workf
 
 // run is one rotation run, from the check to the deleted old token.
 func (r *rotation) run(ctx workflow.Context) (workflows.ScimTokenRotationResult, error) {
+	if policy, _ := gate.ReadPolicy(ctx); policy.InForce() {
+		r.gates.Signing = r.gates.SigningFor(policy)
+		r.status.ApprovalPolicy = &policy
+	}
 	err := r.status.Request.Validate()
 	if err != nil {
 		return workflows.ScimTokenRotationResult{}, r.fail(ctx, temporal.NewNonRetryableApplicationError(

@@ -15,6 +15,7 @@ import (
 
 	"github.com/platformguide/ssocutover/activities/entra"
 	"github.com/platformguide/ssocutover/activities/notify"
+	"github.com/platformguide/ssocutover/activities/policy"
 	"github.com/platformguide/ssocutover/activities/scim"
 	"github.com/platformguide/ssocutover/internal/model"
 	"github.com/platformguide/ssocutover/internal/secretref"
@@ -50,6 +51,8 @@ type consoleToken struct {
 type fakeTokenWorld struct {
 	mu  sync.Mutex
 	now func() time.Time
+	// policy is the worker's approval policy (zero: none).
+	policy workflows.ApprovalPolicy
 
 	tokens  []*consoleToken // in creation order
 	current string          // the secret's AWSCURRENT version
@@ -172,6 +175,11 @@ func (w *fakeTokenWorld) register(env *testsuite.TestWorkflowEnvironment) {
 	reg := func(name string, fn any) {
 		env.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name})
 	}
+	reg(policy.LoadApprovalPolicyName, func(context.Context, struct{}) (workflows.ApprovalPolicy, error) {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		return w.policy, nil
+	})
 	reg(scim.DescribeSCIMTokenName, func(_ context.Context, in scim.DescribeSCIMTokenInput) (scim.DescribeSCIMTokenResult, error) {
 		w.mu.Lock()
 		defer w.mu.Unlock()

@@ -34,9 +34,16 @@ func newRotation(ctx workflow.Context, req workflows.ScimTokenRotationRequest) *
 		Kind:            rotationKind,
 		IdentityStoreID: req.IdentityStoreID,
 		Summary:         func() string { return r.status.Due },
-		// The rotation takes no signed decisions: its gates ask a person
-		// to do console work and say so, and the workflow checks the work.
-		Signing: nil,
+		// Without a policy of the worker the rotation takes no signed
+		// decisions: its gates ask a person to do console work, and the
+		// workflow checks the work. With one, its signed operations must
+		// be signed here too (run reads it; every gate reads it again).
+		Signing:      nil,
+		FollowPolicy: true,
+		SigningFor: func(p workflows.ApprovalPolicy) *gate.Signing {
+			info := workflow.GetInfo(ctx).WorkflowExecution
+			return gate.NewRotationSigning(info.ID, info.RunID, p)
+		},
 	}
 	return r
 }

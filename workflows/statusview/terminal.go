@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -59,6 +61,7 @@ func WriteCutover(w io.Writer, v Cutover, link string, now time.Time) {
 			requested += ", ticket " + s.Request.Ticket
 		}
 		fmt.Fprintf(tw, "  Requested by\t%s\n", requested)
+		fmt.Fprintf(tw, "  Approvals\t%s\n", PolicyLine(s.ApprovalPolicy, len(s.Request.Approvers) > 0))
 	}
 	if v.Execution.Status != "" {
 		workflowLine := fmt.Sprintf("%s, started %s", v.Execution.Status, FormatTime(v.Execution.StartTime))
@@ -241,6 +244,7 @@ func WriteRotation(w io.Writer, v Rotation, link string, now time.Time) {
 	s := v.ScimTokenRotationStatus
 	fmt.Fprintf(w, "SCIM token rotation run %s\n", cmp.Or(s.WorkflowID, "(unknown)"))
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "  Approvals\t%s\n", PolicyLine(s.ApprovalPolicy, false))
 	if v.Execution.Status != "" {
 		fmt.Fprintf(tw, "  Workflow\t%s, started %s\n", v.Execution.Status, FormatTime(v.Execution.StartTime))
 	}
@@ -300,4 +304,31 @@ func writeOpenGate(w io.Writer, g *workflows.GateStatus, now time.Time) {
 	fmt.Fprintf(w, "\nWaiting for you at gate %q since %s (%s ago). What to do:\n\n", g.Name,
 		FormatTime(g.OpenedAt), roundDuration(now.Sub(g.OpenedAt)))
 	fmt.Fprintln(w, IndentLines(g.Instructions, "  "))
+}
+
+// PolicyLine says which approval rules are in force: the worker's policy
+// (its digest, where it was read, what it asks), or none, in which case
+// the request's approvers (if it names any) sign.
+func PolicyLine(p *workflows.ApprovalPolicy, requestApprovers bool) string {
+	if p == nil || !p.InForce() {
+		if requestApprovers {
+			return "no approval policy on the worker; the request's approvers sign"
+		}
+		return "no approval policy on the worker; decisions are not signed"
+	}
+	var rules []string
+	for _, gate := range slices.Sorted(maps.Keys(p.RequiredApprovals)) {
+		rules = append(rules, fmt.Sprintf("%s %d", gate, p.RequiredApprovals[gate]))
+	}
+	line := fmt.Sprintf("the worker's policy %s (%s): %s", p.Digest, p.Source, words.Count(len(p.Approvers), "approver"))
+	if len(rules) > 0 {
+		line += "; approvals: " + strings.Join(rules, ", ")
+	}
+	if p.FourEyes {
+		line += "; four eyes"
+	}
+	if len(p.SignedOperations) > 0 {
+		line += "; signed: " + strings.Join(p.SignedOperations, ", ")
+	}
+	return line
 }

@@ -251,6 +251,7 @@ func runDemo(ctx context.Context, opts demoOptions, stdout io.Writer) error {
 	}
 	defer worker.Stop()
 	say("A worker runs on task queue %s, its store in %s", temporalclient.TaskQueue, store.DirIn(dataDir))
+	say("It has no approval policy, so the gates take unsigned decisions (a real worker takes one with --approval-policy; README, Signed approvals)")
 
 	// 4. The cutover.
 	req := workflows.CutoverRequest{
