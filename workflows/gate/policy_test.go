@@ -195,8 +195,12 @@ func TestAChangedPolicyAppliesOnlyIfStricter(t *testing.T) {
 		digest string
 		needed int
 	}{
-		"stricter: two approvals":   {testPolicy("sha256:stricter", 2, nil, bob, carol), "sha256:stricter", 2},
-		"looser: no four eyes":      {func() workflows.ApprovalPolicy { p := testPolicy("sha256:looser", 1, nil, bob, carol); p.FourEyes = false; return p }(), "sha256:first", 1},
+		"stricter: two approvals": {testPolicy("sha256:stricter", 2, nil, bob, carol), "sha256:stricter", 2},
+		"looser: no four eyes": {func() workflows.ApprovalPolicy {
+			p := testPolicy("sha256:looser", 1, nil, bob, carol)
+			p.FourEyes = false
+			return p
+		}(), "sha256:first", 1},
 		"looser: an approver added": {testPolicy("sha256:added", 1, nil, bob, carol, newSigner(t, "mallory")), "sha256:first", 1},
 	} {
 		t.Run(name, func(t *testing.T) {
