@@ -261,17 +261,10 @@ func newEnv(t *testing.T) *testsuite.TestWorkflowEnvironment {
 	return newEnvWithPolicy(t, &workerPolicy{})
 }
 
-// workerPolicy is the approval policy the test's worker reads; a test may
-// change it while the workflow runs.
+// workerPolicy is the approval policy the test's worker reads.
 type workerPolicy struct {
 	mu     sync.Mutex
 	policy workflows.ApprovalPolicy
-}
-
-func (w *workerPolicy) set(p workflows.ApprovalPolicy) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.policy = p
 }
 
 // newEnvWithPolicy is newEnv with a worker whose approval policy is p's.
