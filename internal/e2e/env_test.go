@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -55,6 +56,8 @@ type env struct {
 	worker    *exec.Cmd
 	workerEnv []string
 	workerLog *bytes.Buffer
+	// serverLog is the Temporal dev server's output.
+	serverLog *syncBuffer
 	// starterOutput is everything the starter printed, for the leak test.
 	starterOutput strings.Builder
 }
@@ -71,8 +74,9 @@ func startEnvWith(t testing.TB, w *world.World, opts sandbox.Options, workerEnv 
 	require.NoError(t, err, "the Temporal CLI is built by `make test` into bin/temporal")
 	dir := t.TempDir()
 	ctx := context.Background()
+	serverLog := &syncBuffer{}
 	server, err := devserver.Start(ctx, devserver.Options{
-		CLIPath: cli, Headless: true, DBFile: filepath.Join(dir, "temporal.db"),
+		CLIPath: cli, Headless: true, DBFile: filepath.Join(dir, "temporal.db"), Log: serverLog,
 	}, zap.NewNop())
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = server.Stop() })
@@ -81,7 +85,7 @@ func startEnvWith(t testing.TB, w *world.World, opts sandbox.Options, workerEnv 
 	require.NoError(t, err)
 	t.Cleanup(sb.Close)
 
-	e := &env{world: w, server: server, sandbox: sb, dataDir: filepath.Join(dir, "data"), cli: cli, workerLog: &bytes.Buffer{}, workerEnv: workerEnv}
+	e := &env{world: w, server: server, sandbox: sb, dataDir: filepath.Join(dir, "data"), cli: cli, workerLog: &bytes.Buffer{}, workerEnv: workerEnv, serverLog: serverLog}
 	e.startWorker(t)
 	t.Cleanup(func() {
 		_ = e.worker.Process.Signal(os.Interrupt)
@@ -206,4 +210,23 @@ func (e *env) waitFor(t testing.TB, id string, timeout time.Duration, ok func(st
 		}
 		time.Sleep(300 * time.Millisecond)
 	}
+}
+
+// syncBuffer is a bytes.Buffer that a process's output goroutine and the
+// test may use at once.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

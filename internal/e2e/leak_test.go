@@ -42,6 +42,34 @@ func TestSecretsNeverLeak(t *testing.T) {
 	require.Empty(t, leakscan.Find(places, secrets))
 }
 
+// The same under injected faults (throttling and server errors on AWS and
+// Graph, which the SDKs retry), with the chat webhook on: no secret in any
+// form in history, logs, outputs or the webhook's messages.
+func TestSecretsNeverLeakUnderFaults(t *testing.T) {
+	hook := newWebhookRecorder(t)
+	e := startEnv(t, world.Sample(), sandbox.Faults{ThrottleRate: 0.1, ServerErrorRate: 0.05, Seed: 15}, "SSOCUTOVER_WEBHOOK_URL="+hook.url())
+	codecURL := e.startCodecServer(t)
+	id := e.startAndApprove(t, e.request(t))
+	e.passSPMetadataGate(t, id)
+	tokenFile := e.passSCIMGateTrying(t, id, 5)
+	e.waitForGate(t, id, workflows.GateConfirmSignIn)
+	e.starter(t, "approve", "--workflow-id", id, "--gate", workflows.GateConfirmSignIn, "--by", "e2e")
+	st := e.waitForEnd(t, id)
+	require.Equal(t, workflows.PhaseCompleted, st.Phase)
+	hook.requireGates(t, id, workflows.Gates...)
+
+	token, err := os.ReadFile(tokenFile)
+	require.NoError(t, err)
+	places := e.placesToSearch(t, id, codecURL)
+	places["the starter's output"] = e.starterOutput.String()
+	places["the webhook's messages"] = hook.all()
+	require.Empty(t, leakscan.Find(places, map[string]string{
+		"the SCIM token":           strings.TrimSpace(string(token)),
+		"the break-glass password": e.secretValue(t, st.Resources.BreakGlass.Password.ARN),
+		"the webhook URL's secret": webhookSecretPath,
+	}))
+}
+
 // A secret put into a signal on purpose is found: the search above can fail.
 func TestASecretSentInASignalIsFound(t *testing.T) {
 	e := startEnv(t, world.Sample(), sandbox.Faults{})
@@ -86,5 +114,6 @@ func (e *env) placesToSearch(t *testing.T, id, codecURL string) map[string]strin
 		"the decoded history": withPayloadsDecoded(t, e.temporal(t, "workflow", "show", "--workflow-id", id, "--output", "json", "--codec-endpoint", codecURL)),
 		"the status query":    e.temporal(t, "workflow", "query", "--workflow-id", id, "--type", workflows.QueryStatus, "--codec-endpoint", codecURL),
 		"the worker's log":    e.workerLog.String(),
+		"the server's log":    e.serverLog.String(),
 	}
 }

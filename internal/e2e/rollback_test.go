@@ -1,6 +1,8 @@
 package e2e
 
 import (
+	"context"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -126,6 +128,14 @@ func (e *env) passSPMetadataGate(t *testing.T, id string) {
 // passSCIMGate plays the person at gate scim-credentials and returns the
 // file that holds the SCIM token.
 func (e *env) passSCIMGate(t *testing.T, id string) string {
+	return e.passSCIMGateTrying(t, id, 1)
+}
+
+// passSCIMGateTrying is passSCIMGate for a person who submits again, up
+// to attempts times, when the submission is refused (under injected
+// faults Entra's credential test can meet a throttled SCIM endpoint, and
+// the gate reopens saying so).
+func (e *env) passSCIMGateTrying(t *testing.T, id string, attempts int) string {
 	e.waitForGate(t, id, workflows.GateSCIMCredentials)
 	dir := t.TempDir()
 	idp, token := filepath.Join(dir, "idp.xml"), filepath.Join(dir, "scim-token")
@@ -133,7 +143,21 @@ func (e *env) passSCIMGate(t *testing.T, id string) string {
 	e.console(t, "upload-idp-metadata", "--file", idp)
 	out := e.console(t, "enable-provisioning", "--token-file", token)
 	endpoint := regexp.MustCompile(`SCIM endpoint: (\S+)`).FindStringSubmatch(out)[1]
-	e.starter(t, "submit-scim", "--workflow-id", id, "--endpoint", endpoint, "--token-file", token, "--by", "e2e-operator")
+	args := []string{"submit-scim", "--workflow-id", id, "--endpoint", endpoint, "--token-file", token, "--by", "e2e-operator"}
+	for range attempts - 1 {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		cmd := exec.CommandContext(ctx, filepath.Join(binDir, "starter"), args...)
+		cmd.Env = e.environ()
+		out, err := cmd.CombinedOutput()
+		cancel()
+		e.starterOutput.Write(out)
+		if err == nil {
+			return token
+		}
+		require.Contains(t, string(out), "was not taken", "only a refused submission is sent again")
+		e.waitForGate(t, id, workflows.GateSCIMCredentials)
+	}
+	e.starter(t, args...)
 	return token
 }
 
