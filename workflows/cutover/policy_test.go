@@ -6,6 +6,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/platformguide/ssocutover/internal/model"
 	"github.com/platformguide/ssocutover/internal/preflight"
 	"github.com/platformguide/ssocutover/workflows"
 )
@@ -59,4 +60,44 @@ func TestUnderAPolicyARequestCannotLowerTheCount(t *testing.T) {
 	require.ErrorContains(t, unsigned.rejected, "takes only decisions signed by an approver (alice, bob)")
 	res := passedPreflight(t, env)
 	require.Equal(t, []string{"alice", "bob"}, res.Decisions[len(res.Decisions)-1].ApprovedBy)
+}
+
+// Under a policy that signs rollback, a rollback sent while provisioning is
+// verified (no gate open) is refused unsigned, as update and as signal, with
+// the reason; signed by an approver, it is taken.
+func TestUnderAPolicyAnUnsignedRollbackDuringVerificationIsRefused(t *testing.T) {
+	bob := newPerson(t, "bob")
+	p := policyOf(bob)
+	p.RequiredApprovals, p.FourEyes, p.SignedOperations = nil, false, []string{workflows.OpRollback}
+	env, f := newCutoverEnvWithPolicy(t, &workerPolicy{policy: p})
+	f.jobStatuses = []model.ProvisioningJobStatus{notRunYet}
+	var unsigned, signed *updateOutcome
+	var afterSignal workflows.CutoverStatus
+	at(env, time.Minute, func() { approvePreflight(env) })
+	at(env, 2*time.Minute, func() { submitSPMetadata(env, testSPMetadata(t)) })
+	at(env, 3*time.Minute, func() { submitSCIM(env) })
+	at(env, 6*time.Minute, func() {
+		unsigned = sendUpdate(t, env, workflows.OpRollback, workflows.GateDecision{By: "alice", Reason: "wrong tenant"})
+		env.SignalWorkflow(workflows.OpRollback, workflows.GateDecision{By: "alice", Reason: "wrong tenant"})
+	})
+	at(env, 7*time.Minute, func() {
+		afterSignal = queryStatus(t, env)
+		st := statement{WorkflowID: afterSignal.WorkflowID, RunID: afterSignal.RunID, Decision: workflows.OpRollback, SignedAt: env.Now()}
+		d := bob.sign(t, st)
+		d.Gate, d.Reason = "", "wrong tenant"
+		signed = sendUpdate(t, env, workflows.OpRollback, d)
+	})
+	at(env, 8*time.Minute, func() { confirmGate(env, workflows.GateDeleteSCIMTokens) })
+	at(env, 9*time.Minute, func() { confirmGate(env, workflows.GateRevertIdentitySource) })
+
+	env.ExecuteWorkflow(workflows.CutoverWorkflowName, testRequest())
+
+	require.ErrorContains(t, unsigned.rejected, "the worker's approval policy (sha256:cutover) requires rollback to be signed")
+	require.Nil(t, afterSignal.Gate, "no gate was open: verification ran")
+	require.Len(t, afterSignal.Refused, 1)
+	require.Contains(t, afterSignal.Refused[0].Error, "requires rollback to be signed")
+	require.True(t, signed.accepted, "%v", signed.rejected)
+	res := result(t, env)
+	require.Equal(t, workflows.PhaseRolledBack, res.Outcome)
+	require.Equal(t, workflows.TriggerRollback, res.Rollback.Trigger)
 }

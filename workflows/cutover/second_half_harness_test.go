@@ -269,7 +269,13 @@ func (f *fakeSecondHalf) install(env *testsuite.TestWorkflowEnvironment) {
 // newCutoverEnv is an environment where the whole cutover runs: a clean
 // preflight and the second half faked by the returned fake.
 func newCutoverEnv(t *testing.T) (*testsuite.TestWorkflowEnvironment, *fakeSecondHalf) {
-	env := newEnv(t)
+	return newCutoverEnvWithPolicy(t, &workerPolicy{})
+}
+
+// newCutoverEnvWithPolicy is newCutoverEnv with a worker whose approval
+// policy is p's.
+func newCutoverEnvWithPolicy(t *testing.T, p *workerPolicy) (*testsuite.TestWorkflowEnvironment, *fakeSecondHalf) {
+	env := newEnvWithPolicy(t, p)
 	for name := range secondHalfActivities {
 		registerActivityNames(env, name)
 	}
