@@ -177,6 +177,5 @@ func (s *awsServer) describeInstance(call *awsCall) (any, error) {
 	if err := st.checkInstance(call, req.InstanceARN); err != nil {
 		return nil, err
 	}
-	return awsInstanceDoc{InstanceARN: st.instanceARN, IdentityStoreID: st.identityStoreID, OwnerAccountID: st.managementAccount,
-		Name: "sandbox", Status: "ACTIVE", CreatedDate: awsCreatedEpoch}, nil
+	return st.instanceDoc(), nil
 }

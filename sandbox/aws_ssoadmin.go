@@ -51,6 +51,13 @@ type awsAssignmentDoc struct {
 	PrincipalType    string `json:"PrincipalType"`
 }
 
+// instanceDoc is the world's instance as ListInstances and
+// DescribeInstance show it; the caller holds st.mu.
+func (st *awsState) instanceDoc() awsInstanceDoc {
+	return awsInstanceDoc{InstanceARN: st.instanceARN, IdentityStoreID: st.identityStoreID, OwnerAccountID: st.managementAccount,
+		Name: "sandbox", Status: "ACTIVE", CreatedDate: awsCreatedEpoch}
+}
+
 func (a awsAssignment) doc() awsAssignmentDoc {
 	return awsAssignmentDoc{AccountID: a.AccountID, PermissionSetARN: a.PermissionSetARN, PrincipalID: a.PrincipalID, PrincipalType: a.PrincipalType}
 }
@@ -69,8 +76,8 @@ func (s *awsServer) listInstances(call *awsCall) (any, error) {
 	if call.region == st.region {
 		arns = []string{st.instanceARN}
 	}
-	instances, next, err := awsPageDocs(arns, awsStringKey, req.awsPageRequest, "ListInstances", func(arn string) awsInstanceDoc {
-		return awsInstanceDoc{InstanceARN: arn, IdentityStoreID: st.identityStoreID, OwnerAccountID: st.managementAccount, Name: "sandbox", Status: "ACTIVE", CreatedDate: awsCreatedEpoch}
+	instances, next, err := awsPageDocs(arns, awsStringKey, req.awsPageRequest, "ListInstances", func(string) awsInstanceDoc {
+		return st.instanceDoc()
 	})
 	if err != nil {
 		return nil, err

@@ -7,7 +7,6 @@ package entra_test
 // Secrets Manager, read through the real aws-sdk-go-v2 client.
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -34,6 +33,7 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/platformguide/ssocutover/activities/entra"
+	"github.com/platformguide/ssocutover/internal/activitytest"
 	"github.com/platformguide/ssocutover/internal/graphclient"
 	"github.com/platformguide/ssocutover/internal/model"
 	"github.com/platformguide/ssocutover/internal/samlmeta/samlmetatest"
@@ -90,7 +90,7 @@ type provFixture struct {
 	scim     sandbox.SCIMCredentials
 	tokenRef secretref.Ref
 	secrets  *secretsmanager.Client
-	logs     *syncBuffer
+	logs     *activitytest.SyncBuffer
 }
 
 func newProvFixture(t *testing.T) *provFixture {
@@ -107,7 +107,7 @@ func newProvFixture(t *testing.T) *provFixture {
 	graph, err := graphclient.New(graphclient.Config{BaseURL: proxy.URL, StaticToken: "sandbox-token", RequestsPerSecond: -1})
 	require.NoError(t, err)
 
-	f := &provFixture{sb: sb, proxy: proxy, world: w, logs: &syncBuffer{}}
+	f := &provFixture{sb: sb, proxy: proxy, world: w, logs: &activitytest.SyncBuffer{}}
 	f.app = instantiateApp(t, graph)
 	for _, name := range []string{"aws-small", "aws-large"} {
 		f.groupIDs = append(f.groupIDs, provGroupID(w, name))
@@ -426,25 +426,6 @@ func (p *answerLosingProxy) takeLoss(r *http.Request) bool {
 		}
 	}
 	return false
-}
-
-// syncBuffer is a log sink the activities may write from several
-// goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 func uuidOf(t *testing.T, s string) *uuid.UUID {

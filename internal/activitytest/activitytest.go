@@ -1,5 +1,5 @@
-// Package activitytest holds the assertions the activities' tests share:
-// whether an activity's error is one Temporal retries.
+// Package activitytest holds what the tests share: whether an activity's
+// error is one Temporal retries, and a buffer safe for concurrent output.
 package activitytest
 
 import (

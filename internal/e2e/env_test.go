@@ -9,13 +9,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 	"go.uber.org/zap"
 
+	"github.com/platformguide/ssocutover/internal/activitytest"
 	"github.com/platformguide/ssocutover/sandbox"
 	"github.com/platformguide/ssocutover/sandbox/devserver"
 	"github.com/platformguide/ssocutover/sandbox/sandboxworker"
@@ -57,7 +57,7 @@ type env struct {
 	workerEnv []string
 	workerLog *bytes.Buffer
 	// serverLog is the Temporal dev server's output.
-	serverLog *syncBuffer
+	serverLog *activitytest.SyncBuffer
 	// starterOutput is everything the starter printed, for the leak test.
 	starterOutput strings.Builder
 }
@@ -74,7 +74,7 @@ func startEnvWith(t testing.TB, w *world.World, opts sandbox.Options, workerEnv 
 	require.NoError(t, err, "the Temporal CLI is built by `make test` into bin/temporal")
 	dir := t.TempDir()
 	ctx := context.Background()
-	serverLog := &syncBuffer{}
+	serverLog := &activitytest.SyncBuffer{}
 	server, err := devserver.Start(ctx, devserver.Options{
 		CLIPath: cli, Headless: true, DBFile: filepath.Join(dir, "temporal.db"), Log: serverLog,
 	}, zap.NewNop())
@@ -210,23 +210,4 @@ func (e *env) waitFor(t testing.TB, id string, timeout time.Duration, ok func(st
 		}
 		time.Sleep(300 * time.Millisecond)
 	}
-}
-
-// syncBuffer is a bytes.Buffer that a process's output goroutine and the
-// test may use at once.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -9,12 +9,12 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/platformguide/ssocutover/internal/activitytest"
 	"github.com/platformguide/ssocutover/internal/preflight"
 	"github.com/platformguide/ssocutover/sandbox/world"
 	"github.com/platformguide/ssocutover/starter/cli"
@@ -31,7 +31,7 @@ func TestDemoExitPrintsTheReportAsJSON(t *testing.T) {
 	defer cancel()
 	dataDir := t.TempDir()
 	port := freePort(t)
-	var stdout, progress syncBuffer
+	var stdout, progress activitytest.SyncBuffer
 
 	err := runDemo(ctx, demoOptions{
 		Port: port, UIPort: freePort(t), DataDir: dataDir, Until: workflows.GatePreflight,
@@ -63,7 +63,7 @@ func TestDemoExitPrintsTheReportAsJSON(t *testing.T) {
 func TestDemoRunsAWholeCutover(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	var stdout, progress syncBuffer
+	var stdout, progress activitytest.SyncBuffer
 
 	err := runDemo(ctx, demoOptions{
 		Port: freePort(t), UIPort: freePort(t), DataDir: t.TempDir(),
@@ -99,7 +99,7 @@ func TestDemoKeepsRunningForDecisions(t *testing.T) {
 	defer cancel()
 	dataDir := t.TempDir()
 	port := freePort(t)
-	var stdout, progress syncBuffer
+	var stdout, progress activitytest.SyncBuffer
 
 	demoCtx, stopDemo := context.WithCancel(ctx)
 	demoDone := make(chan error, 1)
@@ -212,30 +212,6 @@ func portFree(port string, t *testing.T) bool {
 	}
 	ln.Close()
 	return true
-}
-
-// syncBuffer is a bytes.Buffer safe for the demo's goroutine and the test.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-func (b *syncBuffer) Bytes() []byte {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return bytes.Clone(b.buf.Bytes())
 }
 
 func TestDemoRefusesAnUnknownGate(t *testing.T) {

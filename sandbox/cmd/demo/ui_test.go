@@ -29,6 +29,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
 
+	"github.com/platformguide/ssocutover/internal/activitytest"
 	"github.com/platformguide/ssocutover/sandbox/devserver"
 	"github.com/platformguide/ssocutover/sandbox/world"
 	"github.com/platformguide/ssocutover/starter/cli"
@@ -129,7 +130,7 @@ func demoAtGate(t *testing.T, gate string) demoPage {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	t.Cleanup(cancel)
 	port, uiPort, dataDir := freePort(t), freePort(t), t.TempDir()
-	var stdout, progress syncBuffer
+	var stdout, progress activitytest.SyncBuffer
 	done := make(chan error, 1)
 	go func() {
 		done <- runDemo(ctx, demoOptions{Port: port, UIPort: uiPort, DataDir: dataDir, Until: gate, RequestedBy: "tester", Progress: &progress}, &stdout)
