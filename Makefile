@@ -12,7 +12,7 @@ TEST_FLAGS ?= -count=1 -timeout 30m
 
 export SSOCUTOVER_TEMPORAL_CLI := $(TEMPORAL)
 
-.PHONY: all build demo test test-short test-ui lint bench dev-server worker tools clean-data
+.PHONY: all build demo test test-race test-short test-ui lint bench dev-server worker tools clean-data
 
 all: build
 
@@ -34,10 +34,21 @@ DEMO_FLAGS ?=
 demo: $(TEMPORAL) build
 	$(BIN)/demo --temporal-cli $(TEMPORAL) $(DEMO_FLAGS)
 
-## test: vet, then every test, the end-to-end tests against a real dev server included.
+## test: vet, then every test, the end-to-end tests against a real dev server included, then
+## the race detector over the packages where it is affordable (those that do not build the Graph
+## SDK, whose race build takes minutes and gigabytes).
+RACE_PACKAGES := ./workflows ./workflows/gate ./workflows/statusview \
+	./internal/apicalls ./internal/approval ./internal/attrmap ./internal/awsclient ./internal/codec \
+	./internal/leakscan ./internal/logging ./internal/partition ./internal/preflight ./internal/progress \
+	./internal/readiness ./internal/samlmeta ./internal/secretstore ./internal/store ./internal/temporalclient
 test: $(TEMPORAL)
 	$(GO) vet ./...
 	$(GO) test $(TEST_FLAGS) ./...
+	$(GO) test -race $(TEST_FLAGS) $(RACE_PACKAGES)
+
+## test-race: every test under the race detector (slow: it builds the Graph SDK for it).
+test-race: $(TEMPORAL)
+	$(GO) test -race $(TEST_FLAGS) -timeout 60m ./...
 
 ## test-ui: the Temporal UI in headless Chromium at each gate of the demo (decrypted input, the
 ## open gate in Current Details, every command in a code element and parsing). Installs Debian's
