@@ -88,8 +88,6 @@ type Keeper struct {
 	// the decision accepted there that the workflow has not picked up yet.
 	gate     *Gate
 	decision *Pending
-	// readingPolicy is set while an opening gate reads the worker's policy.
-	readingPolicy bool
 }
 
 // NewState is the gate state of a workflow that has just started: no
@@ -154,12 +152,17 @@ func (k *Keeper) Open(ctx workflow.Context, g *Gate) {
 	}
 	k.SetStep(ctx, g.Phase, fmt.Sprintf("waiting at gate %s for a person to %s", g.Name, OrList(g.Operations)))
 	if k.FollowPolicy {
-		// Decisions wait for the policy this gate follows.
-		k.readingPolicy = true
-		k.followPolicy(ctx)
-		k.readingPolicy = false
-		k.State.Gate.ApprovalsNeeded = k.Signing.ApprovalsNeeded(g.Name)
-		k.Publish(ctx)
+		// The gate reads the worker's policy again beside its wait: the
+		// opening is not held up, and a stricter policy applies as soon
+		// as it is read (a decision taken before was valid under the
+		// policy then in force, which a stricter one only narrows).
+		workflow.Go(ctx, func(ctx workflow.Context) {
+			k.followPolicy(ctx)
+			if k.gate == g && k.State.Gate != nil {
+				k.State.Gate.ApprovalsNeeded = k.Signing.ApprovalsNeeded(g.Name)
+				k.Publish(ctx)
+			}
+		})
 	}
 	k.announce(ctx, false)
 }
@@ -279,9 +282,6 @@ func (k *Keeper) accept(ctx workflow.Context, op string, in workflows.GateDecisi
 func (k *Keeper) validate(now time.Time, op string, in workflows.GateDecision) (*signedDecision, error) {
 	if in.RefusedPlaintext != "" {
 		return nil, fmt.Errorf("%s refused: %s", op, in.RefusedPlaintext)
-	}
-	if k.readingPolicy {
-		return nil, fmt.Errorf("%s refused: gate %s is opening (reading the worker's approval policy); send it again in a moment", op, k.gate.Name)
 	}
 	g := k.gate
 	switch {
