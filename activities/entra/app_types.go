@@ -168,4 +168,8 @@ const (
 	// ErrSCIMCredentialsRejected: Entra's validateCredentials refused the
 	// SCIM endpoint or token; the person must submit others.
 	ErrSCIMCredentialsRejected = "SCIMCredentialsRejected"
+	// ErrSCIMEndpointUnavailable: Entra's credential test met the SCIM
+	// endpoint's rate limit or a server error; retried, never shown as a
+	// refusal.
+	ErrSCIMEndpointUnavailable = "SCIMEndpointUnavailable"
 )

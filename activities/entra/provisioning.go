@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -278,10 +279,28 @@ func (a *Activities) testCredentials(ctx context.Context, app model.EnterpriseAp
 		return nil
 	}
 	if statusOf(err) == 400 {
-		return temporal.NewNonRetryableApplicationError(refused(graphErrorCode(err)), ErrSCIMCredentialsRejected, err)
+		code, message := graphErrorCode(err)
+		if endpointUnavailable(message) {
+			// The test met AWS's SCIM rate limit or a server error, not a
+			// bad token: the activity tries again (saving and testing is
+			// idempotent).
+			return temporal.NewApplicationError(fmt.Sprintf("Entra's credential test met a SCIM endpoint that was throttling or failing (%s); trying again", code), ErrSCIMEndpointUnavailable)
+		}
+		return temporal.NewNonRetryableApplicationError(refused(code, message), ErrSCIMCredentialsRejected, err)
 	}
 	return provisioningCallError(step, app, jobID, err)
 }
+
+// endpointUnavailable says whether Entra's answer to a credential test
+// quotes a 429 or a 5xx of the SCIM endpoint (Entra puts the response it
+// received in the message): a state of the endpoint, which passes, not a
+// refusal of the credentials. Graph documents no code for it, so the
+// message is read.
+func endpointUnavailable(message string) bool {
+	return unavailableStatus.MatchString(message)
+}
+
+var unavailableStatus = regexp.MustCompile(`(?i)(\b(429|50[0-4])\s+(too many requests|internal server error|bad gateway|service unavailable|gateway time-?out))|too many requests|service unavailable`)
 
 // withoutSecret makes sure an error does not carry the secret: should a
 // message ever echo it, the error is replaced by one that says the same

@@ -28,3 +28,23 @@ func TestWithoutSecretRewritesAnErrorThatCarriesTheSecret(t *testing.T) {
 	require.Same(t, clean, withoutSecret(clean, secretstore.NewValue(token)))
 	require.NoError(t, withoutSecret(nil, secretstore.NewValue(token)))
 }
+
+// A credential test that met the endpoint's 429 or 5xx is not a refused
+// token: the message Entra writes quotes the response it got.
+func TestAnUnavailableEndpointInACredentialTestIsNoRefusal(t *testing.T) {
+	for _, m := range []string{
+		"While attempting to validate our authorization to access your application, we received this unexpected response: GET /Users: 429 Too Many Requests: Rate exceeded.",
+		"we received this unexpected response: GET /Users: 500 Internal Server Error",
+		"GET /Users: 503 Service Unavailable",
+		"The remote server returned: Too Many Requests",
+	} {
+		require.True(t, endpointUnavailable(m), m)
+	}
+	for _, m := range []string{
+		"we received this unexpected response: GET /Users: 401 Unauthorized",
+		"the token 4290 is not valid",
+		"GET /Users: 404 Not Found",
+	} {
+		require.False(t, endpointUnavailable(m), m)
+	}
+}
