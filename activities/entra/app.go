@@ -72,9 +72,13 @@ func (a *Activities) appVisibilityWait() time.Duration {
 	return DefaultAppVisibilityWait
 }
 
-// appHeartbeat is EnsureEnterpriseApp's heartbeat detail: the app once the
-// attempt knows it, so that a retry resumes with it.
-type appHeartbeat struct {
+// AppAttempt is what an attempt of EnsureEnterpriseApp knows of the app:
+// its heartbeat detail (the app once the attempt knows it, so that a retry
+// resumes with it), and the details of the error with which it gives up on
+// an app it knows. The workflow reads it from a failed step, so a
+// rollback deletes an app that an attempt created even though the step
+// never returned it.
+type AppAttempt struct {
 	App model.EnterpriseApp `json:"app"`
 	// Created says an attempt instantiated App (rather than found it).
 	Created bool `json:"created"`
@@ -137,7 +141,7 @@ func (e *appEnsurer) ensure(ctx context.Context) (model.EnterpriseApp, bool, err
 		return model.EnterpriseApp{}, false, err
 	}
 	if found != nil {
-		hb := appHeartbeat{App: *found}
+		hb := AppAttempt{App: *found}
 		heartbeat(ctx, hb)
 		if err := e.waitReadable(ctx, hb, false); err != nil {
 			return model.EnterpriseApp{}, false, err
@@ -150,7 +154,7 @@ func (e *appEnsurer) ensure(ctx context.Context) (model.EnterpriseApp, bool, err
 		return model.EnterpriseApp{}, false, err
 	}
 	// From here on a retry knows the app: never instantiate twice.
-	created := appHeartbeat{App: app, Created: true}
+	created := AppAttempt{App: app, Created: true}
 	heartbeat(ctx, created)
 	if err := e.waitReadable(ctx, created, false); err != nil {
 		return model.EnterpriseApp{}, false, err
@@ -160,17 +164,17 @@ func (e *appEnsurer) ensure(ctx context.Context) (model.EnterpriseApp, bool, err
 
 // fromEarlierAttempt returns the app an earlier attempt of this activity
 // instantiated or found, from that attempt's last heartbeat.
-func (e *appEnsurer) fromEarlierAttempt(ctx context.Context) (appHeartbeat, bool) {
+func (e *appEnsurer) fromEarlierAttempt(ctx context.Context) (AppAttempt, bool) {
 	if !retrying(ctx) || !activity.HasHeartbeatDetails(ctx) {
-		return appHeartbeat{}, false
+		return AppAttempt{}, false
 	}
-	var hb appHeartbeat
+	var hb AppAttempt
 	if err := activity.GetHeartbeatDetails(ctx, &hb); err != nil {
-		return appHeartbeat{}, false
+		return AppAttempt{}, false
 	}
 	app := hb.App
 	if app.ServicePrincipalID == "" || app.ApplicationObjectID == "" || app.AppID == "" || !strings.EqualFold(app.DisplayName, e.name) {
-		return appHeartbeat{}, false
+		return AppAttempt{}, false
 	}
 	return hb, true
 }
@@ -257,7 +261,7 @@ func (e *appEnsurer) servicePrincipalOf(ctx context.Context, appID string) (stri
 func (e *appEnsurer) waitForServicePrincipal(ctx context.Context, app model.EnterpriseApp) (string, error) {
 	var spID string
 	err := poll(ctx, e.wait, func() (bool, error) {
-		heartbeat(ctx, appHeartbeat{})
+		heartbeat(ctx, AppAttempt{})
 		var err error
 		spID, err = e.servicePrincipalOf(ctx, app.AppID)
 		return spID != "", err
@@ -275,7 +279,7 @@ func (e *appEnsurer) waitForServicePrincipal(ctx context.Context, app model.Ente
 func (e *appEnsurer) findWithin(ctx context.Context, wait time.Duration) (*model.EnterpriseApp, error) {
 	var found *model.EnterpriseApp
 	err := poll(ctx, wait, func() (bool, error) {
-		heartbeat(ctx, appHeartbeat{})
+		heartbeat(ctx, AppAttempt{})
 		var err error
 		found, err = e.find(ctx)
 		return found != nil, err
@@ -327,7 +331,7 @@ func (e *appEnsurer) instantiate(ctx context.Context) (model.EnterpriseApp, erro
 // waitReadable waits until GET answers for both the application and the
 // service principal. known says the IDs come from an earlier attempt: if
 // they never become readable, the app was probably deleted meanwhile.
-func (e *appEnsurer) waitReadable(ctx context.Context, hb appHeartbeat, known bool) error {
+func (e *appEnsurer) waitReadable(ctx context.Context, hb AppAttempt, known bool) error {
 	app := hb.App
 	err := poll(ctx, e.wait, func() (bool, error) {
 		heartbeat(ctx, hb)
@@ -347,10 +351,12 @@ func (e *appEnsurer) waitReadable(ctx context.Context, hb appHeartbeat, known bo
 		return err
 	}
 	if known {
+		// The app's IDs go with the error: a rollback deletes it if it
+		// shows up after all.
 		return temporal.NewNonRetryableApplicationError(fmt.Sprintf(
 			"the enterprise application %q (object ID %s, service principal %s), created by an earlier attempt, is still not readable after %s: it was probably deleted. "+
 				"If Entra > Enterprise applications does not list it, retry this step to create it again; if it does, retry this step to wait longer",
-			app.DisplayName, app.ApplicationObjectID, app.ServicePrincipalID, e.wait), ErrAppNotFound, nil)
+			app.DisplayName, app.ApplicationObjectID, app.ServicePrincipalID, e.wait), ErrAppNotFound, nil, hb)
 	}
 	// Retryable: the retry resumes with these IDs (from the heartbeat)
 	// and waits again, without creating another app.

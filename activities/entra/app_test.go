@@ -11,6 +11,7 @@ import (
 	"github.com/microsoftgraph/msgraph-sdk-go/applicationtemplates"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
 
 	"github.com/platformguide/ssocutover/activities/entra"
 	"github.com/platformguide/ssocutover/internal/apicalls"
@@ -181,4 +182,30 @@ func TestEnsureEnterpriseAppRefusesAnApplicationWithoutServicePrincipal(t *testi
 	err := execute(t, f.acts, entra.EnsureEnterpriseAppName, ensureInput(), &res)
 	requireAppError(t, err, entra.ErrAppConflict, app.ApplicationObjectID, "has no enterprise application", "Delete the application")
 	require.Len(t, f.sb.EnterpriseApps(), 1, "nothing created")
+}
+
+// An app that never becomes readable: the retry that knew it gives up, and
+// its error names the app, so that the workflow can delete it on rollback.
+func TestEnsureEnterpriseAppThatGivesUpNamesTheAppItCreated(t *testing.T) {
+	f := newAppFixture(t, nil, time.Hour, 300*time.Millisecond)
+	suite := &testsuite.WorkflowTestSuite{}
+	suite.SetLogger(quietLogger())
+	env := suite.NewTestWorkflowEnvironment()
+	env.RegisterWorkflow(retryWorkflow)
+	env.RegisterActivity(f.acts)
+	env.ExecuteWorkflow(retryWorkflow, entra.EnsureEnterpriseAppName, ensureInput())
+	err := env.GetWorkflowError()
+	require.Error(t, err)
+
+	var appErr *temporal.ApplicationError
+	require.True(t, errors.As(err, &appErr), "%v", err)
+	require.Equal(t, entra.ErrAppNotFound, appErr.Type())
+	require.True(t, appErr.NonRetryable())
+	var attempt entra.AppAttempt
+	require.NoError(t, appErr.Details(&attempt))
+	require.True(t, attempt.Created)
+	apps := f.sb.EnterpriseApps()
+	require.Len(t, apps, 1, "one app, made by the first attempt")
+	require.Equal(t, apps[0].AppID, attempt.App.AppID)
+	require.Equal(t, 1, f.proxy.count(instantiatePath))
 }

@@ -1,15 +1,37 @@
 package cutover
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/platformguide/ssocutover/activities/entra"
+	"github.com/platformguide/ssocutover/internal/model"
 	"github.com/platformguide/ssocutover/workflows"
 	"github.com/platformguide/ssocutover/workflows/step"
 )
+
+// appFromFailureChange versions learning the app from a failed attempt.
+const appFromFailureChange = "app-from-failed-attempt"
+
+// appFromFailure is the app an EnsureEnterpriseApp failure names: in the
+// details of the error it gave up with, or in the last heartbeat of an
+// attempt that timed out.
+func appFromFailure(err error) (model.EnterpriseApp, bool) {
+	var attempt entra.AppAttempt
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr) && appErr.HasDetails() && appErr.Details(&attempt) == nil && attempt.App.AppID != "" {
+		return attempt.App, true
+	}
+	var timeout *temporal.TimeoutError
+	if errors.As(err, &timeout) && timeout.HasLastHeartbeatDetails() && timeout.LastHeartbeatDetails(&attempt) == nil && attempt.App.AppID != "" {
+		return attempt.App, true
+	}
+	return model.EnterpriseApp{}, false
+}
 
 // setUpEnterpriseApp carries out runbook steps 5 to 7 in Entra: the
 // enterprise app from the gallery, set up for SAML with the AWS service
@@ -21,17 +43,37 @@ func (c *cutover) setUpEnterpriseApp(ctx workflow.Context) error {
 	res := c.resources()
 
 	name := workflows.EnterpriseAppName(req.IdentityStoreID)
+	deleteApp := func(app model.EnterpriseApp) compensation {
+		return compensation{
+			undoes: fmt.Sprintf("the enterprise app %q (deleted with its SAML setup and certificate)", name),
+			undo:   undoWith(c, entraID.DeleteEnterpriseApp, entra.DeleteEnterpriseAppInput{App: app}),
+		}
+	}
+	// An attempt that created the app and then failed (the app never
+	// became readable, the retries ran out of time) names it in its error
+	// or its last heartbeat: the undo is recorded then, so a rollback from
+	// gate step-failed deletes the app the step never returned.
+	var learned *model.EnterpriseApp
+	if workflow.GetVersion(ctx, appFromFailureChange, workflow.DefaultVersion, 1) == 1 {
+		c.onStepFailure = func(ctx workflow.Context, err error) {
+			if app, ok := appFromFailure(err); ok && (learned == nil || learned.AppID != app.AppID) {
+				learned = &app
+				res.App = &app
+				c.compensate(ctx, deleteApp(app))
+			}
+		}
+	}
 	app, err := runStep(c, ctx, step.Options(ctx, "Enterprise app "+name, 10*time.Minute, time.Minute),
 		workflows.PhaseEnterpriseApp, fmt.Sprintf("creating the enterprise app %q from the Entra gallery and waiting until it is readable", name),
 		entraID.EnsureEnterpriseApp, entra.EnsureEnterpriseAppInput{DisplayName: name, TemplateID: entra.AWSIdentityCenterTemplateID})
+	c.onStepFailure = nil
 	if err != nil {
 		return err
 	}
 	res.App = &app.App
-	c.compensate(ctx, compensation{
-		undoes: fmt.Sprintf("the enterprise app %q (deleted with its SAML setup and certificate)", name),
-		undo:   undoWith(c, entraID.DeleteEnterpriseApp, entra.DeleteEnterpriseAppInput{App: app.App}),
-	})
+	if learned == nil || learned.AppID != app.App.AppID {
+		c.compensate(ctx, deleteApp(app.App))
+	}
 
 	saml, err := runStep(c, ctx, step.Options(ctx, "SAML single sign-on of "+name, 5*time.Minute, 0),
 		workflows.PhaseEnterpriseApp, fmt.Sprintf("setting up SAML single sign-on of %q for %s", name, res.ServiceProvider.EntityID),

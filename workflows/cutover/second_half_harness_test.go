@@ -90,6 +90,8 @@ type fakeSecondHalf struct {
 	samlErrs []error
 	// deleteAppErrs fail DeleteEnterpriseApp's first calls.
 	deleteAppErrs []error
+	// deletedApps are the apps DeleteEnterpriseApp was asked to delete.
+	deletedApps []model.EnterpriseApp
 	scimErrs      []error
 	configureErrs []error
 	jobStatuses   []model.ProvisioningJobStatus
@@ -252,6 +254,7 @@ func (f *fakeSecondHalf) install(env *testsuite.TestWorkflowEnvironment) {
 			f.mu.Lock()
 			defer f.mu.Unlock()
 			n := f.called(entra.DeleteEnterpriseAppName)
+			f.deletedApps = append(f.deletedApps, in.App)
 			if n <= len(f.deleteAppErrs) && f.deleteAppErrs[n-1] != nil {
 				return entra.DeleteEnterpriseAppResult{}, f.deleteAppErrs[n-1]
 			}

@@ -576,3 +576,26 @@ func TestAnIdentifierURIThePolicyBlocksAsksForTheExemption(t *testing.T) {
 	require.Contains(t, failed.Gate.Instructions, "starter retry")
 	require.Equal(t, 2, f.count(entra.ConfigureSAMLName), "the retry ran the step again")
 }
+
+// An attempt that created the app and then gave up on it (it never became
+// readable) names the app in its error: a rollback from gate step-failed
+// deletes it, though the step never returned it.
+func TestAnAppAFailedAttemptCreatedIsDeletedByTheRollback(t *testing.T) {
+	env, f := newCutoverEnv(t)
+	left := model.EnterpriseApp{DisplayName: "AWS IAM Identity Center (d-1234567890)", AppID: "00000000-0000-0000-0000-0000000000aa",
+		ApplicationObjectID: "00000000-0000-0000-0000-0000000000bb", ServicePrincipalID: "00000000-0000-0000-0000-0000000000cc"}
+	f.appErr = temporal.NewNonRetryableApplicationError("the enterprise application is still not readable: it was probably deleted",
+		entra.ErrAppNotFound, nil, entra.AppAttempt{App: left, Created: true})
+	at(env, time.Minute, func() { approvePreflight(env) })
+	at(env, 2*time.Minute, func() { submitSPMetadata(env, testSPMetadata(t)) })
+	at(env, 3*time.Minute, func() {
+		env.SignalWorkflow(workflows.OpRollback, workflows.GateDecision{Gate: workflows.GateStepFailed, By: "alice", Reason: "Entra is slow today"})
+	})
+	at(env, 4*time.Minute, func() { confirmGate(env, workflows.GateRevertIdentitySource) })
+	env.ExecuteWorkflow(workflows.CutoverWorkflowName, testRequest())
+
+	res := result(t, env)
+	require.Equal(t, workflows.PhaseRolledBack, res.Outcome)
+	require.Equal(t, 1, f.count(entra.DeleteEnterpriseAppName), "the app the failed attempt created is deleted")
+	require.Equal(t, left, f.deletedApps[0])
+}

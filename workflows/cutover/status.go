@@ -36,6 +36,9 @@ type cutover struct {
 	// retrying is the retry asked for at gate step-failed; its update
 	// answers when the step succeeds (or fails again and reopens the gate).
 	retrying *gate.Pending
+	// onStepFailure, when set, learns from a step's failure before the
+	// person decides at gate step-failed (what an attempt created).
+	onStepFailure func(ctx workflow.Context, err error)
 	// scimTokensCompensated is set once the SCIM tokens' removal is recorded.
 	scimTokensCompensated bool
 }

@@ -34,6 +34,9 @@ func runStep[I, O any](c *cutover, ctx, actx workflow.Context, phase, doing stri
 		if err == nil || temporal.IsCanceledError(err) || isRollback(err) || step.HasErrorType(err, handled...) {
 			return out, err
 		}
+		if c.onStepFailure != nil {
+			c.onStepFailure(ctx, err)
+		}
 		decision, gateErr := c.waitAtGate(ctx, c.stepFailedGate(doing, err))
 		if gateErr != nil {
 			return out, gateErr
