@@ -91,7 +91,7 @@ type fakeSecondHalf struct {
 	// deleteAppErrs fail DeleteEnterpriseApp's first calls.
 	deleteAppErrs []error
 	// deletedApps are the apps DeleteEnterpriseApp was asked to delete.
-	deletedApps []model.EnterpriseApp
+	deletedApps   []model.EnterpriseApp
 	scimErrs      []error
 	configureErrs []error
 	jobStatuses   []model.ProvisioningJobStatus
