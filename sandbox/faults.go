@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -16,8 +17,37 @@ type Faults struct {
 	ThrottleRate    float64       `json:"throttleRate"`
 	RetryAfter      time.Duration `json:"retryAfter"`
 	ServerErrorRate float64       `json:"serverErrorRate"`
-	Seed            int64         `json:"seed"`
+	// AppliedThenLostRate is the share of requests the sandbox carries out
+	// and then answers with a server error instead of their answer, as a
+	// cloud whose answer is lost on the way: the retry meets what the
+	// first attempt did.
+	AppliedThenLostRate float64 `json:"appliedThenLostRate"`
+	Seed                int64   `json:"seed"`
 }
+
+// FaultCounts are the faults a sandbox injected so far.
+type FaultCounts struct {
+	Requests        int64 `json:"requests"`
+	Throttled       int64 `json:"throttled"`
+	ServerErrors    int64 `json:"serverErrors"`
+	AppliedThenLost int64 `json:"appliedThenLost"`
+}
+
+// faultStats counts what withFaults did, across the three listeners.
+type faultStats struct {
+	requests, throttled, serverErrors, appliedThenLost atomic.Int64
+}
+
+func (s *faultStats) counts() FaultCounts {
+	return FaultCounts{Requests: s.requests.Load(), Throttled: s.throttled.Load(), ServerErrors: s.serverErrors.Load(), AppliedThenLost: s.appliedThenLost.Load()}
+}
+
+// lostAnswer holds a handler's answer that will not be delivered.
+type lostAnswer struct{ header http.Header }
+
+func (l *lostAnswer) Header() http.Header         { return l.header }
+func (l *lostAnswer) Write(p []byte) (int, error) { return len(p), nil }
+func (l *lostAnswer) WriteHeader(int)             {}
 
 type faultKind int
 
@@ -29,7 +59,7 @@ const (
 // faultWriter writes a fault in the wire format of one API.
 type faultWriter func(w http.ResponseWriter, kind faultKind)
 
-func withFaults(f Faults, write faultWriter, next http.Handler) http.Handler {
+func withFaults(f Faults, write faultWriter, next http.Handler, stats *faultStats) http.Handler {
 	if f == (Faults{}) {
 		return next
 	}
@@ -39,8 +69,10 @@ func withFaults(f Faults, write faultWriter, next http.Handler) http.Handler {
 		mu.Lock()
 		roll := rnd.Float64()
 		mu.Unlock()
+		stats.requests.Add(1)
 		switch {
 		case roll < f.ThrottleRate:
+			stats.throttled.Add(1)
 			retryAfter := f.RetryAfter
 			if retryAfter <= 0 {
 				retryAfter = time.Second
@@ -48,6 +80,7 @@ func withFaults(f Faults, write faultWriter, next http.Handler) http.Handler {
 			w.Header().Set("Retry-After", strconv.Itoa(int((retryAfter+time.Second-1)/time.Second)))
 			write(w, faultThrottle)
 		case roll < f.ThrottleRate+f.ServerErrorRate:
+			stats.serverErrors.Add(1)
 			write(w, faultServerError)
 		default:
 			return false
@@ -61,7 +94,19 @@ func withFaults(f Faults, write faultWriter, next http.Handler) http.Handler {
 		if inject(w, write) {
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), faultInjectorKey{}, faultInjector(inject))))
+		mu.Lock()
+		lose := rnd.Float64() < f.AppliedThenLostRate
+		mu.Unlock()
+		r = r.WithContext(context.WithValue(r.Context(), faultInjectorKey{}, faultInjector(inject)))
+		if lose {
+			// Carried out, then the answer is lost: the client sees a
+			// server error and retries what was already done.
+			next.ServeHTTP(&lostAnswer{header: http.Header{}}, r)
+			stats.appliedThenLost.Add(1)
+			write(w, faultServerError)
+			return
+		}
+		next.ServeHTTP(w, r)
 	})
 }
 

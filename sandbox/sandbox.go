@@ -86,7 +86,11 @@ type Sandbox struct {
 	graph   *graphServer
 	scim    *scimServer
 	console *console
+	faults  faultStats
 }
+
+// FaultCounts says how many requests the sandbox faulted, and how.
+func (s *Sandbox) FaultCounts() FaultCounts { return s.faults.counts() }
 
 // Start serves w until Close.
 func Start(w *world.World, opts Options) (*Sandbox, error) {
@@ -102,17 +106,17 @@ func Start(w *world.World, opts Options) (*Sandbox, error) {
 	}
 
 	// SCIM first: the console shows its endpoint.
-	if s.SCIMURL, err = s.serve(opts.SCIMAddr, withFaults(opts.Faults, scimFaultWriter, s.scim)); err != nil {
+	if s.SCIMURL, err = s.serve(opts.SCIMAddr, withFaults(opts.Faults, scimFaultWriter, s.scim, &s.faults)); err != nil {
 		s.Close()
 		return nil, err
 	}
 	s.console.scimEndpoint = s.SCIMEndpoint()
-	awsAPIs := withQueryFaultFormat(withFaults(opts.Faults, awsFaultWriter, s.aws))
+	awsAPIs := withQueryFaultFormat(withFaults(opts.Faults, awsFaultWriter, s.aws, &s.faults))
 	if s.AWSURL, err = s.serve(opts.AWSAddr, withConsole(s, awsAPIs)); err != nil {
 		s.Close()
 		return nil, err
 	}
-	if s.GraphURL, err = s.serve(opts.GraphAddr, withFaults(opts.Faults, graphFaultWriter, s.graph)); err != nil {
+	if s.GraphURL, err = s.serve(opts.GraphAddr, withFaults(opts.Faults, graphFaultWriter, s.graph, &s.faults)); err != nil {
 		s.Close()
 		return nil, err
 	}
