@@ -12,7 +12,7 @@ TEST_FLAGS ?= -count=1 -timeout 30m
 
 export SSOCUTOVER_TEMPORAL_CLI := $(TEMPORAL)
 
-.PHONY: all build demo test test-race test-short test-ui lint bench dev-server worker tools clean-data
+.PHONY: all build demo test test-race test-short test-ui lint bench chaos dev-server worker tools clean-data
 
 all: build
 
@@ -61,11 +61,20 @@ test-ui: $(TEMPORAL)
 lint: $(STATICCHECK)
 	@test -z "$$(gofmt -l . | grep -v '^tools/')" || (gofmt -l . ; echo 'gofmt: the files above need formatting'; exit 1)
 	$(GO) vet ./...
+	$(GO) vet -tags chaos ./internal/e2e/
 	$(STATICCHECK) ./...
 
 ## bench: the preflight on tall organisations of 1,000, 10,000 and 100,000 users and a wide one (see README, "Scale").
 bench: $(TEMPORAL)
 	$(GO) test -run '^$$' -bench BenchmarkPreflight -benchtime 1x -timeout 60m ./internal/e2e/
+
+## chaos: the crash-and-fault campaign (README, "Reliability"): CHAOS_RUNS runs (default 50) of
+## a cutover or a rollback with the worker killed at random and faults injected; CHAOS_SEED=N
+## replays one run; the summary goes to .artifacts/chaos.json.
+CHAOS_RUNS ?= 50
+chaos: $(TEMPORAL)
+	mkdir -p .artifacts
+	CHAOS_RUNS=$(CHAOS_RUNS) CHAOS_REPORT=$(CURDIR)/.artifacts/chaos.json $(GO) test -tags chaos -run TestChaos -count=1 -timeout 600m -v ./internal/e2e/
 
 ## dev-server: a local Temporal server that keeps its state in .data/temporal.db.
 dev-server: $(TEMPORAL)
