@@ -123,9 +123,12 @@ func chaosRun(t *testing.T, seed int64, totals *chaosTotals) {
 		e.chaosWaitForGate(t, id, workflows.GateConfirmSignIn)
 		e.starter(t, "approve", "--workflow-id", id, "--gate", workflows.GateConfirmSignIn, "--by", "chaos")
 	}
-	st := e.waitFor(t, id, 10*time.Minute, func(s statusJSON) bool { return !strings.EqualFold(s.Execution.Status, "running") })
+	e.waitFor(t, id, 10*time.Minute, func(s statusJSON) bool { return !strings.EqualFold(s.Execution.Status, "running") })
 	close(stop)
 	wg.Wait()
+	// A closed workflow's status is a query a worker answers: read it once
+	// the killer has stopped (a kill at the very end leaves it unanswered).
+	st := e.waitFor(t, id, 5*time.Minute, func(s statusJSON) bool { return s.Phase != "" })
 
 	counts := e.sandbox.FaultCounts()
 	totals.Kills += kills
