@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"math/rand"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -36,6 +37,7 @@ import (
 type chaosTotals struct {
 	Runs            int     `json:"runs"`
 	Kills           int     `json:"workerKills"`
+	KillsInActivity int     `json:"workerKillsInsideAnActivity"`
 	Faults          int64   `json:"faults"`
 	AppliedThenLost int64   `json:"appliedThenLost"`
 	Requests        int64   `json:"requests"`
@@ -47,8 +49,8 @@ type chaosTotals struct {
 }
 
 func (c chaosTotals) line() string {
-	return fmt.Sprintf("chaos: %d runs, %d worker kills, %d faults injected (%d applied-then-lost), %d duplicates, %d orphans, %d missing, %d leaks",
-		c.Runs, c.Kills, c.Faults, c.AppliedThenLost, c.Duplicates, c.Orphans, c.Missing, c.Leaks)
+	return fmt.Sprintf("chaos: %d runs, %d worker kills (%d inside an activity), %d faults injected (%d applied-then-lost), %d duplicates, %d orphans, %d missing, %d leaks",
+		c.Runs, c.Kills, c.KillsInActivity, c.Faults, c.AppliedThenLost, c.Duplicates, c.Orphans, c.Missing, c.Leaks)
 }
 
 func TestChaos(t *testing.T) {
@@ -85,11 +87,12 @@ func chaosRun(t *testing.T, seed int64, totals *chaosTotals) {
 	rnd := rand.New(rand.NewSource(seed))
 	faults := sandbox.Faults{ThrottleRate: 0.02, ServerErrorRate: 0.01, AppliedThenLostRate: 0.01, Seed: seed}
 	e := startEnv(t, world.Sample(), faults)
+	e.gateWait = 10 * time.Minute
 	rollback := rnd.Intn(3) == 0
 
 	// The killer: one to three kills at random moments after the preflight.
 	stop := make(chan struct{})
-	var kills int
+	var kills, inActivity int
 	var wg sync.WaitGroup
 	killAt := make([]time.Duration, 1+rnd.Intn(3))
 	for i := range killAt {
@@ -104,6 +107,9 @@ func chaosRun(t *testing.T, seed int64, totals *chaosTotals) {
 			case <-stop:
 				return
 			case <-time.After(d):
+				if e.activityRunning(id) {
+					inActivity++
+				}
 				e.crashWorker(t)
 				kills++
 			}
@@ -113,14 +119,14 @@ func chaosRun(t *testing.T, seed int64, totals *chaosTotals) {
 	e.passSPMetadataGate(t, id)
 	var tokenFile string
 	if rollback {
-		e.chaosWaitForGate(t, id, workflows.GateSCIMCredentials)
+		e.waitForGate(t, id, workflows.GateSCIMCredentials)
 		e.starter(t, "reject", "--workflow-id", id, "--gate", workflows.GateSCIMCredentials, "--by", "chaos", "--reason", "rolled back by the campaign")
-		e.chaosWaitForGate(t, id, workflows.GateRevertIdentitySource)
+		e.waitForGate(t, id, workflows.GateRevertIdentitySource)
 		e.console(t, "revert")
 		e.starter(t, "approve", "--workflow-id", id, "--gate", workflows.GateRevertIdentitySource, "--by", "chaos")
 	} else {
 		tokenFile = e.passSCIMGateTrying(t, id, 5)
-		e.chaosWaitForGate(t, id, workflows.GateConfirmSignIn)
+		e.waitForGate(t, id, workflows.GateConfirmSignIn)
 		e.starter(t, "approve", "--workflow-id", id, "--gate", workflows.GateConfirmSignIn, "--by", "chaos")
 	}
 	e.waitFor(t, id, 10*time.Minute, func(s statusJSON) bool { return !strings.EqualFold(s.Execution.Status, "running") })
@@ -132,6 +138,7 @@ func chaosRun(t *testing.T, seed int64, totals *chaosTotals) {
 
 	counts := e.sandbox.FaultCounts()
 	totals.Kills += kills
+	totals.KillsInActivity += inActivity
 	totals.Requests += counts.Requests
 	totals.Faults += counts.Throttled + counts.ServerErrors + counts.AppliedThenLost
 	totals.AppliedThenLost += counts.AppliedThenLost
@@ -165,22 +172,39 @@ func chaosRun(t *testing.T, seed int64, totals *chaosTotals) {
 	places["the starter's output"] = e.starterOutput.String()
 	leaks := leakscan.Find(places, secrets)
 	totals.Leaks += len(leaks)
-	t.Logf("seed %d: rollback=%t kills=%d faults=%+v apps=%d leaks=%v", seed, rollback, kills, counts, len(apps), leaks)
+	t.Logf("seed %d: rollback=%t kills=%d (in an activity: %d) faults=%+v apps=%d leaks=%v", seed, rollback, kills, inActivity, counts, len(apps), leaks)
+}
+
+// activityRunning says whether the workflow has an activity running now
+// (started on a worker, not just scheduled), by describing it.
+func (e *env) activityRunning(id string) bool {
+	out, err := exec.Command(e.cli, "workflow", "describe", "--workflow-id", id, "--output", "json", "--address", e.server.Address).Output()
+	if err != nil {
+		return false
+	}
+	var described struct {
+		PendingActivities []struct {
+			State string `json:"state"`
+		} `json:"pendingActivities"`
+	}
+	if json.Unmarshal(out, &described) != nil {
+		return false
+	}
+	for _, a := range described.PendingActivities {
+		if a.State == "PENDING_ACTIVITY_STATE_STARTED" {
+			return true
+		}
+	}
+	return false
 }
 
 // chaosStartAndApprove starts the cutover and approves its preflight.
 func (e *env) chaosStartAndApprove(t *testing.T) string {
 	id := workflows.CutoverWorkflowID(e.world.AWS.IdentityStoreID)
 	e.starter(t, "start", "-f", e.request(t))
-	e.chaosWaitForGate(t, id, workflows.GatePreflight)
+	e.waitForGate(t, id, workflows.GatePreflight)
 	e.starter(t, "approve", "--workflow-id", id, "--gate", workflows.GatePreflight, "--by", "chaos", "--override", "--reason", "chaos")
 	return id
-}
-
-// chaosWaitForGate waits longer than the tests without kills: a killed
-// activity runs again only once its heartbeat timeout has passed.
-func (e *env) chaosWaitForGate(t *testing.T, id, gate string) statusJSON {
-	return e.waitFor(t, id, 10*time.Minute, func(s statusJSON) bool { return s.Gate != nil && s.Gate.Name == gate })
 }
 
 // missingAssignments counts the world's assignments the sandbox lacks.

@@ -56,6 +56,10 @@ type env struct {
 	worker    *exec.Cmd
 	workerEnv []string
 	workerLog *bytes.Buffer
+	// gateWait is how long waitForGate waits (2 minutes when zero); the
+	// chaos campaign, whose killed activities run again only after their
+	// heartbeat timeout, waits longer.
+	gateWait time.Duration
 	// serverLog is the Temporal dev server's output.
 	serverLog *activitytest.SyncBuffer
 	// starterOutput is everything the starter printed, for the leak test.

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"cmp"
 	"context"
 	"os/exec"
 	"path/filepath"
@@ -169,7 +170,7 @@ func (e *env) revertIdentitySource(t *testing.T, id string) {
 }
 
 func (e *env) waitForGate(t *testing.T, id, gate string) statusJSON {
-	return e.waitFor(t, id, 2*time.Minute, func(s statusJSON) bool { return s.Gate != nil && s.Gate.Name == gate })
+	return e.waitFor(t, id, cmp.Or(e.gateWait, 2*time.Minute), func(s statusJSON) bool { return s.Gate != nil && s.Gate.Name == gate })
 }
 
 func (e *env) waitForEnd(t *testing.T, id string) statusJSON {
