@@ -144,7 +144,15 @@ func (e *env) passSCIMGateTrying(t *testing.T, id string, attempts int) string {
 	e.console(t, "upload-idp-metadata", "--file", idp)
 	out := e.console(t, "enable-provisioning", "--token-file", token)
 	endpoint := regexp.MustCompile(`SCIM endpoint: (\S+)`).FindStringSubmatch(out)[1]
-	args := []string{"submit-scim", "--workflow-id", id, "--endpoint", endpoint, "--token-file", token, "--by", "e2e-operator"}
+	e.starterTrying(t, attempts, func() { e.waitForGate(t, id, workflows.GateSCIMCredentials) },
+		"submit-scim", "--workflow-id", id, "--endpoint", endpoint, "--token-file", token, "--by", "e2e-operator")
+	return token
+}
+
+// starterTrying runs the starter with args up to attempts times while its
+// submission is refused ("was not taken"), calling reopened before each
+// new attempt to wait for the gate to open again.
+func (e *env) starterTrying(t *testing.T, attempts int, reopened func(), args ...string) {
 	for range attempts - 1 {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		cmd := exec.CommandContext(ctx, filepath.Join(binDir, "starter"), args...)
@@ -153,13 +161,12 @@ func (e *env) passSCIMGateTrying(t *testing.T, id string, attempts int) string {
 		cancel()
 		e.starterOutput.Write(out)
 		if err == nil {
-			return token
+			return
 		}
 		require.Contains(t, string(out), "was not taken", "only a refused submission is sent again")
-		e.waitForGate(t, id, workflows.GateSCIMCredentials)
+		reopened()
 	}
 	e.starter(t, args...)
-	return token
 }
 
 // revertIdentitySource plays the person at the rollback's console gate.

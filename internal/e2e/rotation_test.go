@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"cmp"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -147,7 +148,7 @@ type rotationJSON struct {
 // waitForRotation polls a rotation run's status until ok accepts it.
 func (e *env) waitForRotation(t *testing.T, id string, ok func(rotationJSON) bool) rotationJSON {
 	t.Helper()
-	deadline := time.Now().Add(3 * time.Minute)
+	deadline := time.Now().Add(cmp.Or(e.gateWait, 3*time.Minute))
 	for {
 		var st rotationJSON
 		out := e.starter(t, "status", "--workflow-id", id, "--json")
