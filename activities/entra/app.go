@@ -191,9 +191,14 @@ func heartbeat(ctx context.Context, details any) {
 	}
 }
 
-// find looks the app up by display name: nil when the tenant has none.
-func (e *appEnsurer) find(ctx context.Context) (*model.EnterpriseApp, error) {
-	what := fmt.Sprintf("look up the application %q", e.name)
+// namedApp is an application found by name, with its template.
+type namedApp struct {
+	model.EnterpriseApp
+	templateID string
+}
+
+// named lists the applications named e.name, whatever their template.
+func (e *appEnsurer) named(ctx context.Context) ([]namedApp, error) {
 	page, err := e.graph.Client.Applications().Get(ctx, &applications.ApplicationsRequestBuilderGetRequestConfiguration{
 		QueryParameters: &applications.ApplicationsRequestBuilderGetQueryParameters{
 			Filter: ptr("displayName eq " + odataString(e.name)),
@@ -201,30 +206,44 @@ func (e *appEnsurer) find(ctx context.Context) (*model.EnterpriseApp, error) {
 		},
 	})
 	if err != nil {
-		return nil, appCallError(what, err)
+		return nil, appCallError(fmt.Sprintf("look up the application %q", e.name), err)
 	}
-	apps := page.GetValue()
+	apps := make([]namedApp, 0, len(page.GetValue()))
+	for _, app := range page.GetValue() {
+		apps = append(apps, namedApp{
+			EnterpriseApp: model.EnterpriseApp{DisplayName: deref(app.GetDisplayName()), AppID: deref(app.GetAppId()), ApplicationObjectID: deref(app.GetId())},
+			templateID:    deref(app.GetApplicationTemplateId()),
+		})
+	}
+	return apps, nil
+}
+
+// find looks the app up by display name: nil when the tenant has none.
+func (e *appEnsurer) find(ctx context.Context) (*model.EnterpriseApp, error) {
+	apps, err := e.named(ctx)
+	if err != nil {
+		return nil, err
+	}
 	switch {
 	case len(apps) == 0:
 		return nil, nil
 	case len(apps) > 1:
 		ids := make([]string, len(apps))
 		for i, app := range apps {
-			ids[i] = deref(app.GetId())
+			ids[i] = app.ApplicationObjectID
 		}
 		return nil, temporal.NewNonRetryableApplicationError(fmt.Sprintf(
 			"Entra has %d applications named %q (object IDs %s), and the cutover finds its app by this name. "+
 				"Keep one (the one whose single sign-on is set up, if any), delete the others in Entra (App registrations > All applications), then retry this step",
 			len(apps), e.name, strings.Join(ids, ", ")), ErrDuplicateApp, nil)
 	}
-	app := apps[0]
-	if !strings.EqualFold(deref(app.GetApplicationTemplateId()), e.templateID) {
+	found := apps[0].EnterpriseApp
+	if !strings.EqualFold(apps[0].templateID, e.templateID) {
 		return nil, temporal.NewNonRetryableApplicationError(fmt.Sprintf(
 			"Entra has an application named %q (object ID %s) that was not created from the gallery app %q (template %s). "+
 				"Rename or delete that application in Entra, then retry this step",
-			e.name, deref(app.GetId()), awsTemplateName, e.templateID), ErrAppConflict, nil)
+			e.name, found.ApplicationObjectID, awsTemplateName, e.templateID), ErrAppConflict, nil)
 	}
-	found := model.EnterpriseApp{DisplayName: deref(app.GetDisplayName()), AppID: deref(app.GetAppId()), ApplicationObjectID: deref(app.GetId())}
 	spID, err := e.servicePrincipalOf(ctx, found.AppID)
 	if err != nil {
 		return nil, err

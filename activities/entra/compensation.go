@@ -244,6 +244,11 @@ func (a *Activities) waitUntilAppGone(ctx context.Context, app model.EnterpriseA
 		if gone, err := isGone("read the application "+app.ApplicationObjectID, err); !gone || err != nil {
 			return false, err
 		}
+		if app.ServicePrincipalID == "" {
+			// Never shown (DeleteUnreturnedEnterpriseApp): it went with
+			// the application.
+			return true, nil
+		}
 		_, err = a.Graph.Client.ServicePrincipals().ByServicePrincipalId(app.ServicePrincipalID).Get(ctx, &serviceprincipals.ServicePrincipalItemRequestBuilderGetRequestConfiguration{
 			QueryParameters: &serviceprincipals.ServicePrincipalItemRequestBuilderGetQueryParameters{Select: []string{"id"}},
 		})

@@ -12,6 +12,9 @@ const (
 	StopProvisioningName          = "StopProvisioning"
 	RemoveAppGroupAssignmentsName = "RemoveAppGroupAssignments"
 	DeleteEnterpriseAppName       = "DeleteEnterpriseApp"
+	// DeleteUnreturnedEnterpriseAppName is the undo recorded before the
+	// app is created: it finds the app by its name.
+	DeleteUnreturnedEnterpriseAppName = "DeleteUnreturnedEnterpriseApp"
 )
 
 // StopProvisioningInput names the provisioning job to stop.
@@ -51,5 +54,20 @@ type DeleteEnterpriseAppInput struct {
 type DeleteEnterpriseAppResult struct {
 	// Deleted is false when the app was already gone.
 	Deleted  bool                      `json:"deleted"`
+	APICalls []apicalls.OperationCount `json:"apiCalls"`
+}
+
+// DeleteUnreturnedEnterpriseAppInput names the app the cutover was about
+// to create, for a rollback before the step that creates it returned it.
+type DeleteUnreturnedEnterpriseAppInput struct {
+	DisplayName string `json:"displayName"`
+	TemplateID  string `json:"templateId"`
+}
+
+// DeleteUnreturnedEnterpriseAppResult says what was done.
+type DeleteUnreturnedEnterpriseAppResult struct {
+	// Deleted lists the application object IDs deleted: none when no
+	// attempt had created the app.
+	Deleted  []string                  `json:"deleted"`
 	APICalls []apicalls.OperationCount `json:"apiCalls"`
 }

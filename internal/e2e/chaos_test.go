@@ -251,11 +251,13 @@ func (e *env) startKiller(t *testing.T, workflowID string, delays []time.Duratio
 			case <-k.done:
 				return
 			case <-time.After(d):
-				if e.activityRunning(workflowID) {
+				running := e.activityRunning(workflowID)
+				if running {
 					k.inActivity++
 				}
 				e.crashWorker(t)
 				k.kills++
+				t.Logf("killed the worker during %s after %s (an activity running: %t)", workflowID, d.Round(time.Millisecond), running)
 			}
 		}
 	}()
@@ -305,7 +307,7 @@ func (e *env) chaosRotate(t *testing.T, rnd *rand.Rand) (runID, newToken string,
 	run := regexp.MustCompile(`Started the SCIM token rotation run (\S+)\.`).FindStringSubmatch(out)
 	require.NotNil(t, run, out)
 	runID = run[1]
-	k := e.startKiller(t, runID, randomDelays(rnd, 1+rnd.Intn(2), 4*time.Second))
+	k := e.startKiller(t, runID, randomDelays(rnd, 1+rnd.Intn(2), 2*time.Second))
 
 	e.waitForRotation(t, runID, func(s rotationJSON) bool { return s.Gate != nil && s.Gate.Name == workflows.GateNewSCIMToken })
 	tokenFile := filepath.Join(t.TempDir(), "new-token")

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/platformguide/ssocutover/internal/store"
 	"github.com/spf13/pflag"
@@ -23,6 +24,7 @@ func TestConfigFromEnvAndFlags(t *testing.T) {
 		EnvAzureTenantID:        "tenant",
 		EnvAzureClientSecret:    "s3cr3t-value",
 		EnvAWSRequestsPerSecond: "5",
+		EnvAppVisibilityWait:    "10m",
 	}))
 	require.NoError(t, err)
 	require.Equal(t, "/var/lib/ssocutover", cfg.DataDir)
@@ -31,6 +33,7 @@ func TestConfigFromEnvAndFlags(t *testing.T) {
 	require.Equal(t, "sandbox", cfg.Graph.StaticToken)
 	require.Equal(t, "s3cr3t-value", cfg.Graph.ClientSecret)
 	require.InDelta(t, 5, cfg.AWS.RequestsPerSecond, 0)
+	require.Equal(t, 10*time.Minute, cfg.AppVisibilityWait)
 
 	fs := pflag.NewFlagSet("worker", pflag.ContinueOnError)
 	cfg.RegisterFlags(fs)
@@ -46,6 +49,8 @@ func TestConfigFromEnvAndFlags(t *testing.T) {
 
 	_, err = ConfigFromEnv(env(map[string]string{EnvGraphRequestsPerSecond: "fast"}))
 	require.ErrorContains(t, err, `SSOCUTOVER_GRAPH_RPS="fast"`)
+	_, err = ConfigFromEnv(env(map[string]string{EnvAppVisibilityWait: "600"}))
+	require.ErrorContains(t, err, `SSOCUTOVER_APP_VISIBILITY_WAIT="600": want a positive duration`)
 }
 
 func TestWorkerConfigHasTheChatWebhook(t *testing.T) {

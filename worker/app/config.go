@@ -8,10 +8,12 @@ import (
 	"fmt"
 	"net/url"
 	"strconv"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/spf13/pflag"
 
+	"github.com/platformguide/ssocutover/activities/entra"
 	"github.com/platformguide/ssocutover/activities/notify"
 	"github.com/platformguide/ssocutover/activities/policy"
 	"github.com/platformguide/ssocutover/internal/awsclient"
@@ -41,6 +43,10 @@ const (
 	// EnvLoginURL is where Entra publishes federation metadata
 	// (https://login.microsoftonline.com, or the sandbox's Graph URL).
 	EnvLoginURL = "SSOCUTOVER_LOGIN_URL"
+	// EnvAppVisibilityWait is how long the worker waits for Entra to show
+	// an enterprise app it may have created (a Go duration, such as 5m).
+	// Microsoft documents no upper bound for this delay.
+	EnvAppVisibilityWait = "SSOCUTOVER_APP_VISIBILITY_WAIT"
 	// EnvWebhookURL is a Slack or Microsoft Teams incoming webhook URL that
 	// gets a message whenever a workflow waits at a gate (the log always
 	// does); EnvWebhookURLFile names a file holding it instead (chmod 600),
@@ -75,6 +81,10 @@ type Config struct {
 	MaxConcurrentActivities int
 	// Webhook gets the gates' messages; nil means the log only.
 	Webhook *notify.Webhook
+	// AppVisibilityWait is how long the enterprise app steps wait for
+	// Entra to show an app that may exist, before concluding it does not;
+	// 0 keeps entra.DefaultAppVisibilityWait.
+	AppVisibilityWait time.Duration
 }
 
 // ConfigFromEnv returns the configuration the environment sets. A number
@@ -92,6 +102,12 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	if err != nil {
 		return Config{}, err
 	}
+	var appWait time.Duration
+	if s := getenv(EnvAppVisibilityWait); s != "" {
+		if appWait, err = time.ParseDuration(s); err != nil || appWait <= 0 {
+			return Config{}, fmt.Errorf("%s=%q: want a positive duration, such as 5m", EnvAppVisibilityWait, s)
+		}
+	}
 	return Config{
 		DataDir: store.DataDirFromEnv(getenv),
 		AWS:     awsclient.Options{RequestsPerSecond: awsRPS},
@@ -103,9 +119,10 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 			StaticToken:       getenv(EnvGraphToken),
 			RequestsPerSecond: graphRPS,
 		},
-		LoginURL:       getenv(EnvLoginURL),
-		ApprovalPolicy: getenv(policy.EnvPolicy),
-		Webhook:        webhook,
+		LoginURL:          getenv(EnvLoginURL),
+		ApprovalPolicy:    getenv(policy.EnvPolicy),
+		Webhook:           webhook,
+		AppVisibilityWait: appWait,
 	}, nil
 }
 
@@ -123,6 +140,7 @@ func (c *Config) RegisterFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.ApprovalPolicy, "approval-policy", c.ApprovalPolicy, "the approval policy file: who may sign decisions, how many each gate needs, four eyes, which operations are signed (env "+policy.EnvPolicy+"; README, Signed approvals)")
 	fs.StringVar(&c.LoginURL, "login-url", c.LoginURL, "where Entra publishes federation metadata (empty: the login host of the Graph URL's cloud, https://login.microsoftonline.com for the global one; env "+EnvLoginURL+")")
 	fs.Float64Var(&c.Graph.RequestsPerSecond, "graph-rps", c.Graph.RequestsPerSecond, "Graph calls per second (0: the default; env "+EnvGraphRequestsPerSecond+")")
+	fs.DurationVar(&c.AppVisibilityWait, "app-visibility-wait", c.AppVisibilityWait, "how long to wait for Entra to show an enterprise app that may exist before concluding it does not: a retry after a crash searches this long before it creates the app, and so does a rollback that looks for an app no step returned (0: "+entra.DefaultAppVisibilityWait.String()+"; env "+EnvAppVisibilityWait+")")
 	fs.IntVar(&c.MaxConcurrentActivities, "max-concurrent-activities", c.MaxConcurrentActivities, "activities one worker runs at once (0: the SDK's default)")
 }
 

@@ -82,7 +82,7 @@ func NewActivities(ctx context.Context, cfg Config) (Activities, error) {
 			Secrets:       secrets,
 			Store:         st,
 		},
-		Entra:    &entra.Activities{Graph: graph, Store: st, Secrets: secrets, LoginBaseURL: cfg.LoginBaseURL()},
+		Entra:    &entra.Activities{Graph: graph, Store: st, Secrets: secrets, LoginBaseURL: cfg.LoginBaseURL(), AppVisibilityWait: cfg.AppVisibilityWait},
 		SCIM:     &scim.Activities{Secrets: secrets},
 		Analysis: &analysis.Activities{Store: st},
 		Notify:   &notify.Activities{Webhook: cfg.Webhook},

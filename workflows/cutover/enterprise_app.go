@@ -17,6 +17,10 @@ import (
 // appFromFailureChange versions learning the app from a failed attempt.
 const appFromFailureChange = "app-from-failed-attempt"
 
+// appIntentChange versions recording the app's undo, by name, before the
+// step that creates it.
+const appIntentChange = "app-undo-before-instantiate"
+
 // appFromFailure is the app an EnsureEnterpriseApp failure names: in the
 // details of the error it gave up with, or in the last heartbeat of an
 // attempt that timed out.
@@ -49,6 +53,32 @@ func (c *cutover) setUpEnterpriseApp(ctx workflow.Context) error {
 			undo:   undoWith(c, entraID.DeleteEnterpriseApp, entra.DeleteEnterpriseAppInput{App: app}),
 		}
 	}
+	// Intent before effect: instantiate has no idempotency key, and an
+	// attempt can create the app and never report it (the worker dies
+	// before its heartbeat, a rollback is asked for while the step runs).
+	// So the undo is recorded first, by the app's name, and replaced by the
+	// undo by ID as soon as the app is known: only a rollback from a step
+	// that never returned pays the by-name search's wait.
+	intent := -1
+	if workflow.GetVersion(ctx, appIntentChange, workflow.DefaultVersion, 1) == 1 {
+		intent = len(c.compensations)
+		c.compensate(ctx, compensation{
+			undoes: fmt.Sprintf("the enterprise app %q, if an attempt created it (found by its name)", name),
+			undo: undoWith(c, entraID.DeleteUnreturnedEnterpriseApp,
+				entra.DeleteUnreturnedEnterpriseAppInput{DisplayName: name, TemplateID: entra.AWSIdentityCenterTemplateID}),
+		})
+	}
+	undoApp := func(ctx workflow.Context, app model.EnterpriseApp) {
+		if intent >= 0 {
+			// Once an app is known a retry finds it by name and never
+			// instantiates again: the undo by ID covers the step.
+			c.compensations[intent] = deleteApp(app)
+			intent = -1
+			c.publish(ctx)
+			return
+		}
+		c.compensate(ctx, deleteApp(app))
+	}
 	// An attempt that created the app and then failed (the app never
 	// became readable, the retries ran out of time) names it in its error
 	// or its last heartbeat: the undo is recorded then, so a rollback from
@@ -59,7 +89,7 @@ func (c *cutover) setUpEnterpriseApp(ctx workflow.Context) error {
 			if app, ok := appFromFailure(err); ok && (learned == nil || learned.AppID != app.AppID) {
 				learned = &app
 				res.App = &app
-				c.compensate(ctx, deleteApp(app))
+				undoApp(ctx, app)
 			}
 		}
 	}
@@ -72,7 +102,7 @@ func (c *cutover) setUpEnterpriseApp(ctx workflow.Context) error {
 	}
 	res.App = &app.App
 	if learned == nil || learned.AppID != app.App.AppID {
-		c.compensate(ctx, deleteApp(app.App))
+		undoApp(ctx, app.App)
 	}
 
 	saml, err := runStep(c, ctx, step.Options(ctx, "SAML single sign-on of "+name, 5*time.Minute, 0),

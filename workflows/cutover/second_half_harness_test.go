@@ -39,6 +39,7 @@ var secondHalfActivities = map[string]any{
 	entra.StopProvisioningName:              placeholder[entra.StopProvisioningInput, entra.StopProvisioningResult](entra.StopProvisioningName),
 	entra.RemoveAppGroupAssignmentsName:     placeholder[entra.RemoveAppGroupAssignmentsInput, entra.RemoveAppGroupAssignmentsResult](entra.RemoveAppGroupAssignmentsName),
 	entra.DeleteEnterpriseAppName:           placeholder[entra.DeleteEnterpriseAppInput, entra.DeleteEnterpriseAppResult](entra.DeleteEnterpriseAppName),
+	entra.DeleteUnreturnedEnterpriseAppName: placeholder[entra.DeleteUnreturnedEnterpriseAppInput, entra.DeleteUnreturnedEnterpriseAppResult](entra.DeleteUnreturnedEnterpriseAppName),
 	schedules.EnsureRotationScheduleName:    placeholder[schedules.EnsureRotationScheduleInput, schedules.EnsureRotationScheduleResult](schedules.EnsureRotationScheduleName),
 }
 
@@ -91,7 +92,10 @@ type fakeSecondHalf struct {
 	// deleteAppErrs fail DeleteEnterpriseApp's first calls.
 	deleteAppErrs []error
 	// deletedApps are the apps DeleteEnterpriseApp was asked to delete.
-	deletedApps   []model.EnterpriseApp
+	deletedApps []model.EnterpriseApp
+	// deletedByName are the names DeleteUnreturnedEnterpriseApp was
+	// asked to look for.
+	deletedByName []string
 	scimErrs      []error
 	configureErrs []error
 	jobStatuses   []model.ProvisioningJobStatus
@@ -259,6 +263,14 @@ func (f *fakeSecondHalf) install(env *testsuite.TestWorkflowEnvironment) {
 				return entra.DeleteEnterpriseAppResult{}, f.deleteAppErrs[n-1]
 			}
 			return entra.DeleteEnterpriseAppResult{Deleted: true}, nil
+		})
+	env.OnActivity(entra.DeleteUnreturnedEnterpriseAppName, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in entra.DeleteUnreturnedEnterpriseAppInput) (entra.DeleteUnreturnedEnterpriseAppResult, error) {
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			f.called(entra.DeleteUnreturnedEnterpriseAppName)
+			f.deletedByName = append(f.deletedByName, in.DisplayName)
+			return entra.DeleteUnreturnedEnterpriseAppResult{Deleted: []string{}}, nil
 		})
 	env.OnActivity(identitycenter.VerifyAssignmentsName, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in identitycenter.VerifyAssignmentsInput) (model.AssignmentVerification, error) {

@@ -361,8 +361,12 @@ func TestAPermanentFailureCreatingTheAppAsksToRetryOrRollBack(t *testing.T) {
 	res := result(t, env)
 	require.Equal(t, workflows.PhaseRolledBack, res.Outcome)
 	require.Equal(t, workflows.TriggerStepFailed, res.Rollback.Trigger)
-	require.Zero(t, f.count(entra.DeleteEnterpriseAppName), "no app was created, so none is deleted")
-	require.Len(t, res.Rollback.Steps, 2, "the identity source change and the assignments it may drop")
+	require.Zero(t, f.count(entra.DeleteEnterpriseAppName), "no attempt returned an app")
+	// The undo recorded before the step looks for an app an attempt may
+	// have created without reporting it, by its name.
+	require.Equal(t, []string{workflows.EnterpriseAppName(testRequest().IdentityStoreID)}, f.deletedByName)
+	require.Len(t, res.Rollback.Steps, 3, "the app looked for by name, the identity source change and the assignments it may drop")
+	require.Contains(t, res.Rollback.Steps[0].Undoes, "if an attempt created it")
 }
 
 func TestARollbackWhileProvisioningRunsStopsAtTheNextCheck(t *testing.T) {
@@ -598,4 +602,5 @@ func TestAnAppAFailedAttemptCreatedIsDeletedByTheRollback(t *testing.T) {
 	require.Equal(t, workflows.PhaseRolledBack, res.Outcome)
 	require.Equal(t, 1, f.count(entra.DeleteEnterpriseAppName), "the app the failed attempt created is deleted")
 	require.Equal(t, left, f.deletedApps[0])
+	require.Empty(t, f.deletedByName, "the app is known, so the undo by name was replaced by the undo by ID")
 }
