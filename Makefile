@@ -12,7 +12,7 @@ TEST_FLAGS ?= -count=1 -timeout 30m
 
 export SSOCUTOVER_TEMPORAL_CLI := $(TEMPORAL)
 
-.PHONY: all build demo test test-race test-short test-ui lint bench chaos dev-server worker tools clean-data
+.PHONY: all build demo test test-race test-short test-ui lint bench chaos chaos-short dev-server worker tools clean-data
 
 all: build
 
@@ -36,7 +36,7 @@ demo: $(TEMPORAL) build
 
 ## test: vet, then every test, the end-to-end tests against a real dev server included, then
 ## the race detector over the packages where it is affordable (those that do not build the Graph
-## SDK, whose race build takes minutes and gigabytes).
+## SDK, whose race build takes minutes and gigabytes), then a short chaos campaign.
 RACE_PACKAGES := ./workflows ./workflows/gate ./workflows/statusview \
 	./internal/apicalls ./internal/approval ./internal/attrmap ./internal/awsclient ./internal/codec \
 	./internal/leakscan ./internal/logging ./internal/partition ./internal/preflight ./internal/progress \
@@ -45,6 +45,7 @@ test: $(TEMPORAL)
 	$(GO) vet ./...
 	$(GO) test $(TEST_FLAGS) ./...
 	$(GO) test -race $(TEST_FLAGS) $(RACE_PACKAGES)
+	$(MAKE) chaos-short
 
 ## test-race: every test under the race detector (slow: it builds the Graph SDK for it).
 test-race: $(TEMPORAL)
@@ -69,12 +70,22 @@ bench: $(TEMPORAL)
 	$(GO) test -run '^$$' -bench BenchmarkPreflight -benchtime 1x -timeout 60m ./internal/e2e/
 
 ## chaos: the crash-and-fault campaign (README, "Reliability"): CHAOS_RUNS runs (default 50) of
-## a cutover or a rollback with the worker killed at random and faults injected; CHAOS_SEED=N
-## replays one run; the summary goes to .artifacts/chaos.json.
+## a cutover (half of them followed by a token rotation) or a rollback from a random gate, with
+## the worker killed at random and faults injected; CHAOS_SEED=N (or N,M,...) replays runs; the
+## summary goes to .artifacts/chaos.json.
 CHAOS_RUNS ?= 50
 chaos: $(TEMPORAL)
 	mkdir -p .artifacts
 	CHAOS_RUNS=$(CHAOS_RUNS) CHAOS_REPORT=$(CURDIR)/.artifacts/chaos.json $(GO) test -tags chaos -run TestChaos -count=1 -timeout 600m -v ./internal/e2e/
+
+## chaos-short: the campaign's three paths, one run each (part of make test): seed 2 completes
+## and rotates the token, seed 5 rolls back from the SCIM gate, seed 6 from confirm sign-in.
+CHAOS_SHORT_SEEDS ?= 2,5,6
+chaos-short: $(TEMPORAL)
+	mkdir -p .artifacts
+	CHAOS_SEED=$(CHAOS_SHORT_SEEDS) $(GO) test -tags chaos -run TestChaos -count=1 -timeout 30m -v ./internal/e2e/ \
+		> .artifacts/chaos-short.log 2>&1 || (tail -n 300 .artifacts/chaos-short.log; exit 1)
+	grep -E '^chaos:|seed [0-9]+:' .artifacts/chaos-short.log
 
 ## dev-server: a local Temporal server that keeps its state in .data/temporal.db.
 dev-server: $(TEMPORAL)
