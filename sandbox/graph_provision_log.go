@@ -66,3 +66,11 @@ func (s *Sandbox) ProvisioningLog() []ProvisioningEvent {
 	defer sync.mu.Unlock()
 	return append([]ProvisioningEvent(nil), sync.log.events...)
 }
+
+// ProvisioningRunners is how many jobs' provisioning cycles are scheduled
+// (a runner per active job): 0 once every job is paused, quarantined,
+// deleted, or the sandbox closed. A test that checks that nothing more is
+// provisioned waits for 0 rather than sleeping for some cycles.
+func (s *Sandbox) ProvisioningRunners() int {
+	return int(s.graph.sync.live.Load())
+}

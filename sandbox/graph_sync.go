@@ -28,6 +28,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/platformguide/ssocutover/sandbox/world"
@@ -76,6 +77,9 @@ type syncState struct {
 	ctx     context.Context
 	cancel  context.CancelFunc
 	runners sync.WaitGroup
+	// live counts the runners under way, so that a test can wait for a
+	// paused or quarantined job's runner to end instead of sleeping.
+	live atomic.Int64
 
 	mu sync.Mutex
 	// apps is read through directory(); tests put their own in its place.

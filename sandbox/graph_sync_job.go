@@ -228,8 +228,10 @@ func (s *syncState) launchRunner(job *syncJob) {
 	job.generation++
 	generation := job.generation
 	s.runners.Add(1)
+	s.live.Add(1)
 	go func() {
 		defer s.runners.Done()
+		defer s.live.Add(-1)
 		s.run(job, generation)
 	}()
 }

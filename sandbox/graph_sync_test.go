@@ -548,9 +548,10 @@ func TestProvisioningQuarantinesWhenTheTokenIsRefusedUntilRestarted(t *testing.T
 	require.Equal(t, credentialFailureCode, *st.GetQuarantine().GetError().GetCode())
 	require.Contains(t, *st.GetLastExecution().GetError().GetMessage(), "401")
 
-	// No more cycles run: the last execution stays the same.
+	// No more cycles run: the job's runner ends, and the last execution
+	// stays the same.
 	ended := *st.GetLastExecution().GetTimeEnded()
-	time.Sleep(100 * time.Millisecond)
+	e.requireNoRunner(t, "a quarantined job runs no cycle")
 	require.Equal(t, ended, *e.getJob(t, jobID).GetStatus().GetLastExecution().GetTimeEnded())
 
 	// A new token, saved, and a restart: the job reprocesses every object
@@ -586,8 +587,8 @@ func TestPauseStopsTheCyclesAndStartResumesThem(t *testing.T) {
 
 	require.NoError(t, e.job(jobID).Pause().Post(e.ctx, nil))
 	require.Equal(t, "Paused", statusCode(e.getJob(t, jobID).GetStatus()))
+	e.requireNoRunner(t, "a paused job runs no cycle")
 	e.apps.assign(e.groupID("team-b"))
-	time.Sleep(100 * time.Millisecond)
 	require.Equal(t, []string{"alice@corp.example", "bob@corp.example"}, e.scimUsers(), "a paused job provisions nothing")
 
 	e.start(t, jobID)
@@ -703,9 +704,17 @@ func TestCloseStopsTheProvisioningEngine(t *testing.T) {
 	e.steadyJob(t, "team-a")
 
 	e.sb.Close() // waits for the runner to end
+	require.Zero(t, e.sb.ProvisioningRunners(), "no cycle runs after Close")
 	e.apps.assign(e.groupID("team-b"))
-	time.Sleep(50 * time.Millisecond)
-	require.Equal(t, []string{"alice@corp.example", "bob@corp.example"}, e.scimUsers(), "no cycle runs after Close")
+	require.Equal(t, []string{"alice@corp.example", "bob@corp.example"}, e.scimUsers())
+}
+
+// requireNoRunner waits until no job has a runner, which is what shows
+// that no further cycle can run (a sleep would pass on a busy machine
+// whether or not the runner stopped).
+func (e *syncEnv) requireNoRunner(t *testing.T, why string) {
+	t.Helper()
+	require.Eventually(t, func() bool { return e.sb.ProvisioningRunners() == 0 }, 10*time.Second, time.Millisecond, why)
 }
 
 func TestDeletingTheServicePrincipalDeletesItsJobs(t *testing.T) {
