@@ -73,17 +73,20 @@ bench: $(TEMPORAL)
 ## a cutover (half of them followed by a token rotation) or a rollback from a random gate, with
 ## the worker killed at random and faults injected; CHAOS_SEED=N (or N,M,...) replays runs; the
 ## summary goes to .artifacts/chaos.json.
+## CHAOS_PARALLEL runs at once: a run mostly waits for the timeouts that tell Temporal a killed
+## worker's activity is lost.
 CHAOS_RUNS ?= 50
+CHAOS_PARALLEL ?= 5
 chaos: $(TEMPORAL)
 	mkdir -p .artifacts
-	CHAOS_RUNS=$(CHAOS_RUNS) CHAOS_REPORT=$(CURDIR)/.artifacts/chaos.json $(GO) test -tags chaos -run TestChaos -count=1 -timeout 600m -v ./internal/e2e/
+	CHAOS_RUNS=$(CHAOS_RUNS) CHAOS_REPORT=$(CURDIR)/.artifacts/chaos.json $(GO) test -tags chaos -run TestChaos -count=1 -timeout 600m -parallel $(CHAOS_PARALLEL) -v ./internal/e2e/
 
 ## chaos-short: the campaign's three paths, one run each (part of make test): seed 2 completes
 ## and rotates the token, seed 5 rolls back from the SCIM gate, seed 6 from confirm sign-in.
 CHAOS_SHORT_SEEDS ?= 2,5,6
 chaos-short: $(TEMPORAL)
 	mkdir -p .artifacts
-	CHAOS_SEED=$(CHAOS_SHORT_SEEDS) $(GO) test -tags chaos -run TestChaos -count=1 -timeout 30m -v ./internal/e2e/ \
+	CHAOS_SEED=$(CHAOS_SHORT_SEEDS) $(GO) test -tags chaos -run TestChaos -count=1 -timeout 30m -parallel 3 -v ./internal/e2e/ \
 		> .artifacts/chaos-short.log 2>&1 || (tail -n 300 .artifacts/chaos-short.log; exit 1)
 	grep -E '^chaos:|seed [0-9]+:' .artifacts/chaos-short.log
 

@@ -3,8 +3,9 @@
 package e2e
 
 // The crash-and-fault campaign (`make chaos`, CHAOS_RUNS runs, 50 by
-// default): each run plays a whole cutover of the sample, or rolls one back
-// from gate scim-credentials, against the real binaries, while the worker
+// default): each run plays a whole cutover of the sample (half of them
+// then rotate the SCIM token), or rolls one back from a random gate,
+// against the real binaries, while the worker
 // is SIGKILLed at random moments and restarted, and the sandbox throttles,
 // fails and loses answers to requests it carried out. Each run prints its
 // seed; CHAOS_SEED replays one. Afterwards the sandbox's state is checked:
@@ -20,6 +21,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -47,30 +49,55 @@ type chaosTotals struct {
 	Missing         int     `json:"missing"`
 	Leaks           int     `json:"leaks"`
 	Seeds           []int64 `json:"seeds"`
+	// Failed lists the runs that stopped on an error (a step that never
+	// finished, a wrong end state) before they could be counted.
+	Failed []int64 `json:"failedRuns"`
+
+	mu sync.Mutex
 }
 
-func (c chaosTotals) line() string {
-	return fmt.Sprintf("chaos: %d runs, %d worker kills (%d inside an activity), %d faults injected (%d applied-then-lost), %d duplicates, %d orphans, %d missing, %d leaks",
-		c.Runs, c.Kills, c.KillsInActivity, c.Faults, c.AppliedThenLost, c.Duplicates, c.Orphans, c.Missing, c.Leaks)
+func (c *chaosTotals) line() string {
+	return fmt.Sprintf("chaos: %d runs, %d worker kills (%d inside an activity), %d faults injected (%d applied-then-lost) in %d requests, %d duplicates, %d orphans, %d missing, %d leaks, %d failed runs",
+		c.Runs, c.Kills, c.KillsInActivity, c.Faults, c.AppliedThenLost, c.Requests, c.Duplicates, c.Orphans, c.Missing, c.Leaks, len(c.Failed))
 }
 
 func TestChaos(t *testing.T) {
 	var totals chaosTotals
-	for _, seed := range chaosSeeds(t) {
-		totals.Seeds = append(totals.Seeds, seed)
-		t.Run(fmt.Sprintf("seed-%d", seed), func(t *testing.T) { chaosRun(t, seed, &totals) })
-		totals.Runs++
-	}
+	// Runs are independent (each has its own dev server, sandbox and
+	// worker) and mostly wait for timeouts after a kill, so several run at
+	// once (go test -parallel, CHAOS_PARALLEL in the Makefile).
+	t.Run("runs", func(t *testing.T) {
+		for _, seed := range chaosSeeds(t) {
+			totals.add(func(c *chaosTotals) { c.Seeds = append(c.Seeds, seed); c.Runs++ })
+			t.Run(fmt.Sprintf("seed-%d", seed), func(t *testing.T) {
+				t.Parallel()
+				defer func() {
+					if t.Failed() {
+						totals.add(func(c *chaosTotals) { c.Failed = append(c.Failed, seed) })
+					}
+				}()
+				chaosRun(t, seed, &totals)
+			})
+		}
+	})
+	slices.Sort(totals.Seeds)
 	line := totals.line()
 	fmt.Println(line)
-	data, err := json.MarshalIndent(totals, "", "  ")
+	data, err := json.MarshalIndent(&totals, "", "  ")
 	require.NoError(t, err)
 	out := os.Getenv("CHAOS_REPORT")
 	if out == "" {
 		out = filepath.Join(t.TempDir(), "chaos.json")
 	}
 	require.NoError(t, os.WriteFile(out, data, 0o600))
-	require.Zero(t, totals.Duplicates+totals.Orphans+totals.Missing+totals.Leaks, line)
+	require.Zero(t, totals.Duplicates+totals.Orphans+totals.Missing+totals.Leaks+len(totals.Failed), line)
+}
+
+// add changes the totals under their lock: runs end in any order.
+func (c *chaosTotals) add(change func(*chaosTotals)) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	change(c)
 }
 
 // chaosSeeds are the runs' seeds: CHAOS_SEED's (one, or several separated
@@ -162,18 +189,11 @@ func chaosRun(t *testing.T, seed int64, totals *chaosTotals) {
 	}
 
 	counts := e.sandbox.FaultCounts()
-	totals.Kills += kills
-	totals.KillsInActivity += inActivity
-	totals.Requests += counts.Requests
-	totals.Faults += counts.Throttled + counts.ServerErrors + counts.AppliedThenLost
-	totals.AppliedThenLost += counts.AppliedThenLost
-
 	duplicates, orphans := countCreated(t, before, e.sandbox.CreatedResources(), rollbackAt != "")
 	duplicates += duplicateAssignments(e.sandbox)
-	totals.Duplicates += duplicates
-	totals.Orphans += orphans
+	missing := 0
 	if rollbackAt == "" {
-		totals.Missing += missingAssignments(e.sandbox, e.world)
+		missing = missingAssignments(e.sandbox, e.world)
 	}
 	places := e.placesToSearch(t, id, e.startCodecServer(t))
 	if rotationID != "" {
@@ -182,7 +202,17 @@ func chaosRun(t *testing.T, seed int64, totals *chaosTotals) {
 	}
 	places["the starter's output"] = e.starterOutput.String()
 	leaks := leakscan.Find(places, secrets)
-	totals.Leaks += len(leaks)
+	totals.add(func(c *chaosTotals) {
+		c.Kills += kills
+		c.KillsInActivity += inActivity
+		c.Requests += counts.Requests
+		c.Faults += counts.Throttled + counts.ServerErrors + counts.AppliedThenLost
+		c.AppliedThenLost += counts.AppliedThenLost
+		c.Duplicates += duplicates
+		c.Orphans += orphans
+		c.Missing += missing
+		c.Leaks += len(leaks)
+	})
 	t.Logf("seed %d: rollbackAt=%q rotate=%t kills=%d (in an activity: %d) faults=%+v duplicates=%d orphans=%d leaks=%v",
 		seed, rollbackAt, rotate, kills, inActivity, counts, duplicates, orphans, leaks)
 }
