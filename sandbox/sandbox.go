@@ -48,6 +48,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/johannesboyne/gofakes3/backend/s3mem"
+
 	"github.com/platformguide/ssocutover/sandbox/world"
 )
 
@@ -58,7 +60,9 @@ type Options struct {
 	AWSAddr   string
 	GraphAddr string
 	SCIMAddr  string
-	Faults    Faults
+	// S3Addr is the listen address of the S3 emulator (s3.go).
+	S3Addr string
+	Faults Faults
 	// Graph configures the Microsoft half (graph_options.go).
 	Graph GraphOptions
 	// Console configures what the console's identity source switch does.
@@ -79,12 +83,15 @@ type Sandbox struct {
 	// is SCIMEndpoint(): SCIMURL + "/<tenant ID>/scim/v2", as AWS's is
 	// https://scim.<region>.amazonaws.com/<tenant ID>/scim/v2.
 	SCIMURL string
+	// S3URL is the S3 endpoint (path-style) with the bucket StoreBucket.
+	S3URL string
 
 	servers []*http.Server
 	clock   *sandboxClock
 	aws     *awsServer
 	graph   *graphServer
 	scim    *scimServer
+	s3      *s3mem.Backend
 	console *console
 	faults  faultStats
 }
@@ -117,6 +124,15 @@ func Start(w *world.World, opts Options) (*Sandbox, error) {
 		return nil, err
 	}
 	if s.GraphURL, err = s.serve(opts.GraphAddr, withFaults(opts.Faults, graphFaultWriter, s.graph, &s.faults)); err != nil {
+		s.Close()
+		return nil, err
+	}
+	var s3 http.Handler
+	if s3, s.s3, err = newS3(); err != nil {
+		s.Close()
+		return nil, err
+	}
+	if s.S3URL, err = s.serve(opts.S3Addr, s3); err != nil {
 		s.Close()
 		return nil, err
 	}

@@ -5,8 +5,11 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/platformguide/ssocutover/internal/codec"
 )
 
 func TestPutGetRoundTripAndIdempotence(t *testing.T) {
@@ -41,4 +44,41 @@ func TestRejectsPathTraversal(t *testing.T) {
 	_, err := d.Put(context.Background(), "../x", 1)
 	require.Error(t, err)
 	require.Error(t, d.Get(context.Background(), Ref{Key: "../../etc/passwd"}, new(any)))
+}
+
+func testSealer(t *testing.T) *codec.Codec {
+	t.Helper()
+	line, err := codec.NewKeyLine(time.Now())
+	require.NoError(t, err)
+	keys, err := codec.ParseKeys(line, "test")
+	require.NoError(t, err)
+	return codec.New(keys)
+}
+
+func TestSealedDocumentsHoldNoPlaintext(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	sealed := Dir{Path: dir, Sealer: testSealer(t)}
+	doc := map[string]string{"userName": "alice@corp.example"}
+	ref, err := sealed.Put(ctx, "aws-inventory", doc)
+	require.NoError(t, err)
+
+	file, err := os.ReadFile(sealed.path(ref))
+	require.NoError(t, err)
+	require.True(t, codec.IsSealed(file))
+	require.NotContains(t, string(file), "alice")
+	require.NotContains(t, string(file), ref.Digest, "the digest names the object, not its content")
+
+	var got map[string]string
+	require.NoError(t, sealed.Get(ctx, ref, &got))
+	require.Equal(t, doc, got)
+	require.ErrorContains(t, Dir{Path: dir}.Get(ctx, ref, &got), "is encrypted, and this program has no payload keys")
+	require.ErrorIs(t, Dir{Path: dir, Sealer: testSealer(t)}.Get(ctx, ref, &got), codec.ErrDecrypt, "another key does not open it")
+
+	// A document written before sealing was turned on still reads.
+	plainRef, err := Dir{Path: dir}.Put(ctx, "report", []int{1})
+	require.NoError(t, err)
+	var ints []int
+	require.NoError(t, sealed.Get(ctx, plainRef, &ints))
+	require.Equal(t, []int{1}, ints)
 }
