@@ -24,6 +24,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path"
 	"syscall"
 	"time"
 
@@ -166,6 +167,9 @@ func run(ctx context.Context, conn temporalclient.Options, cfg app.Config, paylo
 	}
 	defer c.Close()
 
+	// Stored documents are sealed with the payload keys: inventories hold
+	// every user's name and e-mail.
+	cfg.Sealer = payloads
 	acts, err := app.NewActivities(ctx, cfg)
 	if err != nil {
 		return err
@@ -174,7 +178,15 @@ func run(ctx context.Context, conn temporalclient.Options, cfg app.Config, paylo
 	if cfg.Webhook != nil {
 		notifications = "log and webhook on " + cfg.Webhook.Host()
 	}
-	logger.Info("Worker configured", zap.String("dataDir", cfg.DataDir), zap.String("store", store.DirIn(cfg.DataDir)),
+	logger.Info("Worker configured", zap.String("dataDir", cfg.DataDir), zap.String("store", storeLocation(cfg)),
 		zap.String("gateNotifications", notifications))
 	return app.RunWorker(ctx, app.NewWorker(c, acts, cfg), logger)
+}
+
+// storeLocation says where the worker keeps documents, for its log.
+func storeLocation(cfg app.Config) string {
+	if cfg.Store.IsS3() {
+		return "s3://" + path.Join(cfg.Store.Bucket, cfg.Store.Prefix)
+	}
+	return store.DirIn(cfg.DataDir)
 }

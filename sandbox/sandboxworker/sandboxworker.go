@@ -9,6 +9,7 @@ import (
 
 	"github.com/platformguide/ssocutover/internal/awsclient"
 	"github.com/platformguide/ssocutover/internal/graphclient"
+	"github.com/platformguide/ssocutover/internal/store"
 	"github.com/platformguide/ssocutover/sandbox"
 	"github.com/platformguide/ssocutover/sandbox/world"
 	"github.com/platformguide/ssocutover/worker/app"
@@ -67,3 +68,19 @@ func Env(sb *sandbox.Sandbox, w *world.World) []string {
 // EnvSandboxURL is the sandbox's AWS endpoint, where its console listens
 // (`sandbox console` reads it).
 const EnvSandboxURL = "SSOCUTOVER_SANDBOX_URL"
+
+// S3Store is the store in the sandbox's S3 bucket (--store s3).
+func S3Store(sb *sandbox.Sandbox) store.Settings {
+	return store.Settings{Kind: store.KindS3, Bucket: sandbox.StoreBucket, S3Endpoint: sb.S3URL, S3PathStyle: true}
+}
+
+// S3StoreEnv is the environment that puts a worker's or starter's store
+// in the sandbox's S3 bucket (the AWS credentials are Env's).
+func S3StoreEnv(sb *sandbox.Sandbox) []string {
+	return []string{
+		store.EnvStore + "=" + store.KindS3,
+		store.EnvStoreBucket + "=" + sandbox.StoreBucket,
+		store.EnvStoreS3Endpoint + "=" + sb.S3URL,
+		store.EnvStoreS3PathStyle + "=true",
+	}
+}

@@ -39,13 +39,15 @@ type cli struct {
 	codecKeys codec.KeySource
 	logs      logging.Flags
 	dataDir   string
+	store     store.Settings
 	uiURL     string
 }
 
 // NewRootCommand is the starter command with every subcommand, writing to
 // stdout and stderr and reading its environment through getenv.
 func NewRootCommand(stdout, stderr io.Writer, getenv func(string) string) *cobra.Command {
-	c := &cli{stdout: stdout, stderr: stderr, getenv: getenv, temporal: temporalclient.FromEnv(getenv), codecKeys: codec.KeySourceFromEnv(getenv)}
+	c := &cli{stdout: stdout, stderr: stderr, getenv: getenv, temporal: temporalclient.FromEnv(getenv), codecKeys: codec.KeySourceFromEnv(getenv),
+		store: store.SettingsFromEnv(getenv)}
 	root := &cobra.Command{
 		Use:   "starter",
 		Short: "Start, follow and decide a cutover of IAM Identity Center to Entra ID",
@@ -56,8 +58,9 @@ on a Temporal Schedule), whose gates take the same commands.
 
 It connects to the same Temporal server as the worker (TEMPORAL_ADDRESS,
 TEMPORAL_NAMESPACE, TLS and API key settings as the temporal CLI reads them).
-'starter report' also reads the worker's data directory (--data-dir,
-SSOCUTOVER_DATA_DIR), so run it where that directory is reachable.
+'starter report' also reads the worker's store: its data directory (--data-dir,
+SSOCUTOVER_DATA_DIR), so run it where that directory is reachable, or the S3
+bucket of --store s3 (with the AWS credentials of the environment).
 
 Payloads in Temporal are encrypted: every command that talks to Temporal
 needs the worker's keys (` + codec.EnvKeys + ` or --codec-key-file; without
@@ -77,7 +80,8 @@ sandbox serving a sample organisation, and a worker.`,
 	c.temporal.RegisterFlags(flags)
 	c.codecKeys.RegisterFlags(flags)
 	c.logs.Register(flags, getenv, logging.FormatConsole, "warn")
-	flags.StringVar(&c.dataDir, "data-dir", store.DataDirFromEnv(getenv), "the worker's data directory, where full reports are stored (env "+store.EnvDataDir+")")
+	flags.StringVar(&c.dataDir, "data-dir", store.DataDirFromEnv(getenv), "the worker's data directory, where full reports are stored unless --store s3 (env "+store.EnvDataDir+")")
+	c.store.RegisterFlags(flags)
 	flags.StringVar(&c.uiURL, "ui-url", getenv("SSOCUTOVER_UI_URL"), "base URL of the Temporal UI, for links (default: the dev server's, http://HOST:PORT+1000, when --address is on loopback; env SSOCUTOVER_UI_URL)")
 
 	root.AddCommand(

@@ -8,11 +8,14 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/spf13/cobra"
 	"go.temporal.io/sdk/client"
 
+	"github.com/platformguide/ssocutover/internal/awsclient"
 	"github.com/platformguide/ssocutover/internal/preflight"
 	"github.com/platformguide/ssocutover/internal/store"
+	"github.com/platformguide/ssocutover/internal/store/s3store"
 	"github.com/platformguide/ssocutover/internal/words"
 	"github.com/platformguide/ssocutover/workflows"
 )
@@ -74,22 +77,46 @@ func (c *cli) fetchReport(ctx context.Context, tc client.Client, id string) (Rep
 }
 
 func (c *cli) readReport(ctx context.Context, s workflows.CutoverStatus) (ReportView, error) {
-	return ReadReport(ctx, c.dataDir, s)
+	st, where, err := c.openStore(ctx)
+	if err != nil {
+		return ReportView{}, err
+	}
+	return ReadReport(ctx, st, where, s)
 }
 
-// ReadReport reads the full preflight report of the cutover s from the
-// store in the worker's data directory dataDir.
-func ReadReport(ctx context.Context, dataDir string, s workflows.CutoverStatus) (ReportView, error) {
+// openStore opens the worker's store as the flags describe it, with the
+// payload keys to open sealed documents (without them, documents stored
+// in clear still read), and says how it was chosen, for errors.
+func (c *cli) openStore(ctx context.Context) (store.Store, string, error) {
+	var sealer store.Sealer
+	if payloads, err := c.keySource().LoadCodec(); err == nil {
+		sealer = payloads
+	}
+	if !c.store.IsS3() {
+		st, err := s3store.Open(c.store, c.dataDir, aws.Config{}, sealer)
+		return st, fmt.Sprintf("the worker's data directory; this one is %s (--data-dir / %s): run it with the worker's setting, on a machine that sees that directory",
+			c.dataDir, store.EnvDataDir), err
+	}
+	awsConfig, err := awsclient.Load(ctx, awsclient.Options{})
+	if err != nil {
+		return nil, "", err
+	}
+	st, err := s3store.Open(c.store, c.dataDir, awsConfig, sealer)
+	return st, fmt.Sprintf("the worker's S3 store; this one is s3://%s/%s (--store-bucket / %s, --store-prefix / %s): give it the worker's settings",
+		c.store.Bucket, c.store.Prefix, store.EnvStoreBucket, store.EnvStorePrefix), err
+}
+
+// ReadReport reads the full preflight report of the cutover s from st, the
+// worker's store; where says which store that is and how it was chosen.
+func ReadReport(ctx context.Context, st store.Store, where string, s workflows.CutoverStatus) (ReportView, error) {
 	p := s.Preflight
 	if p == nil {
 		return ReportView{}, fmt.Errorf("the cutover %s has no preflight report yet (%s): wait for it with starter status --workflow-id %s",
 			s.WorkflowID, words.OneLine(s.Step), s.WorkflowID)
 	}
-	dir := store.DirIn(dataDir)
 	var report preflight.Report
-	if err := (store.Dir{Path: dir}).Get(ctx, p.Report, &report); err != nil {
-		return ReportView{}, fmt.Errorf("%w\nstarter report reads the report from the worker's data directory; this one is %s (--data-dir / SSOCUTOVER_DATA_DIR): "+
-			"run it with the worker's setting, on a machine that sees that directory", err, dataDir)
+	if err := st.Get(ctx, p.Report, &report); err != nil {
+		return ReportView{}, fmt.Errorf("%w\nstarter report reads the report from %s", err, where)
 	}
 	return ReportView{WorkflowID: s.WorkflowID, Run: p.Run, Ref: p.Report, Report: report}, nil
 }

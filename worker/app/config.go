@@ -58,10 +58,16 @@ const (
 
 // Config is what a worker needs besides its Temporal client.
 type Config struct {
-	// DataDir holds the store (inventories and reports). Every worker of a
-	// namespace, and `starter report`, must see the same directory.
+	// DataDir holds the store (inventories and reports) unless Store puts
+	// it in S3. Every worker of a namespace, and `starter report`, must see
+	// the same store.
 	DataDir string
-	AWS     awsclient.Options
+	// Store chooses the data directory's store or an S3 bucket.
+	Store store.Settings
+	// Sealer encrypts the stored documents: the worker's payload codec
+	// (nil stores them in clear, as before).
+	Sealer store.Sealer
+	AWS    awsclient.Options
 	// AWSEndpointURL replaces the AWS endpoints (the sandbox's); empty
 	// keeps the SDK's resolution, where AWS_ENDPOINT_URL also works.
 	AWSEndpointURL string
@@ -110,6 +116,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	}
 	return Config{
 		DataDir: store.DataDirFromEnv(getenv),
+		Store:   store.SettingsFromEnv(getenv),
 		AWS:     awsclient.Options{RequestsPerSecond: awsRPS},
 		Graph: graphclient.Config{
 			BaseURL:           getenv(EnvGraphURL),
@@ -130,7 +137,8 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 // (from ConfigFromEnv) as defaults. Secrets (the client secret, the static
 // token) have no flag: a flag shows in the process list.
 func (c *Config) RegisterFlags(fs *pflag.FlagSet) {
-	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "data directory; the store (inventories, reports) is its store/ folder, shared with 'starter report' (env "+store.EnvDataDir+")")
+	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "data directory; the store (inventories, reports) is its store/ folder unless --store s3, shared with 'starter report' (env "+store.EnvDataDir+")")
+	c.Store.RegisterFlags(fs)
 	fs.StringVar(&c.AWS.Region, "aws-region", c.AWS.Region, "AWS region of the Identity Center instance (empty: AWS_REGION or the profile's)")
 	fs.Float64Var(&c.AWS.RequestsPerSecond, "aws-rps", c.AWS.RequestsPerSecond, "AWS calls per second, all APIs together (0: the default, "+strconv.Itoa(awsclient.DefaultRequestsPerSecond)+"; env "+EnvAWSRequestsPerSecond+")")
 	fs.IntVar(&c.AWS.MaxAttempts, "aws-max-attempts", c.AWS.MaxAttempts, "attempts per AWS call, retries included (0: the default, "+strconv.Itoa(awsclient.DefaultMaxAttempts)+")")

@@ -26,6 +26,7 @@ import (
 	"github.com/platformguide/ssocutover/internal/awsclient"
 	"github.com/platformguide/ssocutover/internal/graphclient"
 	"github.com/platformguide/ssocutover/internal/store"
+	"github.com/platformguide/ssocutover/internal/store/s3store"
 	"github.com/platformguide/ssocutover/internal/temporalclient"
 	"github.com/platformguide/ssocutover/workflows/register"
 )
@@ -43,16 +44,17 @@ type Activities struct {
 	Schedules *schedules.Activities
 	Checks    *checks.Activities
 	Policy    *policy.Activities
+	// Store is where the activities keep documents.
+	Store store.Store
 }
 
 // NewActivities builds the SDK clients from cfg and the activities on them.
 // Nothing is called yet: a wrong credential shows in the first activity,
 // whose error says what to fix.
 func NewActivities(ctx context.Context, cfg Config) (Activities, error) {
-	if cfg.DataDir == "" {
+	if cfg.DataDir == "" && !cfg.Store.IsS3() {
 		return Activities{}, fmt.Errorf("no data directory: set %s or --data-dir", store.EnvDataDir)
 	}
-	st := store.Dir{Path: store.DirIn(cfg.DataDir)}
 	// A policy that does not read stops the worker here, not at a gate.
 	if cfg.ApprovalPolicy != "" {
 		if _, err := policy.Load(cfg.ApprovalPolicy); err != nil {
@@ -61,6 +63,10 @@ func NewActivities(ctx context.Context, cfg Config) (Activities, error) {
 	}
 
 	awsConfig, err := AWSConfig(ctx, cfg)
+	if err != nil {
+		return Activities{}, err
+	}
+	st, err := s3store.Open(cfg.Store, cfg.DataDir, awsConfig, cfg.Sealer)
 	if err != nil {
 		return Activities{}, err
 	}
@@ -75,6 +81,7 @@ func NewActivities(ctx context.Context, cfg Config) (Activities, error) {
 	ssoAdmin := ssoadmin.NewFromConfig(awsConfig)
 	identityStore := identitystore.NewFromConfig(awsConfig)
 	return Activities{
+		Store: st,
 		IdentityCenter: &identitycenter.Activities{
 			IdentityStore: identityStore,
 			SSOAdmin:      ssoAdmin,

@@ -62,6 +62,9 @@ type demoOptions struct {
 	Exit bool
 	// RequestedBy names the person in the cutover request.
 	RequestedBy string
+	// Store is where the worker keeps documents: "dir" (the data
+	// directory, the default) or "s3" (the sandbox's S3 bucket).
+	Store string
 	// Progress receives what the demo is doing (stdout unless JSON).
 	Progress io.Writer
 	Logger   *zap.Logger
@@ -125,6 +128,7 @@ stays up until Ctrl-C, so the workflow can be explored in the Temporal UI.`,
 	f.BoolVar(&opts.Interactive, "interactive", false, "at each gate print the commands to run and wait for you to run them, instead of playing the person")
 	f.BoolVar(&opts.JSON, "json", false, "print the final status as JSON (at the preflight gate with every finding); progress goes to standard error")
 	f.BoolVar(&opts.Exit, "exit", false, "stop the dev server and exit once the gate is reached, instead of waiting for Ctrl-C")
+	f.StringVar(&opts.Store, "store", store.KindDir, "where the worker keeps inventories and reports: dir (the data directory) or s3 (the sandbox's S3 bucket, as several workers on Kubernetes would)")
 	f.StringVar(&opts.RequestedBy, "requested-by", cmp.Or(getenv("USER"), "demo"), "the person named in the cutover request")
 	logs.Register(f, getenv, logging.FormatConsole, "warn")
 	return cmd
@@ -152,6 +156,9 @@ func runDemo(ctx context.Context, opts demoOptions, stdout io.Writer) error {
 	}
 	if opts.PollInterval <= 0 {
 		opts.PollInterval = 500 * time.Millisecond
+	}
+	if opts.Store != "" && opts.Store != store.KindDir && opts.Store != store.KindS3 {
+		return fmt.Errorf("--store %q: want %s or %s", opts.Store, store.KindDir, store.KindS3)
 	}
 	if opts.Until != "" && !slices.Contains(demoGates, opts.Until) {
 		return fmt.Errorf("--until %q: the cutover has gates %s", opts.Until, strings.Join(demoGates, ", "))
@@ -241,6 +248,12 @@ func runDemo(ctx context.Context, opts demoOptions, stdout io.Writer) error {
 	}
 	defer tc.Close()
 	cfg := sandboxworker.Config(sb, w, dataDir)
+	cfg.Sealer = payloads
+	storeAt := store.DirIn(dataDir)
+	if opts.Store == store.KindS3 {
+		cfg.Store = sandboxworker.S3Store(sb)
+		storeAt = "the sandbox's S3 bucket s3://" + sandbox.StoreBucket + " at " + sb.S3URL
+	}
 	acts, err := app.NewActivities(ctx, cfg)
 	if err != nil {
 		return err
@@ -250,7 +263,7 @@ func runDemo(ctx context.Context, opts demoOptions, stdout io.Writer) error {
 		return fmt.Errorf("start the worker: %w", err)
 	}
 	defer worker.Stop()
-	say("A worker runs on task queue %s, its store in %s", temporalclient.TaskQueue, store.DirIn(dataDir))
+	say("A worker runs on task queue %s, its store (documents sealed with the payload key) in %s", temporalclient.TaskQueue, storeAt)
 	say("It has no approval policy, so the gates take unsigned decisions (a real worker takes one with --approval-policy; README, Signed approvals)")
 
 	// 4. The cutover.
@@ -284,6 +297,11 @@ func runDemo(ctx context.Context, opts demoOptions, stdout io.Writer) error {
 		secrets: secretsmanager.NewFromConfig(awsConfig), dir: dataDir, say: say,
 	}
 	flags := demoFlags(server.Address, dataDir)
+	if cfg.Store.IsS3() {
+		// starter report reads the same bucket (with the sandbox's AWS
+		// keys in the environment).
+		flags += " --store s3 --store-bucket " + cfg.Store.Bucket + " --store-s3-endpoint-url " + cfg.Store.S3Endpoint + " --store-s3-path-style"
+	}
 	var view statusview.Cutover
 	for {
 		view, err = followCutover(ctx, tc, id, func(v statusview.Cutover) bool { return v.Gate != nil }, opts.PollInterval, opts.Progress)
@@ -319,7 +337,7 @@ func runDemo(ctx context.Context, opts demoOptions, stdout io.Writer) error {
 	// The gate is open (or the cutover ended): show what a person would see.
 	result := demoResult{Cutover: view}
 	if view.Preflight != nil && view.Gate != nil && view.Gate.Name == workflows.GatePreflight {
-		report, err := cli.ReadReport(ctx, dataDir, view.CutoverStatus)
+		report, err := cli.ReadReport(ctx, acts.Store, storeAt, view.CutoverStatus)
 		if err != nil {
 			return err
 		}

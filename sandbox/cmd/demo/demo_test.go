@@ -15,7 +15,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/platformguide/ssocutover/internal/activitytest"
+	"github.com/platformguide/ssocutover/internal/codec"
 	"github.com/platformguide/ssocutover/internal/preflight"
+	"github.com/platformguide/ssocutover/internal/store"
+	"github.com/platformguide/ssocutover/sandbox"
 	"github.com/platformguide/ssocutover/sandbox/world"
 	"github.com/platformguide/ssocutover/starter/cli"
 	"github.com/platformguide/ssocutover/workflows"
@@ -58,6 +61,41 @@ func TestDemoExitPrintsTheReportAsJSON(t *testing.T) {
 	require.FileExists(t, filepath.Join(dataDir, "temporal.db"))
 	// The demo stopped the dev server on its way out.
 	require.True(t, portFree(strconv.Itoa(port), t), "the dev server was stopped")
+
+	// The stored documents (inventories, the report) are sealed: the disk
+	// holds no user's name in clear.
+	files, err := filepath.Glob(filepath.Join(store.DirIn(dataDir), "*.json.gz"))
+	require.NoError(t, err)
+	require.NotEmpty(t, files)
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		require.NoError(t, err)
+		require.True(t, codec.IsSealed(data), f)
+		require.NotContains(t, string(data), "dana.okafor", f)
+	}
+}
+
+func TestDemoWithTheS3Store(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	dataDir := t.TempDir()
+	var stdout, progress activitytest.SyncBuffer
+
+	err := runDemo(ctx, demoOptions{
+		Port: freePort(t), UIPort: freePort(t), DataDir: dataDir, Until: workflows.GatePreflight,
+		JSON: true, Exit: true, RequestedBy: "tester", Progress: &progress, Store: store.KindS3,
+	}, &stdout)
+	require.NoError(t, err, progress.String())
+
+	var result demoResult
+	require.NoError(t, json.Unmarshal(stdout.Bytes(), &result), stdout.String())
+	require.NotNil(t, result.Report, "the report is read back from the bucket")
+	require.Contains(t, findingNames(result.Report.Findings, preflight.MissingGroup), "aws-billing")
+	require.Contains(t, progress.String(), "s3://"+sandbox.StoreBucket)
+	require.NoDirExists(t, store.DirIn(dataDir), "nothing is stored in the data directory")
+
+	err = runDemo(ctx, demoOptions{DataDir: t.TempDir(), Store: "gcs", Progress: &progress}, &stdout)
+	require.ErrorContains(t, err, `--store "gcs": want dir or s3`)
 }
 
 func TestDemoRunsAWholeCutover(t *testing.T) {
