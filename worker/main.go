@@ -34,6 +34,7 @@ import (
 	"github.com/platformguide/ssocutover/activities/checks"
 	"github.com/platformguide/ssocutover/internal/codec"
 	"github.com/platformguide/ssocutover/internal/logging"
+	"github.com/platformguide/ssocutover/internal/metrics"
 	"github.com/platformguide/ssocutover/internal/store"
 	"github.com/platformguide/ssocutover/internal/temporalclient"
 	"github.com/platformguide/ssocutover/worker/app"
@@ -159,6 +160,24 @@ func runCheck(cmd *cobra.Command, conn temporalclient.Options, keys codec.KeySou
 }
 
 func run(ctx context.Context, conn temporalclient.Options, cfg app.Config, payloads *codec.Codec, logger *zap.Logger) error {
+	// Metrics and probes first, so that a worker that cannot reach
+	// Temporal is alive but not ready.
+	var probes *metrics.Server
+	if cfg.MetricsAddress != "" {
+		m, err := metrics.New()
+		if err != nil {
+			return err
+		}
+		if probes, err = metrics.Serve(cfg.MetricsAddress, m); err != nil {
+			return err
+		}
+		defer probes.Close()
+		conn.MetricsHandler = m.TemporalHandler()
+		cfg.AWS.Observer, cfg.Graph.Observer = m, m
+		logger.Info("Serving Prometheus metrics and probes", zap.String("address", probes.Addr),
+			zap.Strings("paths", []string{"/metrics", "/livez", "/readyz"}))
+	}
+
 	logger.Info("Connecting to Temporal", zap.Stringer("temporal", conn), zap.String("payloadKeyID", payloads.CurrentKeyID()))
 	conn.Codec = payloads
 	c, err := conn.Dial(ctx, logger)
@@ -180,7 +199,11 @@ func run(ctx context.Context, conn temporalclient.Options, cfg app.Config, paylo
 	}
 	logger.Info("Worker configured", zap.String("dataDir", cfg.DataDir), zap.String("store", storeLocation(cfg)),
 		zap.String("gateNotifications", notifications))
-	return app.RunWorker(ctx, app.NewWorker(c, acts, cfg), logger)
+	var polling func()
+	if probes != nil {
+		polling = func() { probes.SetReady(true) }
+	}
+	return app.RunWorker(ctx, app.NewWorker(c, acts, cfg), logger, polling)
 }
 
 // storeLocation says where the worker keeps documents, for its log.

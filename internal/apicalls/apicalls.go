@@ -76,31 +76,66 @@ func FromContext(ctx context.Context) *Counter {
 	return c
 }
 
-// Transport counts and paces the requests it carries. Pacer may be nil.
+// Observer is told of every request a Transport carried: its operation,
+// the HTTP status (0 when no answer came) and whether the service
+// throttled it. The worker's metrics are one.
+type Observer interface {
+	ObserveCall(operation string, status int, throttled bool)
+}
+
+// Transport counts and paces the requests it carries. Pacer and Observer
+// may be nil.
 type Transport struct {
-	Base  http.RoundTripper
-	Pacer *Pacer
+	Base     http.RoundTripper
+	Pacer    *Pacer
+	Observer Observer
 }
 
 // RoundTrip implements http.RoundTripper.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
-	// The operation is named once per request: pacing and counting both
-	// need it, and naming a Graph path runs a regular expression.
-	counter := FromContext(req.Context())
-	if t.Pacer != nil || counter != nil {
-		op := Operation(req)
-		if err := t.Pacer.Wait(req.Context(), op); err != nil {
-			return nil, err
-		}
-		if counter != nil {
-			counter.Add(op)
-		}
-	}
 	base := t.Base
 	if base == nil {
 		base = http.DefaultTransport
 	}
-	return base.RoundTrip(req)
+	// The operation is named once per request: pacing, counting and
+	// observing all need it, and naming a Graph path runs a regular
+	// expression.
+	counter := FromContext(req.Context())
+	if t.Pacer == nil && counter == nil && t.Observer == nil {
+		return base.RoundTrip(req)
+	}
+	op := Operation(req)
+	if err := t.Pacer.Wait(req.Context(), op); err != nil {
+		return nil, err
+	}
+	if counter != nil {
+		counter.Add(op)
+	}
+	resp, err := base.RoundTrip(req)
+	if t.Observer != nil {
+		status := 0
+		if resp != nil {
+			status = resp.StatusCode
+		}
+		t.Observer.ObserveCall(op, status, Throttled(resp))
+	}
+	return resp, err
+}
+
+// Throttled says whether resp is a service's refusal for the caller's rate:
+// HTTP 429 (Graph, SCIM, some AWS APIs), or the AWS JSON protocol's
+// ThrottlingException (HTTP 400, named in the X-Amzn-ErrorType header). The
+// AWS Query protocol (IAM) names its Throttling error only in the body,
+// which a transport does not read: those count as 400s.
+func Throttled(resp *http.Response) bool {
+	if resp == nil {
+		return false
+	}
+	if resp.StatusCode == http.StatusTooManyRequests {
+		return true
+	}
+	errType := resp.Header.Get("X-Amzn-ErrorType")
+	return strings.HasPrefix(errType, "ThrottlingException") || strings.HasPrefix(errType, "TooManyRequestsException")
 }
 
 // Operation names the API operation a request calls, so that calls to the
@@ -168,7 +203,11 @@ func awsTargetService(targetPrefix string) string {
 	return targetPrefix
 }
 
-var idSegment = regexp.MustCompile(`^([0-9a-fA-F-]{16,}|[0-9]{6,}|[^/]*@[^/]*|d-[0-9a-f]+)$`)
+// idSegment matches a path segment that names one object: a GUID or long
+// hex ID, a number, an e-mail, an identity store ID, or an ID with a GUID
+// inside, such as a provisioning job's "<template>.<hex>.<GUID>" (the
+// operation names are metric labels: one per object would not do).
+var idSegment = regexp.MustCompile(`^([0-9a-fA-F-]{16,}|[0-9]{6,}|[^/]*@[^/]*|d-[0-9a-f]+|.*[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}.*)$`)
 
 func normalizePath(path string) string {
 	parts := strings.Split(path, "/")

@@ -44,6 +44,8 @@ type Options struct {
 	RequestsPerSecond float64
 	// MaxAttempts per call, retries included; 0 means DefaultMaxAttempts.
 	MaxAttempts int
+	// Observer, when set, is told of every attempt (the worker's metrics).
+	Observer apicalls.Observer
 }
 
 // Load returns the configuration for the SDK clients. Calls made with a
@@ -94,7 +96,7 @@ func Load(ctx context.Context, opts Options) (aws.Config, error) {
 		base = awshttp.NewBuildableClient().GetTransport()
 	}
 	cfg.HTTPClient = &http.Client{
-		Transport: &apicalls.Transport{Base: base, Pacer: pacer},
+		Transport: &apicalls.Transport{Base: base, Pacer: pacer, Observer: opts.Observer},
 		// As the SDK's own client: a redirect is an answer, not something
 		// to follow with signed headers.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },

@@ -3,7 +3,9 @@ package e2e
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -44,7 +46,8 @@ func TestTwoWorkersShareTheS3Store(t *testing.T) {
 	secondDir := t.TempDir()
 	second := exec.Command(filepath.Join(binDir, "worker"))
 	var secondLog bytes.Buffer
-	second.Env = append(append(e.environ(), storeEnv...), "SSOCUTOVER_DATA_DIR="+secondDir)
+	metricsAddr := freeAddr(t)
+	second.Env = append(append(e.environ(), storeEnv...), "SSOCUTOVER_DATA_DIR="+secondDir, "SSOCUTOVER_METRICS_ADDRESS="+metricsAddr)
 	second.Stdout, second.Stderr = &secondLog, &secondLog
 	require.NoError(t, second.Start())
 	t.Cleanup(func() {
@@ -88,6 +91,20 @@ func TestTwoWorkersShareTheS3Store(t *testing.T) {
 		require.True(t, codec.IsSealed(data), key)
 		require.NotContains(t, string(data), "dana.okafor", key)
 	}
+	// The second worker's Prometheus endpoint: the SDK's metrics, the
+	// calls by service and operation, and the gates' waits.
+	require.Equal(t, http.StatusOK, httpStatus(t, "http://"+metricsAddr+"/readyz"))
+	scraped := httpBody(t, "http://"+metricsAddr+"/metrics")
+	for _, want := range []string{
+		`ssocutover_api_calls_total{operation="graph:POST /applicationTemplates/{id}/instantiate",service="graph",status="201"} 1`,
+		`ssocutover_api_calls_total{operation="sso-admin:`,
+		`operation="graph:POST /servicePrincipals/{id}/synchronization/jobs/{id}/start"`,
+		`temporal_activity_execution_latency_seconds_count{`,
+	} {
+		require.Contains(t, scraped, want)
+	}
+	require.Regexp(t, `(?m)^ssocutover_gate_wait_seconds_count\{action="approve",.*gate="confirm-sign-in".*\} 1$`, scraped)
+
 	var report preflight.Report
 	require.NoError(t, json.Unmarshal([]byte(e.starter(t, "report", "--workflow-id", id, "--json",
 		"--store", "s3", "--store-bucket", sandbox.StoreBucket, "--store-prefix", "cutovers", "--store-s3-endpoint-url", s3URL, "--store-s3-path-style")), &report))
@@ -124,4 +141,22 @@ func freeAddr(t *testing.T) string {
 	addr := ln.Addr().String()
 	require.NoError(t, ln.Close())
 	return addr
+}
+
+func httpStatus(t *testing.T, url string) int {
+	t.Helper()
+	resp, err := http.Get(url)
+	require.NoError(t, err)
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+func httpBody(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return string(body)
 }

@@ -63,6 +63,8 @@ type Config struct {
 	// RequestsPerSecond paces all calls; 0 means DefaultRequestsPerSecond,
 	// a negative value or +Inf means no pacing.
 	RequestsPerSecond float64
+	// Observer, when set, is told of every request (the worker's metrics).
+	Observer apicalls.Observer
 }
 
 // Client is a Graph client and its request adapter. The adapter sends what
@@ -95,7 +97,7 @@ func New(cfg Config) (*Client, error) {
 		return nil, err
 	}
 	auth := absauth.NewBaseBearerTokenAuthenticationProvider(tokens)
-	httpClient, err := newHTTPClient(cfg.RequestsPerSecond)
+	httpClient, err := newHTTPClient(cfg.RequestsPerSecond, cfg.Observer)
 	if err != nil {
 		return nil, err
 	}
@@ -167,7 +169,7 @@ func accessTokenProvider(cfg Config, base *url.URL) (absauth.AccessTokenProvider
 
 // newHTTPClient is the SDK's default middleware (with a more patient retry
 // handler) over a transport that counts and paces each attempt.
-func newHTTPClient(requestsPerSecond float64) (*http.Client, error) {
+func newHTTPClient(requestsPerSecond float64, observer apicalls.Observer) (*http.Client, error) {
 	rps := requestsPerSecond
 	if rps == 0 {
 		rps = DefaultRequestsPerSecond
@@ -209,7 +211,7 @@ func newHTTPClient(requestsPerSecond float64) (*http.Client, error) {
 	transport.ResponseHeaderTimeout = 2 * time.Minute
 
 	return &http.Client{
-		Transport: khttp.NewCustomTransportWithParentTransport(&apicalls.Transport{Base: transport, Pacer: pacer}, middleware...),
+		Transport: khttp.NewCustomTransportWithParentTransport(&apicalls.Transport{Base: transport, Pacer: pacer, Observer: observer}, middleware...),
 		// As the SDK's own client: the redirect handler follows redirects
 		// and drops the token when the host changes.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },

@@ -80,6 +80,9 @@ type Options struct {
 	// every payload it reads (internal/codec encrypts them). It has no flag
 	// nor variable here: its keys are the codec package's business.
 	Codec converter.PayloadCodec
+	// MetricsHandler, when set, receives the SDK's metrics (the worker's
+	// Prometheus endpoint, internal/metrics).
+	MetricsHandler client.MetricsHandler
 }
 
 // FromEnv returns the options the environment sets, defaults elsewhere.
@@ -178,6 +181,9 @@ func (o Options) ClientOptions(logger *zap.Logger) (client.Options, error) {
 	}
 	if o.APIKey != "" {
 		opts.Credentials = client.NewAPIKeyStaticCredentials(o.APIKey)
+	}
+	if o.MetricsHandler != nil {
+		opts.MetricsHandler = o.MetricsHandler
 	}
 	if o.Codec != nil {
 		opts.DataConverter = converter.NewCodecDataConverter(converter.GetDefaultDataConverter(), o.Codec)

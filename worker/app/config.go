@@ -47,6 +47,9 @@ const (
 	// an enterprise app it may have created (a Go duration, such as 5m).
 	// Microsoft documents no upper bound for this delay.
 	EnvAppVisibilityWait = "SSOCUTOVER_APP_VISIBILITY_WAIT"
+	// EnvMetricsAddress is where the worker serves Prometheus metrics and
+	// its probes (/metrics, /livez, /readyz), such as :9090; empty: none.
+	EnvMetricsAddress = "SSOCUTOVER_METRICS_ADDRESS"
 	// EnvWebhookURL is a Slack or Microsoft Teams incoming webhook URL that
 	// gets a message whenever a workflow waits at a gate (the log always
 	// does); EnvWebhookURLFile names a file holding it instead (chmod 600),
@@ -91,6 +94,9 @@ type Config struct {
 	// Entra to show an app that may exist, before concluding it does not;
 	// 0 keeps entra.DefaultAppVisibilityWait.
 	AppVisibilityWait time.Duration
+	// MetricsAddress is where the worker serves /metrics, /livez and
+	// /readyz; empty serves nothing.
+	MetricsAddress string
 }
 
 // ConfigFromEnv returns the configuration the environment sets. A number
@@ -130,6 +136,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		ApprovalPolicy:    getenv(policy.EnvPolicy),
 		Webhook:           webhook,
 		AppVisibilityWait: appWait,
+		MetricsAddress:    getenv(EnvMetricsAddress),
 	}, nil
 }
 
@@ -149,6 +156,7 @@ func (c *Config) RegisterFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.LoginURL, "login-url", c.LoginURL, "where Entra publishes federation metadata (empty: the login host of the Graph URL's cloud, https://login.microsoftonline.com for the global one; env "+EnvLoginURL+")")
 	fs.Float64Var(&c.Graph.RequestsPerSecond, "graph-rps", c.Graph.RequestsPerSecond, "Graph calls per second (0: the default; env "+EnvGraphRequestsPerSecond+")")
 	fs.DurationVar(&c.AppVisibilityWait, "app-visibility-wait", c.AppVisibilityWait, "how long to wait for Entra to show an enterprise app that may exist before concluding it does not: a retry after a crash searches this long before it creates the app, and so does a rollback that looks for an app no step returned (0: "+entra.DefaultAppVisibilityWait.String()+"; env "+EnvAppVisibilityWait+")")
+	fs.StringVar(&c.MetricsAddress, "metrics-address", c.MetricsAddress, "serve Prometheus metrics on /metrics, and the probes /livez and /readyz, at this address, such as :9090 (empty: none; env "+EnvMetricsAddress+")")
 	fs.IntVar(&c.MaxConcurrentActivities, "max-concurrent-activities", c.MaxConcurrentActivities, "activities one worker runs at once (0: the SDK's default)")
 }
 

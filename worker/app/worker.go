@@ -163,7 +163,10 @@ func Register(r worker.Registry, acts Activities) {
 // activities finish for up to WorkerStopTimeout. It returns early with the
 // error if the worker cannot start or fails (a namespace that does not
 // exist, lost permissions).
-func RunWorker(ctx context.Context, w worker.Worker, logger *zap.Logger) error {
+//
+// polling, when set, is called as the worker starts polling (its
+// readiness probe answers from then on).
+func RunWorker(ctx context.Context, w worker.Worker, logger *zap.Logger, polling func()) error {
 	interrupt := make(chan any)
 	stopped := make(chan struct{})
 	defer close(stopped)
@@ -175,6 +178,10 @@ func RunWorker(ctx context.Context, w worker.Worker, logger *zap.Logger) error {
 		case <-stopped:
 		}
 	}()
+	if polling != nil {
+		// Run starts the poller and returns at once if it cannot.
+		polling()
+	}
 	if err := w.Run(interrupt); err != nil {
 		return fmt.Errorf("the worker stopped: %w", err)
 	}

@@ -202,11 +202,25 @@ func (k *Keeper) Await(ctx workflow.Context, p Patience) (*Pending, error) {
 	}
 }
 
+// WaitMetric is the timer of how long a gate waited for the decision that
+// closed it, tagged with the gate and the decision's action; the worker's
+// Prometheus endpoint shows it as ssocutover_gate_wait_seconds. The SDK
+// records nothing while it replays, so each wait counts once.
+const WaitMetric = "ssocutover_gate_wait"
+
 // take hands the accepted decision to the workflow.
 func (k *Keeper) take() *Pending {
 	d := k.decision
 	k.decision = nil
 	return d
+}
+
+// recordWait records how long the open gate waited for d, which closes it.
+func (k *Keeper) recordWait(ctx workflow.Context, d *Pending) {
+	if g := k.State.Gate; g != nil {
+		workflow.GetMetricsHandler(ctx).WithTags(map[string]string{"gate": g.Name, "action": d.Action}).
+			Timer(WaitMetric).Record(workflow.Now(ctx).Sub(g.OpenedAt))
+	}
 }
 
 // Close closes the open gate, if any, without a decision (the workflow
@@ -268,6 +282,7 @@ func (k *Keeper) accept(ctx workflow.Context, op string, in workflows.GateDecisi
 	}
 	phase := k.gate.Phase
 	k.decision = d
+	k.recordWait(ctx, d)
 	k.Close()
 	k.SetStep(ctx, phase, fmt.Sprintf("%s at gate %s by %s accepted; carrying it out", op, in.Gate, d.By))
 	workflow.GetLogger(ctx).Info("Gate decision accepted", "gate", in.Gate, "operation", op, "by", d.By, "override", in.Override)
