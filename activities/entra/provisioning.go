@@ -120,7 +120,12 @@ func (a *Activities) EnsureProvisioningJob(ctx context.Context, in EnsureProvisi
 
 	body := models.NewSynchronizationJob()
 	body.SetTemplateId(&templateID)
-	job, err := a.synchronization(in.App).Jobs().Post(ctx, body, nil)
+	// The SDK would resend the POST after a 503 or 504 (its retry handler),
+	// and a job Entra made before the gateway gave up would get a twin:
+	// only a 429 (nothing done) is resent; the activity's retry lists the
+	// jobs before it creates one.
+	job, err := a.synchronization(in.App).Jobs().Post(ctx, body,
+		&serviceprincipals.ItemSynchronizationJobsRequestBuilderPostRequestConfiguration{Options: retryThrottledOnly()})
 	if err != nil {
 		return EnsureProvisioningJobResult{}, provisioningCallError("create the provisioning job", in.App, "", err)
 	}

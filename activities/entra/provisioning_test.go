@@ -16,6 +16,7 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -321,6 +322,25 @@ func TestEnsureProvisioningJobFindsTheJobWhoseCreateAnswerWasLost(t *testing.T) 
 	require.Len(t, f.listJobs(t), 1)
 }
 
+// Found by the chaos campaign: the Graph SDK's retry handler resends a
+// POST that met a 503 or 504, and a job Entra had made then had a twin.
+func TestEnsureProvisioningJobIsNotResentAfterAGatewayError(t *testing.T) {
+	for _, status := range []int{http.StatusServiceUnavailable, http.StatusGatewayTimeout} {
+		t.Run(strconv.Itoa(status), func(t *testing.T) {
+			f := newProvFixture(t)
+			f.proxy.loseNextAnswerWith(http.MethodPost, "/synchronization/jobs", status)
+			var res entra.EnsureProvisioningJobResult
+			err := f.run(t, entra.EnsureProvisioningJobName, entra.EnsureProvisioningJobInput{App: f.app}, &res)
+			require.Error(t, err, "the attempt fails; its retry looks before it creates")
+			require.Len(t, f.listJobs(t), 1, "one job, not one per resend")
+
+			retried := f.ensureJob(t)
+			require.False(t, retried.Created)
+			require.Len(t, f.listJobs(t), 1)
+		})
+	}
+}
+
 func TestConfigureProvisioningWithADeletedTokenSaysWhatToDoAndIsNotRetried(t *testing.T) {
 	f := newProvFixture(t)
 	job := f.ensureJob(t)
@@ -384,6 +404,10 @@ type answerLosingProxy struct {
 
 	mu   sync.Mutex
 	lose []string // "METHOD path-suffix", each lost once
+	// loseWith answers the next request of a "METHOD path-suffix" with
+	// that status after the sandbox carried it out, as a gateway that
+	// timed out does.
+	loseWith map[string]int
 }
 
 func newAnswerLosingProxy(t *testing.T, graphURL string) *answerLosingProxy {
@@ -403,7 +427,24 @@ func (p *answerLosingProxy) loseNextAnswer(method, pathSuffix string) {
 	p.lose = append(p.lose, method+" "+pathSuffix)
 }
 
+// loseNextAnswerWith is loseNextAnswer with an HTTP error for an answer.
+func (p *answerLosingProxy) loseNextAnswerWith(method, pathSuffix string, status int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.loseWith == nil {
+		p.loseWith = map[string]int{}
+	}
+	p.loseWith[method+" "+pathSuffix] = status
+}
+
 func (p *answerLosingProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if status := p.takeLossWith(r); status != 0 {
+		p.target.ServeHTTP(httptest.NewRecorder(), r)
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		_, _ = w.Write([]byte(`{"error":{"code":"UnknownError","message":"gateway timeout"}}`))
+		return
+	}
 	if !p.takeLoss(r) {
 		p.target.ServeHTTP(w, r)
 		return
@@ -413,6 +454,19 @@ func (p *answerLosingProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		_ = conn.Close()
 	}
+}
+
+func (p *answerLosingProxy) takeLossWith(r *http.Request) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for rule, status := range p.loseWith {
+		method, suffix, _ := strings.Cut(rule, " ")
+		if r.Method == method && strings.HasSuffix(r.URL.Path, suffix) {
+			delete(p.loseWith, rule)
+			return status
+		}
+	}
+	return 0
 }
 
 func (p *answerLosingProxy) takeLoss(r *http.Request) bool {
