@@ -20,6 +20,7 @@ import (
 	"github.com/platformguide/ssocutover/sandbox/devserver"
 	"github.com/platformguide/ssocutover/sandbox/sandboxworker"
 	"github.com/platformguide/ssocutover/sandbox/world"
+	"github.com/platformguide/ssocutover/starter/cli"
 	"github.com/platformguide/ssocutover/workflows"
 )
 
@@ -136,7 +137,8 @@ func (e *env) environ() []string {
 // unless the exit status is as wanted.
 func (e *env) run(t testing.TB, wantOK bool, name string, args ...string) string {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	// Longer than the starter waits for a decision to be carried out.
+	ctx, cancel := context.WithTimeout(context.Background(), cli.DecisionWait+2*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Env = e.environ()

@@ -15,6 +15,7 @@ import (
 	"github.com/platformguide/ssocutover/internal/leakscan"
 	"github.com/platformguide/ssocutover/sandbox"
 	"github.com/platformguide/ssocutover/sandbox/world"
+	"github.com/platformguide/ssocutover/starter/cli"
 	"github.com/platformguide/ssocutover/workflows"
 )
 
@@ -151,16 +152,19 @@ func (e *env) passSCIMGateTrying(t *testing.T, id string, attempts int) string {
 
 // starterTrying runs the starter with args up to attempts times while its
 // submission is refused ("was not taken"), calling reopened before each
-// new attempt to wait for the gate to open again.
+// new attempt to wait for the gate to open again. A submission still being
+// carried out when the starter stops waiting (a worker died in the middle
+// of it) is not sent again: the gates the caller waits for next tell.
 func (e *env) starterTrying(t *testing.T, attempts int, reopened func(), args ...string) {
 	for range attempts - 1 {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		// Longer than the starter waits for a decision to be carried out.
+		ctx, cancel := context.WithTimeout(context.Background(), cli.DecisionWait+2*time.Minute)
 		cmd := exec.CommandContext(ctx, filepath.Join(binDir, "starter"), args...)
 		cmd.Env = e.environ()
 		out, err := cmd.CombinedOutput()
 		cancel()
 		e.starterOutput.Write(out)
-		if err == nil {
+		if err == nil || strings.Contains(string(out), cli.ErrStillCarryingOut.Error()) {
 			return
 		}
 		require.Contains(t, string(out), "was not taken", "only a refused submission is sent again")

@@ -152,6 +152,17 @@ func (c *cli) sendAndShow(ctx context.Context, tc client.Client, id, op string, 
 	return nil
 }
 
+// DecisionWait is how long SendDecision waits for the workflow to carry a
+// decision out once it has accepted it. Carrying one out runs activities;
+// when a worker dies in one, its retry waits for the activity's timeout,
+// and a command that hangs that long helps nobody.
+var DecisionWait = 2 * time.Minute
+
+// ErrStillCarryingOut is in the chain of SendDecision's error when the
+// decision was accepted and is still being carried out after DecisionWait:
+// neither taken nor refused yet.
+var ErrStillCarryingOut = errors.New("still being carried out")
+
 // SendDecision sends op as an update and waits until the workflow has
 // carried it out; a refusal by the workflow's validator comes back as the
 // error, at once. S is the workflow's status type.
@@ -161,12 +172,20 @@ func SendDecision[S any](ctx context.Context, tc client.Client, id, op string, i
 		WorkflowID:   id,
 		UpdateName:   op,
 		Args:         []any{input},
-		WaitForStage: client.WorkflowUpdateStageCompleted,
+		WaitForStage: client.WorkflowUpdateStageAccepted,
 	})
 	if err != nil {
 		return status, decisionError(op, id, err)
 	}
-	if err := handle.Get(ctx, &status); err != nil {
+	waitCtx, cancel := context.WithTimeout(ctx, DecisionWait)
+	defer cancel()
+	err = handle.Get(waitCtx, &status)
+	if err != nil && waitCtx.Err() != nil && ctx.Err() == nil {
+		return status, fmt.Errorf("%s was accepted by %s and is %w after %s (a worker may have restarted in the middle of it): "+
+			"it can still be taken or refused; follow it with starter status --workflow-id %s, and do not send it again unless the gate opens again",
+			op, id, ErrStillCarryingOut, DecisionWait, id)
+	}
+	if err != nil {
 		return status, decisionError(op, id, err)
 	}
 	return status, nil
