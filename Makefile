@@ -1,28 +1,34 @@
 # ssocutover: the two commands a new user needs are `make demo` and `make test`.
 #
-# The Temporal CLI (which carries the dev server) and staticcheck are Go tools
-# in modules of their own under tools/, built from the Go module proxy into
-# bin/ on first use: nothing is downloaded at run time.
+# The Temporal CLI (which carries the dev server), staticcheck and helm (which renders
+# the chart in the tests) are Go tools in modules of their own under tools/, built
+# from the Go module proxy into bin/ on first use: nothing is downloaded at run time.
 
 GO        ?= go
 BIN       := $(CURDIR)/bin
 TEMPORAL  := $(BIN)/temporal
 STATICCHECK := $(BIN)/staticcheck
+HELM      := $(BIN)/helm
 TEST_FLAGS ?= -count=1 -timeout 30m
 
 export SSOCUTOVER_TEMPORAL_CLI := $(TEMPORAL)
+export SSOCUTOVER_HELM := $(HELM)
 
 .PHONY: all build demo test test-race test-short test-ui lint bench chaos chaos-short dev-server worker tools clean-data
 
 all: build
 
-tools: $(TEMPORAL) $(STATICCHECK)
+tools: $(TEMPORAL) $(STATICCHECK) $(HELM)
 
 $(TEMPORAL): tools/go.mod tools/go.sum
 	cd tools && $(GO) build -o $(TEMPORAL) github.com/temporalio/cli/cmd/temporal
 
 $(STATICCHECK): tools/lint/go.mod tools/lint/go.sum
 	cd tools/lint && $(GO) build -o $(STATICCHECK) honnef.co/go/tools/cmd/staticcheck
+
+# Helm renders the chart in deploy/helm in the tests (helm template, offline).
+$(HELM): tools/helm/go.mod tools/helm/go.sum
+	cd tools/helm && $(GO) build -o $(HELM) helm.sh/helm/v4/cmd/helm
 
 ## build: the product (bin/worker, bin/starter) and the simulator (bin/demo, bin/sandbox).
 build:
@@ -41,14 +47,14 @@ RACE_PACKAGES := ./workflows ./workflows/gate ./workflows/statusview \
 	./internal/apicalls ./internal/approval ./internal/attrmap ./internal/awsclient ./internal/codec \
 	./internal/leakscan ./internal/logging ./internal/partition ./internal/preflight ./internal/progress \
 	./internal/readiness ./internal/samlmeta ./internal/secretstore ./internal/store ./internal/temporalclient
-test: $(TEMPORAL)
+test: $(TEMPORAL) $(HELM)
 	$(GO) vet ./...
 	$(GO) test $(TEST_FLAGS) ./...
 	$(GO) test -race $(TEST_FLAGS) $(RACE_PACKAGES)
 	$(MAKE) chaos-short
 
 ## test-race: every test under the race detector (slow: it builds the Graph SDK for it).
-test-race: $(TEMPORAL)
+test-race: $(TEMPORAL) $(HELM)
 	$(GO) test -race $(TEST_FLAGS) -timeout 60m ./...
 
 ## test-ui: the Temporal UI in headless Chromium at each gate of the demo (decrypted input, the
