@@ -7,7 +7,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/spf13/cobra"
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 	"golang.org/x/crypto/ssh"
@@ -168,12 +170,24 @@ var ErrStillCarryingOut = errors.New("still being carried out")
 // error, at once. S is the workflow's status type.
 func SendDecision[S any](ctx context.Context, tc client.Client, id, op string, input workflows.GateDecision) (S, error) {
 	var status S
-	handle, err := tc.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+	// One update ID for every attempt: the server takes an update once
+	// per ID, so sending it again after a lost answer cannot decide twice.
+	options := client.UpdateWorkflowOptions{
+		UpdateID:     uuid.NewString(),
 		WorkflowID:   id,
 		UpdateName:   op,
 		Args:         []any{input},
 		WaitForStage: client.WorkflowUpdateStageAccepted,
-	})
+	}
+	handle, err := tc.UpdateWorkflow(ctx, options)
+	for delay := time.Second; err != nil && updateNotDelivered(err) && delay <= 8*time.Second; delay *= 2 {
+		select {
+		case <-ctx.Done():
+			return status, decisionError(op, id, ctx.Err())
+		case <-time.After(delay):
+		}
+		handle, err = tc.UpdateWorkflow(ctx, options)
+	}
 	if err != nil {
 		return status, decisionError(op, id, err)
 	}
@@ -189,6 +203,25 @@ func SendDecision[S any](ctx context.Context, tc client.Client, id, op string, i
 		return status, decisionError(op, id, err)
 	}
 	return status, nil
+}
+
+// updateNotDelivered says whether err means the update never reached the
+// workflow's code, so sending it again is the answer: the workflow task
+// that carried it failed (its worker died in the middle, found by the
+// chaos campaign: "Unable to perform workflow execution update due to
+// unexpected workflow task failure"), or the server was briefly
+// unavailable. A refusal by the workflow is an application error, never
+// this.
+func updateNotDelivered(err error) bool {
+	var refused *temporal.ApplicationError
+	if errors.As(err, &refused) {
+		return false
+	}
+	var aborted *serviceerror.Aborted
+	var unavailable *serviceerror.Unavailable
+	var notReady *serviceerror.WorkflowNotReady
+	return errors.As(err, &aborted) || errors.As(err, &unavailable) || errors.As(err, &notReady) ||
+		strings.Contains(err.Error(), "unexpected workflow task failure")
 }
 
 // decisionError says why a decision was not taken. A refusal by the

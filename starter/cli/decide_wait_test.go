@@ -2,13 +2,16 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 	"go.uber.org/zap"
@@ -63,4 +66,13 @@ func TestSendDecisionSaysWhenItIsStillBeingCarriedOut(t *testing.T) {
 	var result string
 	require.NoError(t, run.Get(ctx, &result))
 	require.Equal(t, "done", result)
+}
+
+func TestAnUpdateThatNeverReachedTheWorkflowIsSentAgain(t *testing.T) {
+	require.True(t, updateNotDelivered(errors.New("Unable to perform workflow execution update due to unexpected workflow task failure.")))
+	require.True(t, updateNotDelivered(serviceerror.NewUnavailable("frontend restarting")))
+	require.True(t, updateNotDelivered(serviceerror.NewAborted("update aborted")))
+	require.False(t, updateNotDelivered(temporal.NewApplicationError("approve refused: no gate is open", "Refused")), "a refusal is final")
+	require.False(t, updateNotDelivered(serviceerror.NewNotFound("workflow not found")))
+	require.False(t, updateNotDelivered(context.DeadlineExceeded))
 }
