@@ -17,7 +17,7 @@ func TestTheChecksCheckWhatTheREADMELists(t *testing.T) {
 	require.NoError(t, err)
 	readme := string(data)
 	start := strings.Index(readme, "## Running a cutover")
-	end := strings.Index(readme[start:], "   - A data directory")
+	end := strings.Index(readme[start:], "   - A store for inventories")
 	require.True(t, start >= 0 && end > 0, "the README's worker requirements moved")
 	section := readme[start : start+end]
 

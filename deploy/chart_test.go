@@ -24,13 +24,13 @@ import (
 // The chart is checked as Helm renders it: `helm template` of a helm built
 // from tools/helm (make tools), offline.
 
-const chartDir = "../../deploy/helm/ssocutover"
+const chartDir = "helm/ssocutover"
 
 func helmBinary(t *testing.T) string {
 	t.Helper()
 	path := os.Getenv("SSOCUTOVER_HELM")
 	if path == "" {
-		path = "../../bin/helm"
+		path = "../bin/helm"
 	}
 	_, err := os.Stat(path)
 	require.NoError(t, err, "helm is built by `make tools` into bin/helm (SSOCUTOVER_HELM names another)")
