@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/platformguide/ssocutover/sandbox"
 	"github.com/platformguide/ssocutover/sandbox/world"
 	"github.com/stretchr/testify/require"
 )
@@ -24,9 +25,15 @@ func awsCLI(t *testing.T, c awsClients, out any, args ...string) {
 // awsCLIRegion is awsCLI in region.
 func awsCLIRegion(t *testing.T, c awsClients, region string, out any, args ...string) {
 	t.Helper()
+	awsCLIAt(t, c.sb.AWSURL, region, out, args...)
+}
+
+// awsCLIAt is awsCLI against endpoint (the sandbox's S3 has its own).
+func awsCLIAt(t *testing.T, endpoint, region string, out any, args ...string) {
+	t.Helper()
 	path, err := exec.LookPath("aws")
 	require.NoError(t, err, "the AWS CLI is part of the development machine's image (see README, Development)")
-	cmd := exec.Command(path, append(args, "--endpoint-url", c.sb.AWSURL, "--region", region, "--output", "json")...)
+	cmd := exec.Command(path, append(args, "--endpoint-url", endpoint, "--region", region, "--output", "json")...)
 	dir := t.TempDir()
 	// Only the sandbox's credentials: nothing of the machine's AWS setup.
 	env := slices.DeleteFunc(os.Environ(), func(kv string) bool { return strings.HasPrefix(kv, "AWS_") })
@@ -108,4 +115,26 @@ func TestAWSCLIReadsApplications(t *testing.T) {
 	var config struct{ AssignmentRequired bool }
 	awsCLIIn(&config, "sso-admin", "get-application-assignment-configuration", "--application-arn", app.ApplicationArn)
 	require.True(t, config.AssignmentRequired)
+}
+
+// TestAWSCLIReadsAndWritesTheStoreBucket: the sandbox's S3 (gofakes3)
+// answers the AWS CLI as S3 does: the store's bucket exists, an object put
+// is listed and read back.
+func TestAWSCLIReadsAndWritesTheStoreBucket(t *testing.T) {
+	sb, err := sandbox.Start(world.Sample(), sandbox.Options{})
+	require.NoError(t, err)
+	t.Cleanup(sb.Close)
+	body := filepath.Join(t.TempDir(), "doc")
+	require.NoError(t, os.WriteFile(body, []byte("sealed bytes"), 0o600))
+
+	var put struct{ ETag string }
+	awsCLIAt(t, sb.S3URL, awsTestRegion, &put, "s3api", "put-object", "--bucket", sandbox.StoreBucket, "--key", "cutovers/report-1.json.gz", "--body", body)
+	require.NotEmpty(t, put.ETag)
+	var listed struct{ Contents []struct{ Key string } }
+	awsCLIAt(t, sb.S3URL, awsTestRegion, &listed, "s3api", "list-objects-v2", "--bucket", sandbox.StoreBucket, "--prefix", "cutovers/")
+	require.Len(t, listed.Contents, 1)
+	require.Equal(t, "cutovers/report-1.json.gz", listed.Contents[0].Key)
+	objects, err := sb.S3Objects()
+	require.NoError(t, err)
+	require.Equal(t, "sealed bytes", string(objects["cutovers/report-1.json.gz"]))
 }

@@ -2,13 +2,6 @@ package s3store_test
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -85,11 +78,6 @@ func TestS3StoreKeepsOneSealedObjectPerDocument(t *testing.T) {
 	require.NoError(t, err)
 	require.ErrorContains(t, keyless.Get(ctx, ref, &got), "no payload keys")
 
-	// The AWS CLI, an independent client, lists and reads the object.
-	var listed struct{ Contents []struct{ Key string } }
-	awsS3(t, sb, &listed, "s3api", "list-objects-v2", "--bucket", sandbox.StoreBucket, "--prefix", "cutovers/")
-	require.Len(t, listed.Contents, 1)
-	require.Equal(t, "cutovers/prod/"+ref.Key+".json.gz", listed.Contents[0].Key)
 }
 
 func TestOpenChoosesTheStoreAndRefusesHalfSettings(t *testing.T) {
@@ -104,26 +92,6 @@ func TestOpenChoosesTheStoreAndRefusesHalfSettings(t *testing.T) {
 	require.ErrorContains(t, err, "add --store s3")
 	_, err = s3store.Open(store.Settings{Kind: "gcs"}, dir, aws.Config{}, nil)
 	require.ErrorContains(t, err, `store "gcs": want dir or s3`)
-}
-
-// awsS3 runs the AWS CLI against the sandbox's S3 and decodes its JSON.
-func awsS3(t *testing.T, sb *sandbox.Sandbox, out any, args ...string) {
-	t.Helper()
-	path, err := exec.LookPath("aws")
-	require.NoError(t, err, "the AWS CLI is part of the development machine's image (see README, Development)")
-	cmd := exec.Command(path, append(args, "--endpoint-url", sb.S3URL, "--region", "eu-west-1", "--output", "json")...)
-	dir := t.TempDir()
-	env := slices.DeleteFunc(os.Environ(), func(kv string) bool { return strings.HasPrefix(kv, "AWS_") })
-	cmd.Env = append(env,
-		"AWS_ACCESS_KEY_ID=AKIASANDBOXEXAMPLE", "AWS_SECRET_ACCESS_KEY=sandbox-secret-key",
-		"AWS_CONFIG_FILE="+filepath.Join(dir, "config"), "AWS_SHARED_CREDENTIALS_FILE="+filepath.Join(dir, "credentials"),
-		"AWS_PAGER=")
-	stdout, err := cmd.Output()
-	if exitErr := (*exec.ExitError)(nil); errors.As(err, &exitErr) {
-		require.NoError(t, err, string(exitErr.Stderr))
-	}
-	require.NoError(t, err)
-	require.NoError(t, json.Unmarshal(stdout, out), string(stdout))
 }
 
 func TestTwoWorkersWritingTheSameObjectBothSucceed(t *testing.T) {
