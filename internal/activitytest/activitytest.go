@@ -1,13 +1,17 @@
 // Package activitytest holds what the tests share: whether an activity's
-// error is one Temporal retries, and a buffer safe for concurrent output.
+// error is one Temporal retries, a payload codec with a fresh key, and a
+// buffer safe for concurrent output.
 package activitytest
 
 import (
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/temporal"
+
+	"github.com/platformguide/ssocutover/internal/codec"
 )
 
 // RequireNonRetryable checks that err is a non-retryable application error
@@ -35,4 +39,15 @@ func RequireRetryable(t testing.TB, err error, mentions ...string) {
 	for _, m := range mentions {
 		require.Contains(t, err.Error(), m)
 	}
+}
+
+// NewCodec is a payload codec with one fresh random key, for tests that
+// seal or encrypt and need no particular key.
+func NewCodec(t testing.TB) *codec.Codec {
+	t.Helper()
+	line, err := codec.NewKeyLine(time.Now())
+	require.NoError(t, err)
+	keys, err := codec.ParseKeys(line, "test")
+	require.NoError(t, err)
+	return codec.New(keys)
 }

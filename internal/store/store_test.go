@@ -5,10 +5,10 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/platformguide/ssocutover/internal/activitytest"
 	"github.com/platformguide/ssocutover/internal/codec"
 )
 
@@ -46,19 +46,10 @@ func TestRejectsPathTraversal(t *testing.T) {
 	require.Error(t, d.Get(context.Background(), Ref{Key: "../../etc/passwd"}, new(any)))
 }
 
-func testSealer(t *testing.T) *codec.Codec {
-	t.Helper()
-	line, err := codec.NewKeyLine(time.Now())
-	require.NoError(t, err)
-	keys, err := codec.ParseKeys(line, "test")
-	require.NoError(t, err)
-	return codec.New(keys)
-}
-
 func TestSealedDocumentsHoldNoPlaintext(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	sealed := Dir{Path: dir, Sealer: testSealer(t)}
+	sealed := Dir{Path: dir, Sealer: activitytest.NewCodec(t)}
 	doc := map[string]string{"userName": "alice@corp.example"}
 	ref, err := sealed.Put(ctx, "aws-inventory", doc)
 	require.NoError(t, err)
@@ -73,7 +64,7 @@ func TestSealedDocumentsHoldNoPlaintext(t *testing.T) {
 	require.NoError(t, sealed.Get(ctx, ref, &got))
 	require.Equal(t, doc, got)
 	require.ErrorContains(t, Dir{Path: dir}.Get(ctx, ref, &got), "is encrypted, and this program has no payload keys")
-	require.ErrorIs(t, Dir{Path: dir, Sealer: testSealer(t)}.Get(ctx, ref, &got), codec.ErrDecrypt, "another key does not open it")
+	require.ErrorIs(t, Dir{Path: dir, Sealer: activitytest.NewCodec(t)}.Get(ctx, ref, &got), codec.ErrDecrypt, "another key does not open it")
 
 	// A document written before sealing was turned on still reads.
 	plainRef, err := Dir{Path: dir}.Put(ctx, "report", []int{1})

@@ -27,6 +27,7 @@ import (
 	"go.temporal.io/sdk/converter"
 	"google.golang.org/grpc"
 
+	"github.com/platformguide/ssocutover/internal/activitytest"
 	"github.com/platformguide/ssocutover/internal/codec"
 )
 
@@ -310,7 +311,7 @@ func newTestPKI(t *testing.T) testPKI {
 }
 
 func TestCodecBecomesTheDataConverter(t *testing.T) {
-	c := newTestCodec(t)
+	c := activitytest.NewCodec(t)
 	opts, err := Options{Address: "127.0.0.1:7233", Codec: c}.ClientOptions(nil)
 	require.NoError(t, err)
 	require.NotNil(t, opts.DataConverter)
@@ -328,7 +329,7 @@ func TestCodecBecomesTheDataConverter(t *testing.T) {
 // The SDK hands DescribeWorkflowExecution answers over raw: the interceptor
 // decodes their payloads (heartbeat details), and leaves plain ones alone.
 func TestDescribeAnswersAreDecoded(t *testing.T) {
-	c := newTestCodec(t)
+	c := activitytest.NewCodec(t)
 	encrypted, err := c.DataConverter().ToPayloads(map[string]any{"step": "users", "done": 3})
 	require.NoError(t, err)
 	plain, err := converter.GetDefaultDataConverter().ToPayloads("plain")
@@ -352,13 +353,4 @@ func TestDescribeAnswersAreDecoded(t *testing.T) {
 	var s string
 	require.NoError(t, converter.GetDefaultDataConverter().FromPayloads(reply.PendingActivities[1].HeartbeatDetails, &s))
 	require.Equal(t, "plain", s)
-}
-
-func newTestCodec(t *testing.T) *codec.Codec {
-	t.Helper()
-	line, err := codec.NewKeyLine(time.Now())
-	require.NoError(t, err)
-	keys, err := codec.ParseKeys(line, "test")
-	require.NoError(t, err)
-	return codec.New(keys)
 }

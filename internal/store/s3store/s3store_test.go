@@ -3,28 +3,19 @@ package s3store_test
 import (
 	"context"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/stretchr/testify/require"
 
+	"github.com/platformguide/ssocutover/internal/activitytest"
 	"github.com/platformguide/ssocutover/internal/codec"
 	"github.com/platformguide/ssocutover/internal/store"
 	"github.com/platformguide/ssocutover/internal/store/s3store"
 	"github.com/platformguide/ssocutover/sandbox"
 	"github.com/platformguide/ssocutover/sandbox/world"
 )
-
-func testSealer(t *testing.T) *codec.Codec {
-	t.Helper()
-	line, err := codec.NewKeyLine(time.Now())
-	require.NoError(t, err)
-	keys, err := codec.ParseKeys(line, "test")
-	require.NoError(t, err)
-	return codec.New(keys)
-}
 
 // sandboxStore is the S3 store on the sandbox's S3, through the real SDK.
 func sandboxStore(t *testing.T, prefix string, sealer store.Sealer) (store.Store, *sandbox.Sandbox) {
@@ -45,7 +36,7 @@ type inventory struct {
 
 func TestS3StoreKeepsOneSealedObjectPerDocument(t *testing.T) {
 	ctx := context.Background()
-	sealer := testSealer(t)
+	sealer := activitytest.NewCodec(t)
 	st, sb := sandboxStore(t, "cutovers/prod", sealer)
 	doc := inventory{Users: []string{"alice@corp.example", "bob@corp.example"}}
 
