@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"sort"
 
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
@@ -49,18 +48,4 @@ func (s *Sandbox) S3Objects() (map[string][]byte, error) {
 		objects[c.Key] = data
 	}
 	return objects, nil
-}
-
-// S3Keys lists the keys of the store's bucket, sorted.
-func (s *Sandbox) S3Keys() ([]string, error) {
-	objects, err := s.S3Objects()
-	if err != nil {
-		return nil, err
-	}
-	keys := make([]string, 0, len(objects))
-	for k := range objects {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys, nil
 }

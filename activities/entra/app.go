@@ -12,6 +12,7 @@ package entra
 // name for longer than Entra's delay before it instantiates again.
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -89,26 +90,31 @@ type AppAttempt struct {
 // has none, once both its application and its service principal are
 // readable. Run twice, it returns the same app.
 func (a *Activities) EnsureEnterpriseApp(ctx context.Context, in EnsureEnterpriseAppInput) (EnsureEnterpriseAppResult, error) {
-	if a.Graph == nil {
-		return EnsureEnterpriseAppResult{}, misconfigured()
-	}
-	name := strings.TrimSpace(in.DisplayName)
-	if name == "" {
-		return EnsureEnterpriseAppResult{}, temporal.NewNonRetryableApplicationError("EnsureEnterpriseApp needs the app's display name (displayName)", ErrInvalidRequest, nil)
-	}
-	templateID := in.TemplateID
-	if templateID == "" {
-		templateID = AWSIdentityCenterTemplateID
+	e, err := a.appEnsurerFor(EnsureEnterpriseAppName, in.DisplayName, in.TemplateID)
+	if err != nil {
+		return EnsureEnterpriseAppResult{}, err
 	}
 	calls := apicalls.NewCounter()
 	ctx = apicalls.WithCounter(ctx, calls)
-
-	e := &appEnsurer{graph: a.Graph, name: name, templateID: templateID, wait: a.appVisibilityWait()}
 	app, created, err := e.ensure(ctx)
 	if err != nil {
 		return EnsureEnterpriseAppResult{}, err
 	}
 	return EnsureEnterpriseAppResult{App: app, Created: created, APICalls: calls.Counts()}, nil
+}
+
+// appEnsurerFor checks what an activity was given to find the app by (its
+// display name; the AWS gallery template unless another is named) and
+// returns the ensurer that finds it.
+func (a *Activities) appEnsurerFor(activityName, displayName, templateID string) (*appEnsurer, error) {
+	if a.Graph == nil {
+		return nil, misconfigured()
+	}
+	name := strings.TrimSpace(displayName)
+	if name == "" {
+		return nil, temporal.NewNonRetryableApplicationError(activityName+" needs the app's display name (displayName)", ErrInvalidRequest, nil)
+	}
+	return &appEnsurer{graph: a.Graph, name: name, templateID: cmp.Or(templateID, AWSIdentityCenterTemplateID), wait: a.appVisibilityWait()}, nil
 }
 
 // appEnsurer finds or creates one enterprise app.

@@ -17,8 +17,6 @@ import (
 	"fmt"
 	"strings"
 
-	"go.temporal.io/sdk/temporal"
-
 	"github.com/platformguide/ssocutover/internal/apicalls"
 	"github.com/platformguide/ssocutover/internal/progress"
 )
@@ -33,30 +31,22 @@ import (
 // paid when the app step never returned: once it has, the cutover replaces
 // this undo with DeleteEnterpriseApp by ID.
 func (a *Activities) DeleteUnreturnedEnterpriseApp(ctx context.Context, in DeleteUnreturnedEnterpriseAppInput) (DeleteUnreturnedEnterpriseAppResult, error) {
-	if a.Graph == nil {
-		return DeleteUnreturnedEnterpriseAppResult{}, misconfigured()
-	}
-	name := strings.TrimSpace(in.DisplayName)
-	if name == "" {
-		return DeleteUnreturnedEnterpriseAppResult{}, temporal.NewNonRetryableApplicationError(DeleteUnreturnedEnterpriseAppName+" needs the app's display name (displayName)", ErrInvalidRequest, nil)
-	}
-	templateID := in.TemplateID
-	if templateID == "" {
-		templateID = AWSIdentityCenterTemplateID
+	e, err := a.appEnsurerFor(DeleteUnreturnedEnterpriseAppName, in.DisplayName, in.TemplateID)
+	if err != nil {
+		return DeleteUnreturnedEnterpriseAppResult{}, err
 	}
 	calls := apicalls.NewCounter()
 	ctx = apicalls.WithCounter(ctx, calls)
-	e := &appEnsurer{graph: a.Graph, name: name, templateID: templateID, wait: a.appVisibilityWait()}
 
 	var apps []namedApp
-	err := poll(ctx, e.wait, func() (bool, error) {
-		heartbeat(ctx, progress.Progress{Step: fmt.Sprintf("look for the application %q an attempt may have created", name)})
+	err = poll(ctx, e.wait, func() (bool, error) {
+		heartbeat(ctx, progress.Progress{Step: fmt.Sprintf("look for the application %q an attempt may have created", e.name)})
 		named, err := e.named(ctx)
 		apps = apps[:0]
 		for _, app := range named {
 			// An app of that name from another template was never the
 			// cutover's: the app step refuses to adopt it.
-			if strings.EqualFold(app.templateID, templateID) {
+			if strings.EqualFold(app.templateID, e.templateID) {
 				apps = append(apps, app)
 			}
 		}
