@@ -92,18 +92,19 @@ func (c *cli) openStore(ctx context.Context) (store.Store, string, error) {
 	if payloads, err := c.keySource().LoadCodec(); err == nil {
 		sealer = payloads
 	}
-	if !c.store.IsS3() {
-		st, err := s3store.Open(c.store, c.dataDir, aws.Config{}, sealer)
-		return st, fmt.Sprintf("the worker's data directory; this one is %s (--data-dir / %s): run it with the worker's setting, on a machine that sees that directory",
-			c.dataDir, store.EnvDataDir), err
-	}
-	awsConfig, err := awsclient.Load(ctx, awsclient.Options{})
-	if err != nil {
-		return nil, "", err
+	where := fmt.Sprintf("the worker's data directory; this one is %s (--data-dir / %s): run it with the worker's setting, on a machine that sees that directory",
+		c.dataDir, store.EnvDataDir)
+	var awsConfig aws.Config
+	if c.store.IsS3() {
+		where = fmt.Sprintf("the worker's S3 store; this one is s3://%s/%s (--store-bucket / %s, --store-prefix / %s): give it the worker's settings",
+			c.store.Bucket, c.store.Prefix, store.EnvStoreBucket, store.EnvStorePrefix)
+		var err error
+		if awsConfig, err = awsclient.Load(ctx, awsclient.Options{}); err != nil {
+			return nil, "", err
+		}
 	}
 	st, err := s3store.Open(c.store, c.dataDir, awsConfig, sealer)
-	return st, fmt.Sprintf("the worker's S3 store; this one is s3://%s/%s (--store-bucket / %s, --store-prefix / %s): give it the worker's settings",
-		c.store.Bucket, c.store.Prefix, store.EnvStoreBucket, store.EnvStorePrefix), err
+	return st, where, err
 }
 
 // ReadReport reads the full preflight report of the cutover s from st, the
