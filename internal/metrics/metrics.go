@@ -26,11 +26,6 @@ import (
 	"github.com/platformguide/ssocutover/internal/apicalls"
 )
 
-// GateWaitMetric is the timer the workflows record when a gate closes:
-// how long it waited for a person (Prometheus: ssocutover_gate_wait_seconds,
-// by gate and workflow type).
-const GateWaitMetric = "ssocutover_gate_wait"
-
 // Metrics is one process's registry.
 type Metrics struct {
 	registry  *prometheus.Registry
@@ -67,7 +62,8 @@ func New() (*Metrics, error) {
 }
 
 // TemporalHandler is the metrics handler for the Temporal client: the SDK's
-// metrics, and the workflows' own (GateWaitMetric), reach Prometheus
+// metrics, and the workflows' own (the gates' waits, workflows/gate's
+// WaitMetric, as ssocutover_gate_wait_seconds), reach Prometheus
 // through it. Counters are monotonic so that they are Prometheus counters.
 func (m *Metrics) TemporalHandler() client.MetricsHandler {
 	return temporalotel.NewMetricsHandler(temporalotel.MetricsHandlerOptions{
