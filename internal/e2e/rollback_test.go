@@ -86,8 +86,10 @@ func TestAPermanentFailureCreatingTheAppRollsBack(t *testing.T) {
 
 	st := e.waitForGate(t, id, workflows.GateStepFailed)
 	require.Contains(t, st.Gate.Instructions, "Authorization_RequestDenied")
-	// A retry without fixing the cause fails again and comes back here.
-	_ = e.run(t, false, filepath.Join(binDir, "starter"), "retry", "--workflow-id", id, "--gate", workflows.GateStepFailed, "--by", "e2e-operator")
+	// A retry without fixing the cause fails again and comes back here;
+	// the starter answers as soon as it has.
+	out := e.starter(t, "retry", "--workflow-id", id, "--gate", workflows.GateStepFailed, "--by", "e2e-operator")
+	require.Contains(t, out, workflows.GateStepFailed)
 	e.waitForGate(t, id, workflows.GateStepFailed)
 	e.temporal(t, "workflow", "signal", "--workflow-id", id, "--name", workflows.OpRollback, "--codec-endpoint", e.startCodecServer(t),
 		"--input", `{"gate":"step-failed","by":"e2e-operator","reason":"no permission today"}`)

@@ -5,6 +5,8 @@
 package sandboxworker
 
 import (
+	"time"
+
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
 	"github.com/platformguide/ssocutover/internal/awsclient"
@@ -25,6 +27,13 @@ const (
 // application permissions a real app registration would be granted.
 func GraphToken(w *world.World) string { return sandbox.GraphAccessToken(w.Entra.TenantID) }
 
+// AppVisibilityWait is how long a worker on the sandbox waits for Entra
+// to show an enterprise app that may exist. The sandbox shows a new app
+// after sandbox.DefaultInstantiateDelay; the product's default is made for
+// a real tenant, where a rollback that searches for an app no step
+// returned would spend minutes of every test finding nothing.
+const AppVisibilityWait = 15 * time.Second
+
 // Config is the configuration of a worker that talks to sb, which
 // serves w: the real SDK clients with only their endpoints and credentials
 // changed.
@@ -40,7 +49,8 @@ func Config(sb *sandbox.Sandbox, w *world.World, dataDir string) app.Config {
 			StaticToken: GraphToken(w),
 		},
 		// The sandbox publishes federation metadata on its Graph listener.
-		LoginURL: sb.GraphURL,
+		LoginURL:          sb.GraphURL,
+		AppVisibilityWait: AppVisibilityWait,
 	}
 }
 
@@ -62,6 +72,7 @@ func Env(sb *sandbox.Sandbox, w *world.World) []string {
 		// The sandbox publishes federation metadata on its Graph listener.
 		app.EnvLoginURL + "=" + sb.GraphURL,
 		EnvSandboxURL + "=" + sb.AWSURL,
+		app.EnvAppVisibilityWait + "=" + AppVisibilityWait.String(),
 	}
 }
 

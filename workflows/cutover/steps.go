@@ -21,6 +21,10 @@ var (
 	analyzer       *analysis.Activities
 )
 
+// retryFailedAgainChange versions answering a retry whose step fails
+// again (before it, the retry's update waited until its sender gave up).
+const retryFailedAgainChange = "retry-answered-when-step-fails-again"
+
 // runStep runs activity with input in as the cutover's step doing (for
 // status and errors) in phase, under the activity options of actx. A
 // failure that retries could not fix opens gate step-failed, where a person
@@ -36,6 +40,13 @@ func runStep[I, O any](c *cutover, ctx, actx workflow.Context, phase, doing stri
 		}
 		if c.onStepFailure != nil {
 			c.onStepFailure(ctx, err)
+		}
+		if c.retrying != nil && workflow.GetVersion(ctx, retryFailedAgainChange, workflow.DefaultVersion, 1) == 1 {
+			// The retried step failed again: the retry is carried out, and
+			// its update answers once the gate reopens, with the status that
+			// shows why. (No other decision is being carried out here: the
+			// gate step-failed that took the retry answered it.)
+			c.carrying, c.retrying = c.retrying, nil
 		}
 		decision, gateErr := c.waitAtGate(ctx, c.stepFailedGate(doing, err))
 		if gateErr != nil {
