@@ -87,6 +87,11 @@ type Activities struct {
 	// list one world both ways.
 	listing string
 
+	// checkpointEvery, when set, is how many units and groups of the
+	// assignment listing a checkpoint batch holds (inventory_checkpoint.go):
+	// tests checkpoint small worlds.
+	checkpointEvery int
+
 	// onProgress, when set, sees every progress report, which heartbeats
 	// only sample (the SDK sends at most one per throttle interval).
 	onProgress func(Progress)

@@ -17,6 +17,7 @@ import (
 
 	"github.com/platformguide/ssocutover/internal/apicalls"
 	"github.com/platformguide/ssocutover/internal/progress"
+	"github.com/platformguide/ssocutover/internal/store"
 )
 
 // pageSize is the largest page every list operation used here accepts.
@@ -86,9 +87,16 @@ type inventoryRun struct {
 	in       InventoryAWSInput
 	region   string
 	progress *progress.Reporter
+	// checkpoints, in InventoryAWS only, store what is done for a retry
+	// (inventory_checkpoint.go).
+	checkpoints *checkpoints
 }
 
 func (r *inventoryRun) run(ctx context.Context) (*preflight.AWS, preflight.AssignmentListing, int, error) {
+	var resumed inventoryCheckpoint
+	progress.Resume(ctx, &resumed)
+	r.checkpoints = newCheckpoints(r, resumed)
+
 	// The instance first: it proves the identity store exists here, and
 	// its error says best what to correct when it does not.
 	instanceARN, err := r.findInstance(ctx)
@@ -100,19 +108,63 @@ func (r *inventoryRun) run(ctx context.Context) (*preflight.AWS, preflight.Assig
 		dir   directory
 	)
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() (err error) { pairs, err = r.provisioned(gctx, instanceARN); return err })
-	g.Go(func() (err error) { dir, err = r.directory(gctx); return err })
+	g.Go(func() (err error) {
+		pairs, err = r.provisionedOrResumed(gctx, instanceARN, resumed.Provisioned)
+		return err
+	})
+	g.Go(func() (err error) { dir, err = r.directoryOrResumed(gctx, resumed.Directory); return err })
 	if err := g.Wait(); err != nil {
 		return nil, preflight.AssignmentListing{}, 0, err
 	}
 
 	listing := chooseListing(len(pairs.targets), len(dir.groupIDs)+len(dir.userIDs), r.a.listing)
-	listed, err := r.assignmentsAndMembers(ctx, pairs, dir, listing)
+	var done resumedListing
+	if begun := r.checkpoints.listing(); begun != nil {
+		// The last attempt began the listing; its batches' units are
+		// indexes into the pairs and principals resumed above.
+		listing = *begun
+		if done, err = r.checkpoints.loadListing(ctx); err != nil {
+			return nil, preflight.AssignmentListing{}, 0, err
+		}
+	}
+	listed, err := r.assignmentsAndMembers(ctx, pairs, dir, listing, done)
 	if err != nil {
 		return nil, preflight.AssignmentListing{}, 0, err
 	}
 	inv, unresolved := r.snapshot(pairs, dir, listed)
 	return inv, listed.listing, unresolved, nil
+}
+
+// provisionedOrResumed is provisioned, read from the checkpoint when the
+// last attempt stored it for this instance.
+func (r *inventoryRun) provisionedOrResumed(ctx context.Context, instanceARN string, stored *store.Ref) (provisioned, error) {
+	if stored != nil {
+		p, err := r.checkpoints.loadProvisioned(ctx, *stored)
+		if err != nil || p.instanceARN == instanceARN {
+			return p, err
+		}
+		// Another instance's (which cannot happen within one cutover, whose
+		// retries have one input): nothing of it is of use.
+		r.checkpoints.forgetListing()
+	}
+	p, err := r.provisioned(ctx, instanceARN)
+	if err != nil {
+		return provisioned{}, err
+	}
+	return p, r.checkpoints.saveProvisioned(ctx, p)
+}
+
+// directoryOrResumed is directory, read from the checkpoint when the last
+// attempt stored it.
+func (r *inventoryRun) directoryOrResumed(ctx context.Context, stored *store.Ref) (directory, error) {
+	if stored != nil {
+		return r.checkpoints.loadDirectory(ctx, *stored)
+	}
+	d, err := r.directory(ctx)
+	if err != nil {
+		return directory{}, err
+	}
+	return d, r.checkpoints.saveDirectory(ctx, d)
 }
 
 // provisioned is what sso-admin says before any assignment is listed: the

@@ -102,8 +102,14 @@ func (l listedAssignments) holders(users map[string]preflight.AWSUser) map[strin
 // assignmentsAndMembers lists the account assignments as listing says
 // (sso-admin) and, as each assigned group turns up, its members
 // (identitystore), both at once.
-func (r *inventoryRun) assignmentsAndMembers(ctx context.Context, pairs provisioned, dir directory, listing preflight.AssignmentListing) (listedAssignments, error) {
+//
+// done is what a former attempt listed (inventory_checkpoint.go): its units
+// are not listed again, nor the members of its groups.
+func (r *inventoryRun) assignmentsAndMembers(ctx context.Context, pairs provisioned, dir directory, listing preflight.AssignmentListing, done resumedListing) (listedAssignments, error) {
 	members := newMemberLister(r, dir.users)
+	for id, ids := range done.members {
+		members.members[id], members.seen[id] = ids, true
+	}
 	found := make(chan string)
 	foundGroup := func(ctx context.Context, id string) error {
 		if !members.firstSight(id) {
@@ -124,7 +130,7 @@ func (r *inventoryRun) assignmentsAndMembers(ctx context.Context, pairs provisio
 	g.Go(func() error {
 		defer close(found)
 		var err error
-		if assignments, listing, err = r.listAssignments(gctx, pairs, dir, listing, foundGroup); err != nil {
+		if assignments, listing, err = r.listAssignments(gctx, pairs, dir, listing, done, foundGroup); err != nil {
 			return err
 		}
 		apps, err = r.applications(gctx, pairs.instanceARN, foundGroup)
@@ -147,28 +153,57 @@ func (r *inventoryRun) assignmentsAndMembers(ctx context.Context, pairs provisio
 // (https://docs.aws.amazon.com/singlesignon/latest/APIReference/API_ListAccountAssignmentsForPrincipal.html),
 // or when the worker's policy does not grant it. The listing then falls
 // back to per pair and says so.
+//
+// The units of done (pairs or principals, as listing says) are not listed
+// again: their assignments are done's, whose groups go to foundGroup first.
 func (r *inventoryRun) listAssignments(ctx context.Context, pairs provisioned, dir directory, listing preflight.AssignmentListing,
-	foundGroup func(context.Context, string) error,
+	done resumedListing, foundGroup func(context.Context, string) error,
 ) ([]ssotypes.AccountAssignment, preflight.AssignmentListing, error) {
+	for _, as := range done.assignments {
+		if as.PrincipalType == ssotypes.PrincipalTypeGroup {
+			if err := foundGroup(ctx, aws.ToString(as.PrincipalId)); err != nil {
+				return nil, listing, err
+			}
+		}
+	}
 	if listing.Strategy == preflight.ListPerPrincipal {
-		assignments, err := r.assignmentsPerPrincipal(ctx, pairs.instanceARN, dir, foundGroup)
+		assignments, err := r.assignmentsPerPrincipal(ctx, pairs.instanceARN, dir, listing, done.units, foundGroup)
 		if !errors.Is(err, errPerPrincipalRefused) {
-			return assignments, listing, err
+			return slices.Concat(done.assignments, assignments), listing, err
 		}
 		listing.Strategy = preflight.ListPerPair
 		listing.Reason = "per principal was refused (ListAccountAssignmentsForPrincipal is allowed only from the management account, and needs sso:ListAccountAssignmentsForPrincipal), so per pair"
+		// Its units were principals: per pair lists every pair.
+		done = resumedListing{}
+		r.checkpoints.forgetListing()
 	}
-	assignments, err := r.assignmentsPerPair(ctx, pairs.instanceARN, pairs.targets, foundGroup)
-	return assignments, listing, err
+	assignments, err := r.assignmentsPerPair(ctx, pairs.instanceARN, pairs.targets, listing, done.units, foundGroup)
+	return slices.Concat(done.assignments, assignments), listing, err
+}
+
+// remaining are the units of [0, n) not in done.
+func remaining(n int, done map[int]bool) []int {
+	todo := make([]int, 0, n-len(done))
+	for i := range n {
+		if !done[i] {
+			todo = append(todo, i)
+		}
+	}
+	return todo
 }
 
 // assignmentsPerPair lists the account assignments of every target with
 // ListAccountAssignments, and hands each group it finds to foundGroup.
-func (r *inventoryRun) assignmentsPerPair(ctx context.Context, instanceARN string, targets []target, foundGroup func(context.Context, string) error) ([]ssotypes.AccountAssignment, error) {
+func (r *inventoryRun) assignmentsPerPair(ctx context.Context, instanceARN string, targets []target, listing preflight.AssignmentListing,
+	done map[int]bool, foundGroup func(context.Context, string) error,
+) ([]ssotypes.AccountAssignment, error) {
 	part := r.progress.Begin("assignments", len(targets))
 	defer part.End()
+	todo := remaining(len(targets), done)
+	part.Add(len(targets) - len(todo))
 	perTarget := make([][]ssotypes.AccountAssignment, len(targets))
-	err := progress.ForEach(ctx, r.a.concurrency(), len(targets), func(ctx context.Context, i int) error {
+	err := progress.ForEach(ctx, r.a.concurrency(), len(todo), func(ctx context.Context, j int) error {
+		i := todo[j]
 		t := targets[i]
 		pages := ssoadmin.NewListAccountAssignmentsPaginator(r.a.SSOAdmin, &ssoadmin.ListAccountAssignmentsInput{
 			InstanceArn: aws.String(instanceARN), AccountId: aws.String(t.accountID), PermissionSetArn: aws.String(t.permissionSetARN), MaxResults: aws.Int32(pageSize),
@@ -188,7 +223,7 @@ func (r *inventoryRun) assignmentsPerPair(ctx context.Context, instanceARN strin
 			perTarget[i] = append(perTarget[i], out.AccountAssignments...)
 		}
 		part.Add(1)
-		return nil
+		return r.checkpoints.unitDone(ctx, listing, i, perTarget[i])
 	})
 	if err != nil {
 		return nil, err
@@ -210,7 +245,9 @@ type principal struct {
 // listing of their members starts early) and hands each group that holds
 // one to foundGroup. It returns errPerPrincipalRefused when AWS refuses the
 // first call.
-func (r *inventoryRun) assignmentsPerPrincipal(ctx context.Context, instanceARN string, dir directory, foundGroup func(context.Context, string) error) ([]ssotypes.AccountAssignment, error) {
+func (r *inventoryRun) assignmentsPerPrincipal(ctx context.Context, instanceARN string, dir directory, listing preflight.AssignmentListing,
+	done map[int]bool, foundGroup func(context.Context, string) error,
+) ([]ssotypes.AccountAssignment, error) {
 	principals := make([]principal, 0, len(dir.groupIDs)+len(dir.userIDs))
 	for _, id := range dir.groupIDs {
 		principals = append(principals, principal{id: id, typ: ssotypes.PrincipalTypeGroup})
@@ -218,21 +255,24 @@ func (r *inventoryRun) assignmentsPerPrincipal(ctx context.Context, instanceARN 
 	for _, id := range dir.userIDs {
 		principals = append(principals, principal{id: id, typ: ssotypes.PrincipalTypeUser})
 	}
-	if len(principals) == 0 {
+	todo := remaining(len(principals), done)
+	if len(todo) == 0 {
 		return nil, nil
 	}
 
 	part := r.progress.Begin("assignments", len(principals))
 	defer part.End()
+	part.Add(len(principals) - len(todo))
 	perPrincipal := make([][]ssotypes.AccountAssignment, len(principals))
-	list := func(ctx context.Context, i int) error {
+	list := func(ctx context.Context, j int) error {
+		i := todo[j]
 		p := principals[i]
 		pages := ssoadmin.NewListAccountAssignmentsForPrincipalPaginator(r.a.SSOAdmin, &ssoadmin.ListAccountAssignmentsForPrincipalInput{
 			InstanceArn: aws.String(instanceARN), PrincipalId: aws.String(p.id), PrincipalType: p.typ, MaxResults: aws.Int32(pageSize),
 		})
 		for pages.HasMorePages() {
 			out, err := pages.NextPage(ctx)
-			if i == 0 && isAccessDenied(err) {
+			if j == 0 && isAccessDenied(err) {
 				return errPerPrincipalRefused
 			}
 			if err != nil {
@@ -250,14 +290,14 @@ func (r *inventoryRun) assignmentsPerPrincipal(ctx context.Context, instanceARN 
 			}
 		}
 		part.Add(1)
-		return nil
+		return r.checkpoints.unitDone(ctx, listing, i, perPrincipal[i])
 	}
 	// The first call alone: if AWS refuses the operation, it refuses it
 	// once, and the listing falls back before anything else is spent.
 	if err := list(ctx, 0); err != nil {
 		return nil, err
 	}
-	err := progress.ForEach(ctx, r.a.concurrency(), len(principals)-1, func(ctx context.Context, i int) error { return list(ctx, i+1) })
+	err := progress.ForEach(ctx, r.a.concurrency(), len(todo)-1, func(ctx context.Context, j int) error { return list(ctx, j+1) })
 	if err != nil {
 		return nil, err
 	}
@@ -369,5 +409,5 @@ func (m *memberLister) list(ctx context.Context, id string) error {
 	m.mu.Lock()
 	m.members[id] = ids
 	m.mu.Unlock()
-	return nil
+	return r.checkpoints.groupDone(ctx, id, ids)
 }

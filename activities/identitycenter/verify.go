@@ -300,7 +300,7 @@ func (v *verifyRun) readInstance(ctx context.Context) (*instanceNow, error) {
 	}
 	listing := chooseListing(len(pairs.targets), len(dir.groupIDs)+len(dir.userIDs), v.a.listing)
 	ignore := func(context.Context, string) error { return nil }
-	assignments, _, err := r.listAssignments(ctx, pairs, dir, listing, ignore)
+	assignments, _, err := r.listAssignments(ctx, pairs, dir, listing, resumedListing{}, ignore)
 	if err != nil {
 		return nil, err
 	}

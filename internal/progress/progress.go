@@ -5,6 +5,8 @@ package progress
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"slices"
 	"sync"
 
@@ -20,6 +22,11 @@ type Progress struct {
 	Done      int        `json:"done"`
 	Total     int        `json:"total"`
 	Alongside []Progress `json:"alongside,omitempty"`
+	// Checkpoint is where a retry of the activity resumes, in the
+	// activity's own shape (see Reporter.Checkpoint and Resume). It holds
+	// references to stored documents, never the data itself: heartbeat
+	// details are kept by the server and travel with every heartbeat.
+	Checkpoint json.RawMessage `json:"checkpoint,omitempty"`
 }
 
 // Steps are p and the steps alongside it, in order.
@@ -38,8 +45,9 @@ type Reporter struct {
 	// heartbeats, so tests that check each step watch here.
 	observe func(Progress)
 
-	mu    sync.Mutex
-	steps []Progress // running now; Start's step or the first Begun is first
+	mu         sync.Mutex
+	steps      []Progress      // running now; Start's step or the first Begun is first
+	checkpoint json.RawMessage // the last Checkpoint, sent with every report
 }
 
 // New returns a reporter for the activity running with ctx. observe may be nil.
@@ -70,6 +78,34 @@ func (r *Reporter) More(n int) {
 			r.steps[0].Total += n
 		}
 	})
+}
+
+// Checkpoint records v as where a retry of the activity resumes, and sends
+// it with this and every later report. Whatever v refers to must be stored
+// before: a crash right after this call leaves a retry with v.
+func (r *Reporter) Checkpoint(v any) error {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode the checkpoint: %w", err)
+	}
+	r.update(func() { r.checkpoint = raw })
+	return nil
+}
+
+// Resume reads into v the checkpoint the last attempt of the activity
+// running with ctx sent in its heartbeats, and reports whether there was
+// one. The first attempt, and an attempt after one that checkpointed
+// nothing, start from scratch.
+func Resume(ctx context.Context, v any) bool {
+	if !activity.IsActivity(ctx) || !activity.HasHeartbeatDetails(ctx) {
+		return false
+	}
+	// Details of another shape (an older worker's) are no checkpoint.
+	var last Progress
+	if err := activity.GetHeartbeatDetails(ctx, &last); err != nil || len(last.Checkpoint) == 0 {
+		return false
+	}
+	return json.Unmarshal(last.Checkpoint, v) == nil
 }
 
 // Begin starts a step of total units that runs alongside the others until
@@ -117,6 +153,7 @@ func (r *Reporter) update(change func()) {
 			details.Alongside = slices.Clone(r.steps[1:])
 		}
 	}
+	details.Checkpoint = r.checkpoint
 	if r.observe != nil {
 		r.observe(details)
 	}
