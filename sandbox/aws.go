@@ -17,9 +17,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -110,6 +112,38 @@ type awsServer struct {
 	iamOperations      map[string]iamOperation // by Action
 	denied             map[string]bool         // lower-case IAM actions the world denies (aws_access.go)
 	requestSeq         atomic.Uint64
+	calls              callCounts
+}
+
+// callCounts counts the requests to each JSON operation, as the AWS
+// billing and CloudTrail would: every request that names one, answered or
+// refused (Sandbox.AWSCalls).
+type callCounts struct {
+	mu sync.Mutex
+	n  map[string]int // by service:Operation, as internal/apicalls names them
+}
+
+// serviceNames are the names internal/apicalls gives the JSON services.
+var serviceNames = map[string]string{identityStoreTarget: "identitystore", ssoAdminTarget: "sso-admin", secretsManagerTarget: "secretsmanager"}
+
+func (c *callCounts) add(target string) {
+	prefix, op, _ := strings.Cut(target, ".")
+	service, ok := serviceNames[prefix]
+	if !ok {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.n == nil {
+		c.n = map[string]int{}
+	}
+	c.n[service+":"+op]++
+}
+
+func (c *callCounts) snapshot() map[string]int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return maps.Clone(c.n)
 }
 
 // newAWSServer serves w's Identity Center instance: its identity store over
@@ -190,6 +224,9 @@ func (s *awsServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (s *awsServer) handle(r *http.Request) (any, error) {
 	target := r.Header.Get("X-Amz-Target")
 	op, known := s.operations[target]
+	if known {
+		s.calls.add(target)
+	}
 	if r.Method != http.MethodPost || r.URL.Path != "/" || !known {
 		return nil, &awsError{Type: "UnknownOperationException", Status: http.StatusBadRequest,
 			Message: fmt.Sprintf("the sandbox does not implement %s %s with X-Amz-Target %q", r.Method, r.URL.Path, target)}

@@ -168,6 +168,10 @@ func TestIdentityStoreListUsersAndDescribeUser(t *testing.T) {
 	require.ErrorAs(t, err, &notFound)
 	require.Equal(t, idtypes.ResourceTypeUser, notFound.ResourceType)
 	requireAWSStatus(t, err, http.StatusNotFound)
+
+	// Every request is counted, refused ones too, by the names the
+	// worker's own counters use.
+	require.Equal(t, map[string]int{"identitystore:ListUsers": 2, "identitystore:DescribeUser": 2}, c.sb.AWSCalls())
 }
 
 func TestIdentityStoreGroupsAndMemberships(t *testing.T) {

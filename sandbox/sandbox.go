@@ -99,6 +99,12 @@ type Sandbox struct {
 // FaultCounts says how many requests the sandbox faulted, and how.
 func (s *Sandbox) FaultCounts() FaultCounts { return s.faults.counts() }
 
+// AWSCalls is how many requests each AWS JSON operation (sso-admin,
+// identitystore, secretsmanager) received, by "service:Operation", every
+// attempt counted: what the worker spent, whatever its own counters saw
+// before it died.
+func (s *Sandbox) AWSCalls() map[string]int { return s.aws.calls.snapshot() }
+
 // Start serves w until Close.
 func Start(w *world.World, opts Options) (*Sandbox, error) {
 	if err := w.Validate(); err != nil {

@@ -47,6 +47,10 @@ type Activities struct {
 	// client with a timeout.
 	LoginHTTPClient *http.Client
 
+	// groupsPerChunk, when set, is how many groups the inventory reads
+	// between two checkpoints: tests checkpoint small tenants.
+	groupsPerChunk int
+
 	// Secrets reads the SCIM token for ConfigureProvisioning
 	// (provisioning.go), the only place the token is read.
 	Secrets secretstore.API
@@ -88,6 +92,9 @@ func (a *Activities) InventoryEntra(ctx context.Context, in InventoryEntraInput)
 		concurrency: a.concurrency(),
 		progress:    progress.New(ctx, nil),
 		aws:         aws,
+		store:       a.Store,
+		// A retry resumes from the last checkpoint (inventory_checkpoint.go).
+		groupsPerChunk: a.groupsPerChunk,
 	}
 	inv, err := run.inventory(ctx, in.TenantID, in.AppDisplayName)
 	if err != nil {

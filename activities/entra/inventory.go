@@ -18,6 +18,7 @@ import (
 
 	"github.com/platformguide/ssocutover/internal/graphclient"
 	"github.com/platformguide/ssocutover/internal/progress"
+	"github.com/platformguide/ssocutover/internal/store"
 )
 
 // Graph's limits that decide how many calls the inventory makes.
@@ -55,6 +56,16 @@ type inventoryRun struct {
 
 	candidates map[string]*candidate          // by Entra group ID
 	users      map[string]preflight.EntraUser // by Entra user ID
+
+	// store keeps the checkpoints (inventory_checkpoint.go); nil keeps none.
+	store store.Store
+	// groupsPerChunk is how many groups readGroups reads between two
+	// checkpoints; 0 means defaultGroupsPerChunk.
+	groupsPerChunk int
+	// resume is the checkpoint: the last attempt's, then this one's.
+	resume inventoryCheckpoint
+	// newUsers are the users first seen in the chunk being read.
+	newUsers []string
 }
 
 // awsNames is the part of the AWS inventory that is looked up in Entra: the
@@ -93,8 +104,20 @@ func (r *inventoryRun) inventory(ctx context.Context, tenantID, appName string) 
 			r.userFields = append(r.userFields, name)
 		}
 	}
-	if err := r.findGroups(ctx); err != nil {
-		return preflight.Entra{}, err
+	if r.store == nil || !progress.Resume(ctx, &r.resume) {
+		r.resume = inventoryCheckpoint{}
+	}
+	if r.resume.Candidates != nil {
+		if err := r.loadCandidates(ctx); err != nil {
+			return preflight.Entra{}, err
+		}
+	} else {
+		if err := r.findGroups(ctx); err != nil {
+			return preflight.Entra{}, err
+		}
+		if err := r.saveCandidates(ctx); err != nil {
+			return preflight.Entra{}, err
+		}
 	}
 	if err := r.readGroups(ctx); err != nil {
 		return preflight.Entra{}, err
@@ -153,29 +176,57 @@ func (r *inventoryRun) addCandidate(g models.Groupable) {
 	if _, ok := r.candidates[id]; ok {
 		return
 	}
-	r.candidates[id] = &candidate{
-		group: preflight.EntraGroup{
-			ID:              id,
-			DisplayName:     deref(g.GetDisplayName()),
-			SecurityEnabled: deref(g.GetSecurityEnabled()),
-			MemberIDs:       []string{},
-		},
-		nestedGroups: map[string]bool{},
-		reached:      map[string]string{},
+	r.candidates[id] = newCandidate(preflight.EntraGroup{
+		ID:              id,
+		DisplayName:     deref(g.GetDisplayName()),
+		SecurityEnabled: deref(g.GetSecurityEnabled()),
+	})
+}
+
+// newCandidate is a candidate for group, before (or as) its members are read.
+func newCandidate(group preflight.EntraGroup) *candidate {
+	if group.MemberIDs == nil {
+		group.MemberIDs = []string{}
 	}
+	return &candidate{group: group, nestedGroups: map[string]bool{}, reached: map[string]string{}}
 }
 
 // readGroups reads, for every candidate, its direct members (users with the
 // attributes provisioning maps; nested groups by name), its owners, and,
 // when it has nested groups, the users it reaches through them. The
 // requests go 20 to a $batch; big groups are paged through their nextLink.
+// It reads groupsPerChunk groups at a time and checkpoints each chunk; the
+// groups of the last attempt's chunks are not read again.
 func (r *inventoryRun) readGroups(ctx context.Context) error {
 	if len(r.candidates) == 0 {
 		return nil
 	}
+	read := map[string]bool{}
+	if r.resume.LastChunk != nil {
+		var err error
+		if read, err = r.loadChunks(ctx); err != nil {
+			return err
+		}
+	}
 	r.progress.Start("read the members and owners of the groups in Entra", 2*len(r.candidates))
+	r.progress.Add(2 * len(read))
+	todo := slices.DeleteFunc(slices.Sorted(maps.Keys(r.candidates)), func(id string) bool { return read[id] })
+	for chunk := range slices.Chunk(todo, cmp.Or(r.groupsPerChunk, defaultGroupsPerChunk)) {
+		r.newUsers = nil
+		if err := r.readChunk(ctx, chunk); err != nil {
+			return err
+		}
+		if err := r.saveChunk(ctx, chunk, r.newUsers); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// readChunk reads the members and owners of the candidates ids.
+func (r *inventoryRun) readChunk(ctx context.Context, ids []string) error {
 	b := r.newBatcher(func(n int) { r.progress.Add(n) })
-	for _, id := range slices.Sorted(maps.Keys(r.candidates)) {
+	for _, id := range ids {
 		c := r.candidates[id]
 		members, err := r.graph.Client.Groups().ByGroupId(id).Members().ToGetRequestInformation(ctx, &groups.ItemMembersRequestBuilderGetRequestConfiguration{
 			QueryParameters: &groups.ItemMembersRequestBuilderGetQueryParameters{Select: r.userFields, Top: ptr(int32(pageSize))},
@@ -218,6 +269,7 @@ func (r *inventoryRun) membersRequest(ctx context.Context, b *batcher, c *candid
 						id = known.ID
 					} else {
 						r.users[id] = r.entraUser(m)
+						r.newUsers = append(r.newUsers, id)
 					}
 					c.group.MemberIDs = append(c.group.MemberIDs, id)
 				case models.Groupable:

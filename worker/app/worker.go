@@ -121,6 +121,10 @@ func AWSConfig(ctx context.Context, cfg Config) (aws.Config, error) {
 // within its heartbeat timeout and nothing is lost.
 const WorkerStopTimeout = 20 * time.Second
 
+// HeartbeatThrottle is the longest the worker holds an activity's heartbeat
+// back before sending it to the server.
+const HeartbeatThrottle = 5 * time.Second
+
 // NewWorker returns a worker (not yet started) on the cutover's task queue
 // with every workflow and activity registered, the schedule activities on
 // c's schedule client (so on its payload codec) unless acts has its own.
@@ -128,6 +132,11 @@ func NewWorker(c client.Client, acts Activities, cfg Config) worker.Worker {
 	w := worker.New(c, temporalclient.TaskQueue, worker.Options{
 		MaxConcurrentActivityExecutionSize: cfg.MaxConcurrentActivities,
 		WorkerStopTimeout:                  WorkerStopTimeout,
+		// The inventories' checkpoints ride in their heartbeats, which the
+		// SDK holds back for up to 60 s by default: what the server has not
+		// seen is redone after a crash. One heartbeat call per activity
+		// every few seconds bounds that to seconds of work.
+		MaxHeartbeatThrottleInterval: HeartbeatThrottle,
 	})
 	if acts.Schedules == nil {
 		acts.Schedules = &schedules.Activities{Schedules: c.ScheduleClient()}
