@@ -1,10 +1,18 @@
 package store
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
+	"unsafe"
 
 	"github.com/stretchr/testify/require"
 
@@ -72,4 +80,101 @@ func TestSealedDocumentsHoldNoPlaintext(t *testing.T) {
 	var ints []int
 	require.NoError(t, sealed.Get(ctx, plainRef, &ints))
 	require.Equal(t, []int{1}, ints)
+}
+
+// streamedDoc has what encoding/json and its streaming replacement could
+// write differently: nil and empty slices and maps, omitempty, HTML
+// characters, non-ASCII text, times, embedded and unexported fields.
+type streamedDoc struct {
+	Name     string            `json:"name"`
+	Nil      []string          `json:"nil"`
+	Empty    []string          `json:"empty"`
+	NilMap   map[string]int    `json:"nilMap"`
+	Map      map[string]int    `json:"map"`
+	Skipped  bool              `json:"skipped,omitempty"`
+	Zero     int               `json:"zero,omitempty"`
+	At       time.Time         `json:"at"`
+	Pointer  *string           `json:"pointer"`
+	Any      any               `json:"any"`
+	Items    []streamedItem    `json:"items"`
+	ByID     map[string]string `json:"byId,omitempty"`
+	internal string
+}
+
+type streamedItem struct {
+	ID    string  `json:"id"`
+	Score float64 `json:"score"`
+}
+
+// TestDocumentsKeepTheirDigests: the store writes the bytes encoding/json
+// writes, so a document keeps its digest, and reads a document that
+// encoding/json wrote.
+func TestDocumentsKeepTheirDigests(t *testing.T) {
+	doc := streamedDoc{
+		Name: "<aws-admins> & \"ops\" — Zoë", Empty: []string{}, Map: map[string]int{"b": 2, "a": 1},
+		At: time.Date(2026, 12, 7, 10, 0, 0, 123, time.UTC), Any: map[string]any{"x": []any{1.5, "y", nil}},
+		Items: []streamedItem{{"u-1", 0.1}, {"u-2", 1e21}}, internal: "not written",
+	}
+	for range 2000 {
+		doc.Items = append(doc.Items, streamedItem{ID: fmt.Sprintf("user-%06d@corp.example", len(doc.Items)), Score: float64(len(doc.Items)) / 3})
+	}
+	want, err := json.Marshal(doc)
+	require.NoError(t, err)
+	sum := sha256.Sum256(want)
+
+	d := Dir{Path: t.TempDir()}
+	ref, err := d.Put(context.Background(), "report", doc)
+	require.NoError(t, err)
+	require.Equal(t, hex.EncodeToString(sum[:]), ref.Digest)
+	require.Equal(t, int64(len(want)), ref.Size)
+
+	var got streamedDoc
+	require.NoError(t, d.Get(context.Background(), ref, &got))
+	doc.internal = ""
+	require.Equal(t, doc, got)
+
+	// As the store wrote documents before: gzipped encoding/json.
+	var zipped bytes.Buffer
+	zw := gzip.NewWriter(&zipped)
+	_, err = zw.Write(want)
+	require.NoError(t, err)
+	require.NoError(t, zw.Close())
+	old := Dir{Path: t.TempDir()}
+	require.NoError(t, dirObjects(old.Path).WriteObject(context.Background(), ref.Key+objectSuffix, zipped.Bytes()))
+	got = streamedDoc{}
+	require.NoError(t, old.Get(context.Background(), ref, &got))
+	require.Equal(t, doc, got)
+}
+
+// TestGetKeepsOneStringPerDistinctValue: a name that repeats through a
+// document is held once, escaped or not; nulls and other kinds still decode.
+func TestGetKeepsOneStringPerDistinctValue(t *testing.T) {
+	type member struct {
+		Name  string  `json:"name"`
+		Email *string `json:"email"`
+	}
+	type doc struct {
+		Groups  map[string][]string `json:"groups"`
+		Members []member            `json:"members"`
+		Count   int                 `json:"count"`
+	}
+	d := Dir{Path: t.TempDir()}
+	in := doc{Groups: map[string][]string{}, Members: []member{{Name: "<bob>"}}, Count: 2}
+	// More names than the decoder's own small cache of recent strings holds.
+	for i := range 2000 {
+		name := fmt.Sprintf("zoë-%04d@corp.example", i)
+		in.Groups["admins"] = append(in.Groups["admins"], name)
+		in.Groups["devs"] = append(in.Groups["devs"], name)
+		in.Members = append(in.Members, member{Name: name})
+	}
+	ref, err := d.Put(context.Background(), "report", in)
+	require.NoError(t, err)
+	var got doc
+	require.NoError(t, d.Get(context.Background(), ref, &got))
+	require.Equal(t, in, got)
+	for i, name := range got.Groups["admins"] {
+		require.Same(t, unsafe.StringData(name), unsafe.StringData(got.Groups["devs"][i]))
+		require.Same(t, unsafe.StringData(name), unsafe.StringData(got.Members[i+1].Name))
+	}
+	require.Nil(t, got.Members[0].Email)
 }
