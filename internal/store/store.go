@@ -127,7 +127,8 @@ var jsonOptions = jsonv1.DefaultOptionsV1()
 // once): at 100,000 users that is two million strings, and a hundred
 // thousand distinct ones.
 func internStrings() *jsonv2.Unmarshalers {
-	seen := map[string]string{} // by the value's JSON text
+	seen := map[string]string{}
+	var buf []byte
 	return jsonv2.UnmarshalFromFunc(func(dec *jsontext.Decoder, s *string) error {
 		if dec.PeekKind() != '"' {
 			return jsonv2.SkipFunc // null, or a mistyped value: the default says what is wrong
@@ -136,16 +137,17 @@ func internStrings() *jsonv2.Unmarshalers {
 		if err != nil {
 			return err
 		}
-		if known, ok := seen[string(raw)]; ok {
+		if buf, err = jsontext.AppendUnquote(buf[:0], raw); err != nil {
+			return err
+		}
+		// Looking up string(buf) copies nothing; only a new value is copied,
+		// once, as both the key and the value.
+		if known, ok := seen[string(buf)]; ok {
 			*s = known
 			return nil
 		}
-		unquoted, err := jsontext.AppendUnquote(nil, raw)
-		if err != nil {
-			return err
-		}
-		*s = string(unquoted)
-		seen[string(raw)] = *s
+		*s = string(buf)
+		seen[*s] = *s
 		return nil
 	})
 }
@@ -187,7 +189,10 @@ func (d Documents) Get(ctx context.Context, ref Ref, v any) error {
 	// whole. v is only trusted once the digest matches.
 	digest := sha256.New()
 	data := io.TeeReader(zr, digest)
-	decodeErr := jsonv2.UnmarshalRead(data, v, jsonOptions, jsonv2.WithUnmarshalers(internStrings()))
+	decodeErr := jsonv2.UnmarshalRead(data, v, jsonOptions, jsonv2.WithUnmarshalers(internStrings()),
+		// encoding/json's way of reporting errors reads the whole document
+		// first, to check it before decoding any of it.
+		jsonv1.ReportErrorsWithLegacySemantics(false))
 	if _, err := io.Copy(io.Discard, data); err != nil {
 		return fmt.Errorf("store: read %s: %w", ref.Key, err)
 	}
