@@ -405,15 +405,15 @@ func (s assignmentWrites) sendBatch(ctx context.Context, writes []*assignmentWri
 
 	var retry []*assignmentWrite
 	for i, w := range writes {
-		item := resp.GetResponseById(ids[i])
-		if item == nil || item.GetStatus() == nil {
+		item := resp.item(ids[i])
+		if item == nil || item.Status == 0 {
 			retry = append(retry, w)
 			w.lastError = "no answer in the batch response"
 			continue
 		}
-		status := int(*item.GetStatus())
+		status := item.Status
 		if retryableStatus(status) {
-			wait, _ := retryAfter(item.GetHeaders())
+			wait, _ := retryAfter(item.Headers)
 			w.notBefore = time.Now().Add(wait)
 			w.lastError = fmt.Sprintf("HTTP %d", status)
 			retry = append(retry, w)
