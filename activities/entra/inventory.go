@@ -250,30 +250,30 @@ func (r *inventoryRun) readChunk(ctx context.Context, ids []string) error {
 
 func (r *inventoryRun) membersRequest(ctx context.Context, b *batcher, c *candidate, info *abstractions.RequestInformation) *batchRequest {
 	what := fmt.Sprintf("list the members of group %q (%s)", c.group.DisplayName, c.group.ID)
-	return pages[models.DirectoryObjectCollectionResponseable]{
+	return pages[*memberPage]{
 		what:    what,
-		factory: models.CreateDirectoryObjectCollectionResponseFromDiscriminatorValue,
+		factory: memberPageFactory(r.userFields[len(memberFields):]),
 		next: func(ctx context.Context, nextLink string) (*abstractions.RequestInformation, error) {
 			return r.graph.Client.Groups().ByGroupId(c.group.ID).Members().WithUrl(nextLink).ToGetRequestInformation(ctx, nil)
 		},
 		more: func() { r.progress.More(1) },
-		page: func(page models.DirectoryObjectCollectionResponseable) error {
-			for _, member := range page.GetValue() {
-				switch m := member.(type) {
-				case models.Userable:
-					id := deref(m.GetId())
+		page: func(page *memberPage) error {
+			for _, m := range page.members {
+				switch m.odataType {
+				case odataTypeUser:
+					id := m.id
 					if known, ok := r.users[id]; ok {
 						// Keep one copy of the ID: a user is a member of
 						// many groups (a million memberships at 100,000
 						// users).
 						id = known.ID
 					} else {
-						r.users[id] = r.entraUser(m)
+						r.users[id] = m.entraUser()
 						r.newUsers = append(r.newUsers, id)
 					}
 					c.group.MemberIDs = append(c.group.MemberIDs, id)
-				case models.Groupable:
-					c.nestedGroups[deref(m.GetDisplayName())] = true
+				case odataTypeGroup:
+					c.nestedGroups[m.displayName] = true
 					if !c.askedNested {
 						c.askedNested = true
 						nested, err := r.graph.Client.Groups().ByGroupId(c.group.ID).TransitiveMembers().GraphUser().ToGetRequestInformation(ctx, &groups.ItemTransitiveMembersGraphUserRequestBuilderGetRequestConfiguration{
@@ -518,16 +518,7 @@ func userProperty(u models.Userable, name string) string {
 	if v == nil {
 		v = u.GetAdditionalData()[name]
 	}
-	switch v := v.(type) {
-	case *string:
-		return deref(v)
-	case string:
-		return v
-	case nil:
-		return ""
-	default:
-		return fmt.Sprint(v)
-	}
+	return rawString(v)
 }
 
 // packFilters writes `property in ('a', 'b', ...)` filters that together
