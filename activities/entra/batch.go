@@ -70,7 +70,10 @@ func (b *batcher) add(r *batchRequest) { b.queue = append(b.queue, r) }
 
 // outcome is what became of one request in a round.
 type outcome struct {
-	result serialization.Parsable
+	// answer is the request's answer, still JSON: it is parsed only when
+	// handled, one at a time, so that a batch of 20 big pages is never
+	// held parsed all at once.
+	answer *batchItem
 	// retryIn is set when the request must be sent again after that delay.
 	retry   bool
 	retryIn time.Duration
@@ -120,7 +123,11 @@ func (b *batcher) settle(requests []*batchRequest, outcomes []outcome) error {
 			b.queue = append(b.queue, r)
 			continue
 		}
-		if err := r.handle(o.result); err != nil {
+		result, err := o.answer.parse(r.factory)
+		if err != nil {
+			return fmt.Errorf("%s: read the answer: %w", r.what, err)
+		}
+		if err := r.handle(result); err != nil {
 			return err
 		}
 		answered++
@@ -186,11 +193,7 @@ func (b *batcher) send(ctx context.Context, requests []*batchRequest, outcomes [
 			code, message := subResponseError(item)
 			return callError(r.what, &graphStatusError{status: status, code: code, message: message})
 		default:
-			result, err := item.parse(r.factory)
-			if err != nil {
-				return fmt.Errorf("%s: read the answer: %w", r.what, err)
-			}
-			outcomes[i] = outcome{result: result}
+			outcomes[i] = outcome{answer: item}
 		}
 	}
 	return nil
