@@ -178,7 +178,8 @@ func run(ctx context.Context, conn temporalclient.Options, cfg app.Config, paylo
 			zap.Strings("paths", []string{"/metrics", "/livez", "/readyz"}))
 	}
 
-	logger.Info("Connecting to Temporal", zap.Stringer("temporal", conn), zap.String("payloadKeyID", payloads.CurrentKeyID()))
+	logger.Info("Connecting to Temporal", zap.Stringer("temporal", conn), zap.String("payloadKeyID", payloads.CurrentKeyID()),
+		zap.Int64("memoryLimitMiB", app.ApplyMemoryLimit(os.Getenv)>>20))
 	conn.Codec = payloads
 	c, err := conn.Dial(ctx, logger)
 	if err != nil {

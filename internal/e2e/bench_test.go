@@ -218,7 +218,7 @@ func fewestCalls(w *world.World, listing string) map[string]int {
 }
 
 // peakRSS is the most memory the process has held (VmHWM), in bytes.
-func peakRSS(b *testing.B, pid int) int64 {
+func peakRSS(b testing.TB, pid int) int64 {
 	data, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "status"))
 	require.NoError(b, err)
 	for _, line := range strings.Split(string(data), "\n") {
