@@ -71,9 +71,9 @@ lint: $(STATICCHECK)
 	$(GO) vet -tags chaos ./internal/e2e/
 	$(STATICCHECK) ./...
 
-## bench: the preflight on tall organisations of 1,000, 10,000 and 100,000 users and a wide one (see README, "Scale").
+## bench: the preflight on tall organisations of 1,000, 10,000 and 100,000 users and a wide one, and the 100,000-user inventory resumed after a kill (see README, "Scale").
 bench: $(TEMPORAL)
-	$(GO) test -run '^$$' -bench BenchmarkPreflight -benchtime 1x -timeout 60m ./internal/e2e/
+	$(GO) test -run '^$$' -bench 'BenchmarkPreflight|BenchmarkInventoryResume' -benchtime 1x -timeout 90m ./internal/e2e/
 
 ## chaos: the crash-and-fault campaign (README, "Reliability"): CHAOS_RUNS runs (default 50) of
 ## a cutover (half of them followed by a token rotation) or a rollback from a random gate, with
