@@ -85,6 +85,9 @@ func benchmarkPreflight(b *testing.B, shape benchShape) string {
 	largest := largestPayload(b, []byte(history))
 	require.Less(b, largest, 256*1024)
 	peak := peakRSS(b, e.worker.Process.Pid)
+	if shape.opts.Users >= 100_000 {
+		require.Less(b, peak, int64(256<<20), "the 100,000-user preflight keeps the worker under 256 MiB")
+	}
 
 	calls := st.Preflight.APICalls
 	listing := st.Preflight.AssignmentListing
