@@ -1,6 +1,7 @@
 package store
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 
@@ -38,12 +39,26 @@ type Settings struct {
 	// sandbox's); S3PathStyle puts the bucket in the path, which those need.
 	S3Endpoint  string
 	S3PathStyle bool
+
+	// invalid is what the environment set that does not parse, for
+	// Validate to refuse rather than read as a default.
+	invalid string
 }
 
 // SettingsFromEnv reads the settings from the environment.
 func SettingsFromEnv(getenv func(string) string) Settings {
-	pathStyle, _ := strconv.ParseBool(getenv(EnvStoreS3PathStyle))
+	var (
+		pathStyle bool
+		invalid   string
+	)
+	if v := getenv(EnvStoreS3PathStyle); v != "" {
+		var err error
+		if pathStyle, err = strconv.ParseBool(v); err != nil {
+			invalid = fmt.Sprintf("%s=%q: want true or false", EnvStoreS3PathStyle, v)
+		}
+	}
 	return Settings{
+		invalid:     invalid,
 		Kind:        getenv(EnvStore),
 		Bucket:      getenv(EnvStoreBucket),
 		Prefix:      getenv(EnvStorePrefix),
@@ -65,6 +80,9 @@ func (s *Settings) RegisterFlags(fs *pflag.FlagSet) {
 
 // Validate says what is missing or contradictory.
 func (s Settings) Validate() error {
+	if s.invalid != "" {
+		return errors.New(s.invalid)
+	}
 	switch s.Kind {
 	case "", KindDir:
 		if s.Bucket != "" {
