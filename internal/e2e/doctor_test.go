@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -9,9 +10,11 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/platformguide/ssocutover/internal/codec"
 	"github.com/platformguide/ssocutover/internal/preflight"
 	"github.com/platformguide/ssocutover/internal/readiness"
 	"github.com/platformguide/ssocutover/sandbox"
+	"github.com/platformguide/ssocutover/sandbox/sandboxworker"
 	"github.com/platformguide/ssocutover/sandbox/world"
 	"github.com/platformguide/ssocutover/workflows"
 )
@@ -52,6 +55,24 @@ func TestDoctorOnTheSampleWorldIsAllOK(t *testing.T) {
 
 	check := e.run(t, true, filepath.Join(binDir, "worker"), "--check", "--identity-store", e.world.AWS.IdentityStoreID)
 	require.Contains(t, check, "ready: 12 ok, 0 missing, 0 warnings", check)
+
+	// With the S3 store, the worker checks the bucket instead of its disk:
+	// it puts and gets a sealed document.
+	cmd := exec.Command(filepath.Join(binDir, "worker"), "--check", "--identity-store", e.world.AWS.IdentityStoreID)
+	cmd.Env = append(e.environ(), sandboxworker.S3StoreEnv(e.sandbox)...)
+	s3Out, err := cmd.CombinedOutput()
+	require.NoError(t, err, string(s3Out))
+	s3Check := string(s3Out)
+	require.Contains(t, s3Check, "s3://"+sandbox.StoreBucket+" takes and gives back a sealed document", s3Check)
+	require.NotContains(t, s3Check, "data directory")
+	require.Contains(t, s3Check, "ready: 12 ok, 0 missing, 0 warnings", s3Check)
+	objects, err := e.sandbox.S3Objects()
+	require.NoError(t, err)
+	require.Len(t, objects, 1, "one small document")
+	for name, data := range objects {
+		require.True(t, strings.HasPrefix(name, "readiness-"), name)
+		require.True(t, codec.IsSealed(data), "sealed with the payload keys")
+	}
 }
 
 // A world that denies sso:CreateAccountAssignment, has no P1 licence and

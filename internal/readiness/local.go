@@ -1,9 +1,12 @@
 package readiness
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/platformguide/ssocutover/internal/store"
 )
 
 // CheckDataDir checks that the store's directory exists or can be made,
@@ -38,4 +41,34 @@ func CheckWebhook(set bool, host string, err error) Check {
 		return Check{Area: AreaWorker, Name: name, Status: OK, Detail: "not set: gate notifications go to the log only"}
 	}
 	return Check{Area: AreaWorker, Name: name, Status: OK, Detail: fmt.Sprintf("set, on %s (not called; --send-test-notification calls it)", host)}
+}
+
+// storeProbe is the document CheckStore writes: always the same, so that
+// the store keeps one object for it however often it is checked.
+type storeProbe struct {
+	Purpose string `json:"purpose"`
+}
+
+// CheckStore checks that st, the S3 store at location, takes a document and
+// gives it back: the bucket is reachable, the worker's role may put and get
+// objects under the prefix, and the payload keys open what they sealed. It
+// writes one small object (store kind "readiness"), the same every time; the
+// role needs no permission to delete it.
+func CheckStore(ctx context.Context, st store.Store, location string) Check {
+	const name = "S3 store"
+	fix := "check the bucket and prefix (--store-bucket, --store-prefix), and that the worker's role may s3:PutObject and s3:GetObject under the prefix (and use the KMS key, if one is set)"
+	probe := storeProbe{Purpose: "the readiness check of ssocutover writes and reads this document"}
+	ref, err := st.Put(ctx, "readiness", probe)
+	if err != nil {
+		return Check{Area: AreaWorker, Name: name, Status: Missing, Code: CodeNotReady, Detail: err.Error(), Fix: fix}
+	}
+	var back storeProbe
+	if err := st.Get(ctx, ref, &back); err != nil || back != probe {
+		detail := fmt.Sprintf("the document written is not the one read back (%+v)", back)
+		if err != nil {
+			detail = err.Error()
+		}
+		return Check{Area: AreaWorker, Name: name, Status: Missing, Code: CodeNotReady, Detail: detail, Fix: fix}
+	}
+	return Check{Area: AreaWorker, Name: name, Status: OK, Detail: location + " takes and gives back a sealed document"}
 }

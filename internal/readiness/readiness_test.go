@@ -2,12 +2,15 @@ package readiness
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/platformguide/ssocutover/internal/store"
 )
 
 func TestReportWritesEachCheckAndWhatToDo(t *testing.T) {
@@ -54,4 +57,28 @@ func TestCheckWebhookShowsTheHostOnly(t *testing.T) {
 	require.Equal(t, OK, c.Status)
 	require.Contains(t, c.Detail, "hooks.slack.com")
 	require.Equal(t, Missing, CheckWebhook(false, "", errors.New("not https")).Status)
+}
+
+// refusingStore refuses every write, as a bucket the role may not write to.
+type refusingStore struct{ store.Store }
+
+func (refusingStore) Put(context.Context, string, any) (store.Ref, error) {
+	return store.Ref{}, errors.New("AccessDenied: not authorized to perform s3:PutObject")
+}
+
+func TestCheckStorePutsAndGetsADocument(t *testing.T) {
+	st := store.Dir{Path: t.TempDir()}
+	c := CheckStore(context.Background(), st, "s3://bucket/prefix")
+	require.Equal(t, OK, c.Status, c.Detail)
+	require.Contains(t, c.Detail, "s3://bucket/prefix")
+	again := CheckStore(context.Background(), st, "s3://bucket/prefix")
+	require.Equal(t, OK, again.Status)
+	entries, err := os.ReadDir(filepath.Join(st.Path))
+	require.NoError(t, err)
+	require.Len(t, entries, 1, "the same document every time")
+
+	c = CheckStore(context.Background(), refusingStore{st}, "s3://bucket/prefix")
+	require.Equal(t, Missing, c.Status)
+	require.Contains(t, c.Detail, "s3:PutObject")
+	require.Contains(t, c.Fix, "s3:PutObject")
 }

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"path"
 
 	"go.temporal.io/api/workflowservice/v1"
 	"go.uber.org/zap"
@@ -17,7 +18,8 @@ import (
 // CheckEnvironment makes the readiness checks in this process, with the
 // worker's own configuration and identity (`worker --check`): the payload
 // keys, Temporal and its namespace, the AWS and Entra checks, the data
-// directory and the webhook. It changes nothing.
+// directory or the S3 store, and the webhook. It changes nothing but for
+// the one small document it puts in an S3 store (readiness.CheckStore).
 func CheckEnvironment(ctx context.Context, conn temporalclient.Options, keys codec.KeySource, cfg Config, target checks.CheckReadinessInput, logger *zap.Logger) readiness.Report {
 	var r readiness.Report
 	payloads, err := keys.LoadCodec()
@@ -28,6 +30,7 @@ func CheckEnvironment(ctx context.Context, conn temporalclient.Options, keys cod
 		r.Pass(readiness.AreaTemporal, "payload keys", "loaded; current key "+payloads.CurrentKeyID())
 		conn.Codec = payloads
 		checkTemporal(ctx, &r, conn, logger)
+		cfg.Sealer = payloads // as the worker seals what it stores
 	}
 
 	acts, err := NewActivities(ctx, cfg)
@@ -36,7 +39,12 @@ func CheckEnvironment(ctx context.Context, conn temporalclient.Options, keys cod
 	} else {
 		r.Add(checks.Run(ctx, acts.Checks.AWS, acts.Checks.Graph, target).Checks...)
 	}
-	r.Add(readiness.CheckDataDir(store.DirIn(cfg.DataDir)))
+	switch {
+	case !cfg.Store.IsS3():
+		r.Add(readiness.CheckDataDir(store.DirIn(cfg.DataDir)))
+	case acts.Store != nil && cfg.Sealer != nil:
+		r.Add(readiness.CheckStore(ctx, acts.Store, "s3://"+path.Join(cfg.Store.Bucket, cfg.Store.Prefix)))
+	}
 	host := ""
 	if cfg.Webhook != nil {
 		host = cfg.Webhook.Host()
