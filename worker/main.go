@@ -24,7 +24,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"path"
 	"syscall"
 	"time"
 
@@ -35,7 +34,6 @@ import (
 	"github.com/platformguide/ssocutover/internal/codec"
 	"github.com/platformguide/ssocutover/internal/logging"
 	"github.com/platformguide/ssocutover/internal/metrics"
-	"github.com/platformguide/ssocutover/internal/store"
 	"github.com/platformguide/ssocutover/internal/temporalclient"
 	"github.com/platformguide/ssocutover/worker/app"
 )
@@ -178,8 +176,9 @@ func run(ctx context.Context, conn temporalclient.Options, cfg app.Config, paylo
 			zap.Strings("paths", []string{"/metrics", "/livez", "/readyz"}))
 	}
 
+	memoryLimit := app.ApplyMemoryLimit(os.Getenv)
 	logger.Info("Connecting to Temporal", zap.Stringer("temporal", conn), zap.String("payloadKeyID", payloads.CurrentKeyID()),
-		zap.Int64("memoryLimitMiB", app.ApplyMemoryLimit(os.Getenv)>>20))
+		zap.Int64("memoryLimitMiB", memoryLimit>>20))
 	conn.Codec = payloads
 	c, err := conn.Dial(ctx, logger)
 	if err != nil {
@@ -198,19 +197,11 @@ func run(ctx context.Context, conn temporalclient.Options, cfg app.Config, paylo
 	if cfg.Webhook != nil {
 		notifications = "log and webhook on " + cfg.Webhook.Host()
 	}
-	logger.Info("Worker configured", zap.String("dataDir", cfg.DataDir), zap.String("store", storeLocation(cfg)),
+	logger.Info("Worker configured", zap.String("dataDir", cfg.DataDir), zap.String("store", cfg.Store.Location(cfg.DataDir)),
 		zap.String("gateNotifications", notifications))
 	var polling func()
 	if probes != nil {
 		polling = func() { probes.SetReady(true) }
 	}
 	return app.RunWorker(ctx, app.NewWorker(c, acts, cfg), logger, polling)
-}
-
-// storeLocation says where the worker keeps documents, for its log.
-func storeLocation(cfg app.Config) string {
-	if cfg.Store.IsS3() {
-		return "s3://" + path.Join(cfg.Store.Bucket, cfg.Store.Prefix)
-	}
-	return store.DirIn(cfg.DataDir)
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"errors"
 	"fmt"
+	"path"
 	"strconv"
 
 	"github.com/spf13/pflag"
@@ -96,6 +97,16 @@ func (s Settings) Validate() error {
 		return nil
 	}
 	return fmt.Errorf("store %q: want %s or %s (--store, %s)", s.Kind, KindDir, KindS3, EnvStore)
+}
+
+// Location says where the documents are kept, for logs and checks: the
+// bucket and prefix as s3://bucket/prefix, or the store's folder in
+// dataDir.
+func (s Settings) Location(dataDir string) string {
+	if s.IsS3() {
+		return "s3://" + path.Join(s.Bucket, s.Prefix)
+	}
+	return DirIn(dataDir)
 }
 
 // IsS3 says whether the documents are in a bucket.

@@ -20,3 +20,9 @@ func TestSettingsFromEnv(t *testing.T) {
 	s = SettingsFromEnv(env(map[string]string{EnvStore: KindS3, EnvStoreBucket: "b", EnvStoreS3PathStyle: "yes please"}))
 	require.EqualError(t, s.Validate(), `SSOCUTOVER_STORE_S3_PATH_STYLE="yes please": want true or false`)
 }
+
+func TestSettingsLocation(t *testing.T) {
+	require.Equal(t, "s3://b/p/q", Settings{Kind: KindS3, Bucket: "b", Prefix: "p/q/"}.Location("/data"))
+	require.Equal(t, "s3://b", Settings{Kind: KindS3, Bucket: "b"}.Location("/data"))
+	require.Equal(t, DirIn("/data"), Settings{}.Location("/data"))
+}

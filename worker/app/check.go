@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"fmt"
-	"path"
 
 	"go.temporal.io/api/workflowservice/v1"
 	"go.uber.org/zap"
@@ -43,7 +42,7 @@ func CheckEnvironment(ctx context.Context, conn temporalclient.Options, keys cod
 	case !cfg.Store.IsS3():
 		r.Add(readiness.CheckDataDir(store.DirIn(cfg.DataDir)))
 	case acts.Store != nil && cfg.Sealer != nil:
-		r.Add(readiness.CheckStore(ctx, acts.Store, "s3://"+path.Join(cfg.Store.Bucket, cfg.Store.Prefix)))
+		r.Add(readiness.CheckStore(ctx, acts.Store, cfg.Store.Location(cfg.DataDir)))
 	}
 	host := ""
 	if cfg.Webhook != nil {
