@@ -1,6 +1,7 @@
 package identitycenter
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"sync"
@@ -116,22 +117,24 @@ type checkpoints struct {
 const defaultCheckpointEvery = 500
 
 func newCheckpoints(r *inventoryRun, resumed inventoryCheckpoint) *checkpoints {
-	return &checkpoints{r: r, every: r.a.checkpointEveryOrDefault(), cp: resumed, pending: listedBatch{Members: map[string][]string{}}}
+	return &checkpoints{r: r, every: cmp.Or(r.a.checkpointEvery, defaultCheckpointEvery), cp: resumed, pending: listedBatch{Members: map[string][]string{}}}
 }
 
-func (a *Activities) checkpointEveryOrDefault() int {
-	if a.checkpointEvery > 0 {
-		return a.checkpointEvery
+// put stores v, a document a checkpoint refers to.
+func (c *checkpoints) put(ctx context.Context, v any) (store.Ref, error) {
+	ref, err := c.r.a.Store.Put(ctx, inventoryKindCheckpoint, v)
+	if err != nil {
+		return store.Ref{}, fmt.Errorf("store the inventory's checkpoint: %w", err)
 	}
-	return defaultCheckpointEvery
+	return ref, nil
 }
 
 // save stores v and records its reference with set, then sends the
 // checkpoint.
 func (c *checkpoints) save(ctx context.Context, v any, set func(*inventoryCheckpoint, store.Ref)) error {
-	ref, err := c.r.a.Store.Put(ctx, inventoryKindCheckpoint, v)
+	ref, err := c.put(ctx, v)
 	if err != nil {
-		return fmt.Errorf("store the inventory's checkpoint: %w", err)
+		return err
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -270,8 +273,8 @@ func (c *checkpoints) groupDone(ctx context.Context, id string, members []string
 	return c.flushIfDue(ctx)
 }
 
-// flushIfDue stores the pending batch once it holds every units and groups.
-// Batches are stored one at a time, each naming the one before.
+// flushIfDue stores the pending batch once it holds c.every units and
+// groups. Batches are stored one at a time, each naming the one before.
 func (c *checkpoints) flushIfDue(ctx context.Context) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -280,9 +283,9 @@ func (c *checkpoints) flushIfDue(ctx context.Context) error {
 	}
 	batch := c.pending
 	batch.Previous = c.cp.LastBatch
-	ref, err := c.r.a.Store.Put(ctx, inventoryKindCheckpoint, batch)
+	ref, err := c.put(ctx, batch)
 	if err != nil {
-		return fmt.Errorf("store the inventory's checkpoint: %w", err)
+		return err
 	}
 	c.cp.LastBatch = &ref
 	c.pending, c.waiting = listedBatch{Members: map[string][]string{}}, 0
