@@ -261,19 +261,19 @@ func (r *inventoryRun) membersRequest(ctx context.Context, b *batcher, c *candid
 			for _, m := range page.members {
 				switch m.odataType {
 				case odataTypeUser:
-					id := m.id
+					id := m.ID
 					if known, ok := r.users[id]; ok {
 						// Keep one copy of the ID: a user is a member of
 						// many groups (a million memberships at 100,000
 						// users).
 						id = known.ID
 					} else {
-						r.users[id] = m.entraUser()
+						r.users[id] = m.EntraUser
 						r.newUsers = append(r.newUsers, id)
 					}
 					c.group.MemberIDs = append(c.group.MemberIDs, id)
 				case odataTypeGroup:
-					c.nestedGroups[m.displayName] = true
+					c.nestedGroups[m.DisplayName] = true
 					if !c.askedNested {
 						c.askedNested = true
 						nested, err := r.graph.Client.Groups().ByGroupId(c.group.ID).TransitiveMembers().GraphUser().ToGetRequestInformation(ctx, &groups.ItemTransitiveMembersGraphUserRequestBuilderGetRequestConfiguration{

@@ -3,7 +3,6 @@ package entra
 import (
 	"errors"
 	"fmt"
-	"slices"
 
 	"github.com/microsoft/kiota-abstractions-go/serialization"
 
@@ -71,14 +70,13 @@ const (
 )
 
 // member is a group member: a user with the properties the inventory
-// selects, or a nested group by its name.
+// selects, read straight into the inventory's view of a user, or a nested
+// group (only its ID and DisplayName).
 type member struct {
-	odataType                              string
-	id, userPrincipalName, mail, givenName string
-	surname, displayName                   string
-	otherMails                             []string
-	attributes                             []string
-	attributeValues                        map[string]string
+	odataType string
+	preflight.EntraUser
+	// attributes are the properties read into EntraUser.Attributes.
+	attributes []string
 }
 
 // Serialize is never called: a member is only read.
@@ -98,17 +96,17 @@ func (m *member) GetFieldDeserializers() map[string]func(serialization.ParseNode
 	}
 	fields := map[string]func(serialization.ParseNode) error{
 		"@odata.type":       str(&m.odataType),
-		"id":                str(&m.id),
-		"userPrincipalName": str(&m.userPrincipalName),
-		"mail":              str(&m.mail),
-		"givenName":         str(&m.givenName),
-		"surname":           str(&m.surname),
-		"displayName":       str(&m.displayName),
+		"id":                str(&m.ID),
+		"userPrincipalName": str(&m.UserPrincipalName),
+		"mail":              str(&m.Mail),
+		"givenName":         str(&m.GivenName),
+		"surname":           str(&m.Surname),
+		"displayName":       str(&m.DisplayName),
 		"otherMails": func(n serialization.ParseNode) error {
 			values, err := n.GetCollectionOfPrimitiveValues("string")
 			for _, v := range values {
 				if s, ok := v.(*string); ok && s != nil {
-					m.otherMails = append(m.otherMails, *s)
+					m.OtherMails = append(m.OtherMails, *s)
 				}
 			}
 			return err
@@ -118,29 +116,15 @@ func (m *member) GetFieldDeserializers() map[string]func(serialization.ParseNode
 		fields[name] = func(n serialization.ParseNode) error {
 			v, err := n.GetRawValue()
 			if s := rawString(v); s != "" {
-				if m.attributeValues == nil {
-					m.attributeValues = map[string]string{}
+				if m.Attributes == nil {
+					m.Attributes = map[string]string{}
 				}
-				m.attributeValues[name] = s
+				m.Attributes[name] = s
 			}
 			return err
 		}
 	}
 	return fields
-}
-
-// entraUser is the inventory's view of a member who is a user, as
-// inventoryRun.entraUser gives it for a models.User.
-func (m *member) entraUser() preflight.EntraUser {
-	u := preflight.EntraUser{
-		ID: m.id, UserPrincipalName: m.userPrincipalName, Mail: m.mail,
-		GivenName: m.givenName, Surname: m.surname, DisplayName: m.displayName,
-		Attributes: m.attributeValues,
-	}
-	if len(m.otherMails) > 0 {
-		u.OtherMails = slices.Clone(m.otherMails)
-	}
-	return u
 }
 
 // rawString is a property's value as text: the parse nodes give strings,

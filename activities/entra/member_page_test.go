@@ -38,7 +38,7 @@ func TestMemberPageReadsWhatTheInventorySelects(t *testing.T) {
 	require.Equal(t, preflight.EntraUser{
 		ID: "u-1", UserPrincipalName: "zoë@corp.example", Mail: "zoe@corp.example", GivenName: "Zoë", Surname: "Ng", DisplayName: "Zoë Ng",
 		OtherMails: []string{"z@old.example"}, Attributes: map[string]string{"employeeId": "E-7", "extension_0a1b_isContractor": "true"},
-	}, page.members[0].entraUser())
-	require.Equal(t, preflight.EntraUser{ID: "u-2", UserPrincipalName: "bob@corp.example"}, page.members[1].entraUser())
-	require.Equal(t, "contractors", page.members[2].displayName)
+	}, page.members[0].EntraUser)
+	require.Equal(t, preflight.EntraUser{ID: "u-2", UserPrincipalName: "bob@corp.example"}, page.members[1].EntraUser)
+	require.Equal(t, "contractors", page.members[2].DisplayName)
 }
