@@ -9,7 +9,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/ssoadmin"
 	"github.com/stretchr/testify/require"
-	"go.temporal.io/sdk/testsuite"
 
 	"github.com/platformguide/ssocutover/internal/preflight"
 	"github.com/platformguide/ssocutover/sandbox"
@@ -49,23 +48,6 @@ func (d *dyingSSOAdmin) ListAccountAssignmentsForPrincipal(ctx context.Context, 
 	return d.SSOAdminAPI.ListAccountAssignmentsForPrincipal(ctx, in, opts...)
 }
 
-// executeAfter runs InventoryAWS as a retry of an attempt whose last
-// heartbeat was last.
-func executeAfter(t *testing.T, a *Activities, in InventoryAWSInput, last Progress) (InventoryAWSResult, error) {
-	t.Helper()
-	var suite testsuite.WorkflowTestSuite
-	env := suite.NewTestActivityEnvironment()
-	env.RegisterActivity(a)
-	env.SetHeartbeatDetails(last)
-	val, err := env.ExecuteActivity(InventoryAWSName, in)
-	if err != nil {
-		return InventoryAWSResult{}, err
-	}
-	var res InventoryAWSResult
-	require.NoError(t, val.Get(&res))
-	return res, nil
-}
-
 // TestInventoryResumesWhereTheDeadAttemptLeftOff: an attempt dies half-way
 // through the assignment listing; the retry reads the users, groups and
 // pairs from the checkpoint, lists only what no stored batch holds, and
@@ -97,7 +79,7 @@ func TestInventoryResumesWhereTheDeadAttemptLeftOff(t *testing.T) {
 			require.NotEmpty(t, last.Checkpoint, "the dead attempt left a checkpoint in its heartbeats")
 
 			a.SSOAdmin, a.onProgress = real, nil
-			res, err := executeAfter(t, a, InventoryAWSInput{IdentityStoreID: storeID}, last)
+			res, _, err := executeResuming(t, a, InventoryAWSInput{IdentityStoreID: storeID}, &last)
 			require.NoError(t, err)
 			requireInventory(t, tc.w, load(t, a, res.Inventory))
 			require.Equal(t, tc.listing, res.AssignmentListing.Strategy)
@@ -124,7 +106,7 @@ func TestInventoryResumesWhereTheDeadAttemptLeftOff(t *testing.T) {
 func TestInventoryWithoutACheckpointStartsAfresh(t *testing.T) {
 	w := smallWorld()
 	a := setup(t, w, sandbox.Faults{}, region)
-	res, err := executeAfter(t, a, InventoryAWSInput{IdentityStoreID: storeID}, Progress{Step: "users", Done: 3, Total: 5})
+	res, _, err := executeResuming(t, a, InventoryAWSInput{IdentityStoreID: storeID}, &Progress{Step: "users", Done: 3, Total: 5})
 	require.NoError(t, err)
 	requireInventory(t, w, load(t, a, res.Inventory))
 	require.Equal(t, fewestCalls(w, preflight.ListPerPair), countsByOperation(res.APICalls))

@@ -137,9 +137,19 @@ func setupAttempts(t *testing.T, w *world.World, faults sandbox.Faults, clientRe
 // execute runs InventoryAWS as Temporal runs it, collecting its heartbeats.
 func execute(t *testing.T, a *Activities, in InventoryAWSInput) (InventoryAWSResult, []Progress, error) {
 	t.Helper()
+	return executeResuming(t, a, in, nil)
+}
+
+// executeResuming is execute as a retry of an attempt whose last heartbeat
+// was last (nil: the first attempt).
+func executeResuming(t *testing.T, a *Activities, in InventoryAWSInput, last *Progress) (InventoryAWSResult, []Progress, error) {
+	t.Helper()
 	var suite testsuite.WorkflowTestSuite
 	env := suite.NewTestActivityEnvironment()
 	env.RegisterActivity(a)
+	if last != nil {
+		env.SetHeartbeatDetails(*last)
+	}
 	var beats []Progress
 	env.SetOnActivityHeartbeatListener(func(_ *activity.Info, details converter.EncodedValues) {
 		var p Progress
