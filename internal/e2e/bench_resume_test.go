@@ -52,9 +52,9 @@ func benchmarkInventoryResume(b *testing.B, opts world.GenerateOptions) {
 	st := e.waitFor(b, id, 45*time.Minute, func(s statusJSON) bool { return s.Gate != nil })
 	require.Equal(b, workflows.GatePreflight, st.Gate.Name)
 	require.Equal(b, preflight.ListPerPair, st.Preflight.AssignmentListing.Strategy)
-	made, least := sum(e.sandbox.AWSCalls(), fewest), sum(fewest, fewest)
-	var parts []string
 	calls := e.sandbox.AWSCalls()
+	made, least := sum(calls, fewest), sum(fewest, fewest)
+	var parts []string
 	for _, op := range slices.Sorted(maps.Keys(fewest)) {
 		parts = append(parts, fmt.Sprintf("%s %d (%d)", op, calls[op], fewest[op]))
 	}
